@@ -1,0 +1,28 @@
+#pragma once
+#include <string>
+#include <string_view>
+
+namespace op::events {
+
+inline constexpr std::string_view kOrderEvents = "order.events";
+inline constexpr std::string_view kPaymentEvents = "payment.events";
+inline constexpr std::string_view kInventoryEvents = "inventory.events";
+inline constexpr std::string_view kDeadLetterSuffix = ".DLT";
+
+inline std::string DeadLetterTopic(std::string_view topic) {
+  return std::string(topic) + std::string(kDeadLetterSuffix);
+}
+
+// Every saga topic, for brokers and fixtures that create them.
+inline constexpr std::string_view kAllTopics[] = {kOrderEvents, kPaymentEvents,
+                                                  kInventoryEvents};
+
+// Kafka header names that repeat envelope fields (DESIGN.md section 4).
+inline constexpr std::string_view kHeaderEventType = "event_type";
+inline constexpr std::string_view kHeaderEventId = "event_id";
+inline constexpr std::string_view kHeaderTraceparent = "traceparent";
+inline constexpr std::string_view kHeaderContentType = "content-type";
+inline constexpr std::string_view kContentTypeProtobuf =
+    "application/x-protobuf; messageType=orderplatform.events.Envelope";
+
+}  // namespace op::events

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package the build, the stack and the tests need.
+# Idempotent and non-interactive; run as root (or with sudo).
+set -euo pipefail
+
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then
+    exec sudo -E bash "$0" "$@"
+  fi
+  echo "ops/setup.sh: must run as root (apt-get install); re-run as root or install sudo" >&2
+  exit 1
+fi
+
+PACKAGES=(
+  # build
+  bazel-bootstrap g++ python3
+  # libraries
+  librdkafka-dev kcat libpistache-dev libprotobuf-dev protobuf-compiler
+  libmysqlcppconn-dev prometheus-cpp-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
+  libcurl4-openssl-dev uuid-dev libssl-dev
+  # servers used by the stack and the tests
+  mariadb-server mariadb-client prometheus
+  # tools used by tests and benchmarks
+  curl procps iproute2 wrk nginx-light
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "ops/setup.sh: all ${#PACKAGES[@]} packages already installed"
+  exit 0
+fi
+
+echo "ops/setup.sh: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# mariadb-server's post-install cannot start the service in a container
+# ("policy-rc.d denied"); that is expected: the project starts its own server.
+apt-get install -y -qq --no-install-recommends "${missing[@]}"
+echo "ops/setup.sh: done"

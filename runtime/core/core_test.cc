@@ -1,0 +1,56 @@
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "runtime/core/clock.h"
+#include "runtime/core/time_format.h"
+#include "runtime/core/uuid.h"
+
+namespace op {
+namespace {
+
+TEST(TimeFormat, FormatsUtcWithMilliseconds) {
+  using namespace std::chrono;
+  auto t = sys_days(year{2026} / 11 / 25) + hours(1) + minutes(2) + seconds(3) + milliseconds(45);
+  EXPECT_EQ(FormatRfc3339(time_point_cast<system_clock::duration>(t)), "2026-11-25T01:02:03.045Z");
+}
+
+TEST(TimeFormat, ParseRoundTrips) {
+  auto now = std::chrono::system_clock::now();
+  auto text = FormatRfc3339(now);
+  auto parsed = ParseRfc3339(text);
+  ASSERT_TRUE(parsed.has_value()) << text;
+  EXPECT_EQ(FormatRfc3339(*parsed), text);
+}
+
+TEST(TimeFormat, RejectsMalformed) {
+  for (const char* bad : {"", "2026-11-25", "2026-13-01T00:00:00Z", "2026-11-25T01:02:03",
+                          "2026-11-25T01:02:03+01:00", "2026-11-25T25:00:00Z", "2026-11-25T01:02:03.Z",
+                          "2026-02-30T00:00:00Z", "abcd-11-25T01:02:03Z"}) {
+    EXPECT_FALSE(ParseRfc3339(bad).has_value()) << bad;
+  }
+}
+
+TEST(Uuid, GeneratesDistinctValidIds) {
+  std::set<std::string> ids;
+  for (int i = 0; i < 1000; ++i) {
+    auto id = NewUuid();
+    EXPECT_TRUE(IsUuid(id)) << id;
+    ids.insert(id);
+  }
+  EXPECT_EQ(ids.size(), 1000u);
+  EXPECT_FALSE(IsUuid("not-a-uuid"));
+  EXPECT_FALSE(IsUuid("123e4567-e89b-12d3-a456-42661417400"));
+}
+
+TEST(ManualClock, MovesOnlyWhenAdvanced) {
+  ManualClock clock;
+  auto t0 = clock.Now();
+  EXPECT_EQ(clock.Now(), t0);
+  clock.Advance(std::chrono::seconds(5));
+  EXPECT_EQ(clock.Now() - t0, std::chrono::seconds(5));
+  EXPECT_EQ(FormatRfc3339(clock.WallNow()).substr(0, 4), "2026");
+}
+
+}  // namespace
+}  // namespace op
