@@ -1,0 +1,107 @@
+#include "runtime/logging/log.h"
+
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+#include "runtime/core/time_format.h"
+
+namespace op::log {
+
+namespace {
+
+struct State {
+  std::mutex mu;
+  std::string service = "unknown";
+  std::string instance = "unknown";
+  std::shared_ptr<spdlog::logger> logger;
+};
+
+State& S() {
+  static State* s = [] {
+    auto* st = new State;  // leaked on purpose: logging must outlive static destructors
+    st->logger = std::make_shared<spdlog::logger>("op", std::make_shared<spdlog::sinks::stdout_sink_mt>());
+    st->logger->set_pattern("%v");
+    return st;
+  }();
+  return *s;
+}
+
+std::atomic<int> g_level{static_cast<int>(Level::kInfo)};
+thread_local nlohmann::json t_context = nlohmann::json::object();
+
+const char* Name(Level l) {
+  switch (l) {
+    case Level::kDebug: return "debug";
+    case Level::kInfo: return "info";
+    case Level::kWarn: return "warn";
+    case Level::kError: return "error";
+  }
+  return "info";
+}
+
+}  // namespace
+
+void Init(std::string service, std::string instance, Level level, std::ostream* out) {
+  State& s = S();
+  std::lock_guard lock(s.mu);
+  s.service = std::move(service);
+  s.instance = std::move(instance);
+  spdlog::sink_ptr sink;
+  if (out) sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(*out, /*force_flush=*/true);
+  else sink = std::make_shared<spdlog::sinks::stdout_sink_mt>();
+  auto logger = std::make_shared<spdlog::logger>("op", sink);
+  logger->set_pattern("%v");
+  logger->flush_on(spdlog::level::info);
+  std::atomic_store(&s.logger, logger);
+  g_level = static_cast<int>(level);
+}
+
+std::optional<Level> ParseLevel(std::string_view s) {
+  if (s == "debug" || s == "DEBUG") return Level::kDebug;
+  if (s == "info" || s == "INFO") return Level::kInfo;
+  if (s == "warn" || s == "WARN" || s == "warning") return Level::kWarn;
+  if (s == "error" || s == "ERROR") return Level::kError;
+  return std::nullopt;
+}
+
+void SetLevel(Level level) { g_level = static_cast<int>(level); }
+bool Enabled(Level level) { return static_cast<int>(level) >= g_level.load(std::memory_order_relaxed); }
+
+void Write(Level level, std::string_view msg, const nlohmann::json& fields) {
+  if (!Enabled(level)) return;
+  State& s = S();
+  nlohmann::json line = nlohmann::json::object();
+  line["ts"] = FormatRfc3339(std::chrono::system_clock::now());
+  line["level"] = Name(level);
+  {
+    std::lock_guard lock(s.mu);
+    line["service"] = s.service;
+    line["instance"] = s.instance;
+  }
+  line["thread"] = std::hash<std::thread::id>{}(std::this_thread::get_id()) % 100000;
+  line["msg"] = msg;
+  for (auto& [k, v] : t_context.items()) line[k] = v;
+  if (fields.is_object())
+    for (auto& [k, v] : fields.items()) line[k] = v;
+  auto logger = std::atomic_load(&s.logger);
+  // 'replace' keeps a line valid JSON even when a field holds broken UTF-8.
+  logger->log(level == Level::kError  ? spdlog::level::err
+              : level == Level::kWarn ? spdlog::level::warn
+                                      : spdlog::level::info,
+              line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+LogContext::LogContext(const nlohmann::json& fields) : saved_(t_context) {
+  for (auto& [k, v] : fields.items()) t_context[k] = v;
+}
+
+LogContext::~LogContext() { t_context = std::move(saved_); }
+
+const nlohmann::json& LogContext::Current() { return t_context; }
+
+}  // namespace op::log
