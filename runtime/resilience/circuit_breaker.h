@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "runtime/core/clock.h"
-#include "runtime/resilience/call_stats.h"
+#include "runtime/metrics/latency_stats.h"
 
 namespace op::resilience {
 
@@ -80,9 +80,9 @@ class CircuitBreaker {
   const CircuitBreakerConfig& Config() const { return config_; }
 
   // Cumulative timers for metrics: successful, failed, ignored calls.
-  const LatencyStats& SuccessfulCalls() const { return successful_; }
-  const LatencyStats& FailedCalls() const { return failed_; }
-  const LatencyStats& IgnoredCalls() const { return ignored_; }
+  const metrics::LatencyStats& SuccessfulCalls() const { return successful_; }
+  const metrics::LatencyStats& FailedCalls() const { return failed_; }
+  const metrics::LatencyStats& IgnoredCalls() const { return ignored_; }
 
  private:
   struct Outcome {
@@ -108,7 +108,7 @@ class CircuitBreaker {
 
   std::atomic<CircuitState> state_{CircuitState::kClosed};
   std::atomic<uint64_t> not_permitted_{0};
-  LatencyStats successful_, failed_, ignored_;
+  metrics::LatencyStats successful_, failed_, ignored_;
 
   mutable std::mutex mu_;
   // window: count-based ring or time-based buckets; totals kept incrementally

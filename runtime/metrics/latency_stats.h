@@ -7,7 +7,7 @@
 #include <chrono>
 #include <cstdint>
 
-namespace op::resilience {
+namespace op::metrics {
 
 class LatencyStats {
  public:
@@ -62,4 +62,4 @@ inline double LatencyStats::Snapshot::Quantile(double q) const {
   return kBounds.back();
 }
 
-}  // namespace op::resilience
+}  // namespace op::metrics

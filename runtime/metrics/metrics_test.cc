@@ -1,0 +1,46 @@
+#include "runtime/metrics/metrics.h"
+
+#include <gtest/gtest.h>
+
+namespace op::metrics {
+namespace {
+
+TEST(Metrics, ScrapeRendersRegistryAndCollectors) {
+  MetricsRegistry reg;
+  auto& fam = prometheus::BuildCounter().Name("orders_total").Help("orders").Register(reg.Registry());
+  fam.Add({{"status", "CONFIRMED"}}).Increment(3);
+  LatencyStats stats;
+  stats.Record(std::chrono::milliseconds(3));
+  stats.Record(std::chrono::milliseconds(30));
+  int id = reg.AddCollector([&](Families& out) {
+    auto g = Family("outbox_backlog", "rows not yet relayed", prometheus::MetricType::Gauge);
+    AddSample(g, {{"service", "order-service"}}, 7);
+    auto h = Family("saga_duration_seconds", "saga", prometheus::MetricType::Histogram);
+    AddHistogram(h, {}, stats.Read());
+    out.push_back(std::move(g));
+    out.push_back(std::move(h));
+  });
+  std::string text = reg.Scrape();
+  EXPECT_NE(text.find("orders_total{status=\"CONFIRMED\"} 3"), std::string::npos) << text;
+  EXPECT_NE(text.find("# TYPE outbox_backlog gauge"), std::string::npos) << text;
+  EXPECT_NE(text.find("outbox_backlog{service=\"order-service\"} 7"), std::string::npos) << text;
+  EXPECT_NE(text.find("saga_duration_seconds_bucket{le=\"0.005\"} 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("saga_duration_seconds_bucket{le=\"0.05\"} 2"), std::string::npos) << text;
+  EXPECT_NE(text.find("saga_duration_seconds_bucket{le=\"+Inf\"} 2"), std::string::npos) << text;
+  EXPECT_NE(text.find("saga_duration_seconds_count 2"), std::string::npos) << text;
+  reg.RemoveCollector(id);
+  EXPECT_EQ(reg.Scrape().find("outbox_backlog"), std::string::npos);
+}
+
+TEST(LatencyStats, QuantilesInterpolateWithinBuckets) {
+  LatencyStats s;
+  for (int i = 0; i < 100; ++i) s.Record(std::chrono::microseconds(1500));  // (0.001, 0.0025]
+  auto snap = s.Read();
+  EXPECT_EQ(snap.count, 100u);
+  EXPECT_GT(snap.Quantile(0.99), 0.001);
+  EXPECT_LE(snap.Quantile(0.99), 0.0025);
+  EXPECT_EQ(LatencyStats().Read().Quantile(0.5), 0);
+}
+
+}  // namespace
+}  // namespace op::metrics
