@@ -4,6 +4,7 @@
 
 #include "runtime/core/clock.h"
 #include "runtime/core/time_format.h"
+#include "runtime/core/trace_context.h"
 #include "runtime/core/uuid.h"
 
 namespace op {
@@ -50,6 +51,24 @@ TEST(ManualClock, MovesOnlyWhenAdvanced) {
   clock.Advance(std::chrono::seconds(5));
   EXPECT_EQ(clock.Now() - t0, std::chrono::seconds(5));
   EXPECT_EQ(FormatRfc3339(clock.WallNow()).substr(0, 4), "2026");
+}
+
+TEST(TraceParent, ParsesValidatesAndMakesChildren) {
+  auto tp = TraceParent::Parse("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+  ASSERT_TRUE(tp);
+  EXPECT_EQ(tp->trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
+  auto child = tp->Child();
+  EXPECT_EQ(child.trace_id, tp->trace_id);
+  EXPECT_NE(child.span_id, tp->span_id);
+  EXPECT_TRUE(TraceParent::Parse(child.ToString()));
+  EXPECT_TRUE(TraceParent::Parse(TraceParent::New().ToString()));
+  for (const char* bad : {"", "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+                          "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+                          "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+                          "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+                          "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra"}) {
+    EXPECT_FALSE(TraceParent::Parse(bad)) << bad;
+  }
 }
 
 }  // namespace

@@ -1,0 +1,64 @@
+#pragma once
+// HTTP client over libcurl with keep-alive: a pool of easy handles, each with
+// its own connection cache, reused across calls (curl_easy_reset keeps live
+// connections). Every call has a total timeout and a connect timeout.
+// Thread-safe: concurrent calls take different handles.
+#include <chrono>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "runtime/http/types.h"
+
+namespace op::http {
+
+struct ClientRequest {
+  std::string method = "GET";
+  std::string url;
+  Headers headers;
+  std::string body;
+  std::chrono::milliseconds timeout{0};  // 0: the client's default
+};
+
+struct ClientResponse {
+  enum class Error { kNone, kConnect, kTimeout, kOther };
+  int status = 0;
+  Headers headers;
+  std::string body;
+  Error error = Error::kNone;
+  std::string error_message;  // with the URL, for logs
+  std::chrono::nanoseconds elapsed{0};
+  bool reused_connection = false;  // keep-alive: no new TCP connection was made
+
+  bool ok() const { return error == Error::kNone; }  // got an HTTP response, any status
+  nlohmann::json Json() const { return nlohmann::json::parse(body); }
+};
+
+struct ClientOptions {
+  std::chrono::milliseconds timeout{5000};
+  std::chrono::milliseconds connect_timeout{1000};
+  size_t max_idle_handles = 64;
+  std::string user_agent = "orderplatform";
+};
+
+class HttpClient {
+ public:
+  explicit HttpClient(ClientOptions options = {});
+  ~HttpClient();
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+
+  ClientResponse Send(const ClientRequest& request);
+  ClientResponse Get(const std::string& url) { return Send({"GET", url, {}, {}, {}}); }
+  ClientResponse PostJson(const std::string& url, const nlohmann::json& body);
+  ClientResponse PutJson(const std::string& url, const nlohmann::json& body);
+
+ private:
+  void* Take();
+  void Give(void* handle);
+  const ClientOptions options_;
+  std::mutex mu_;
+  std::vector<void*> idle_;
+};
+
+}  // namespace op::http

@@ -1,0 +1,91 @@
+#include "runtime/http/router.h"
+
+#include <algorithm>
+
+namespace op::http {
+
+std::vector<std::string> SplitPath(std::string_view path) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < path.size()) {
+    while (i < path.size() && path[i] == '/') ++i;
+    size_t j = path.find('/', i);
+    if (j == std::string_view::npos) j = path.size();
+    if (j > i) out.emplace_back(path.substr(i, j - i));
+    i = j;
+  }
+  return out;
+}
+
+Router& Router::Add(std::string method, std::string path_template, Handler h) {
+  auto segs = SplitPath(path_template);
+  routes_.push_back(Route{std::move(method), std::move(path_template), std::move(segs), std::move(h)});
+  // More literal routes first: at each position a literal beats {param} beats **.
+  std::stable_sort(routes_.begin(), routes_.end(), [](const Route& a, const Route& b) {
+    size_t n = std::min(a.segments.size(), b.segments.size());
+    auto rank = [](const std::string& s) { return s == "**" ? 2 : (s.front() == '{' ? 1 : 0); };
+    for (size_t i = 0; i < n; ++i) {
+      int ra = rank(a.segments[i]), rb = rank(b.segments[i]);
+      if (ra != rb) return ra < rb;
+    }
+    return false;
+  });
+  return *this;
+}
+
+namespace {
+bool MatchSegments(const std::vector<std::string>& tmpl, const std::vector<std::string>& path,
+                   std::map<std::string, std::string>& params) {
+  size_t i = 0;
+  for (; i < tmpl.size(); ++i) {
+    const std::string& t = tmpl[i];
+    if (t == "**") {
+      std::string rest;
+      for (size_t j = i; j < path.size(); ++j) rest += (j > i ? "/" : "") + path[j];
+      params["**"] = rest;
+      return true;
+    }
+    if (i >= path.size()) return false;
+    if (t.size() > 2 && t.front() == '{' && t.back() == '}') {
+      params[t.substr(1, t.size() - 2)] = PercentDecode(path[i]);
+    } else if (t != path[i]) {
+      return false;
+    }
+  }
+  return i == path.size();
+}
+}  // namespace
+
+Router::Match Router::Find(Request& req) const {
+  auto segs = SplitPath(req.path);
+  Match m;
+  for (const auto& r : routes_) {
+    std::map<std::string, std::string> params;
+    if (!MatchSegments(r.segments, segs, params)) continue;
+    if (r.method == req.method || (req.method == "HEAD" && r.method == "GET")) {
+      if (m.handler) continue;
+      m.handler = &r.handler;
+      m.route = r.path_template;
+      req.path_params = std::move(params);
+      req.route = r.path_template;
+    } else if (std::find(m.allowed.begin(), m.allowed.end(), r.method) == m.allowed.end()) {
+      m.allowed.push_back(r.method);
+    }
+  }
+  return m;
+}
+
+Response Router::Handle(Request& req) const {
+  Match m = Find(req);
+  if (m.handler) return (*m.handler)(req);
+  if (!m.allowed.empty()) {
+    Problem p = MakeProblem(405, "method " + req.method + " is not allowed on " + req.path);
+    std::string allow;
+    for (auto& a : m.allowed) allow += (allow.empty() ? "" : ", ") + a;
+    p.headers.Set("Allow", allow);
+    return p.ToResponse(req.path);
+  }
+  return MakeProblem(404, "no route for " + req.method + " " + req.path).ToResponse(req.path);
+}
+
+}  // namespace op::http

@@ -1,0 +1,56 @@
+#pragma once
+// HTTP server: Pistache underneath, Router + handlers on top. Adds what every
+// service needs around a handler: request/correlation/trace ids in the log
+// context and response, a body size limit (413), problem+json for errors and
+// exceptions, one access-log line and one http_server_requests_seconds
+// observation (labelled by the route template) per request, and a graceful
+// drain for SIGTERM.
+//
+// Threads: Pistache owns `threads` reactor threads; handlers run on them and
+// may block (database calls), so size `threads` for the blocking work.
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "runtime/http/router.h"
+#include "runtime/metrics/metrics.h"
+
+namespace op::http {
+
+struct ServerOptions {
+  std::string host = "0.0.0.0";
+  uint16_t port = 0;  // 0: an ephemeral port (see Port())
+  int threads = 4;
+  size_t max_body_bytes = 1 << 20;  // 1 MiB → larger bodies get 413
+  std::chrono::milliseconds header_timeout{10'000};
+  std::chrono::milliseconds body_timeout{30'000};
+  bool access_log = true;
+};
+
+class HttpServer {
+ public:
+  HttpServer(ServerOptions options, std::shared_ptr<const Router> router,
+             metrics::MetricsRegistry* metrics = nullptr);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds and starts serving; throws std::runtime_error naming host:port on failure.
+  void Start();
+  uint16_t Port() const;
+  int InFlight() const;
+  // Waits (up to `drain_timeout`) for in-flight requests to finish, then stops.
+  // Returns false when requests were still running at the deadline.
+  bool Shutdown(std::chrono::milliseconds drain_timeout = std::chrono::seconds(10));
+
+  struct Core;
+
+ private:
+  ServerOptions options_;
+  std::shared_ptr<Core> core_;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace op::http
