@@ -1,0 +1,340 @@
+#include "runtime/db/db.h"
+
+#include <cppconn/connection.h>
+#include <cppconn/exception.h>
+#include <cppconn/prepared_statement.h>
+#include <cppconn/resultset.h>
+#include <cppconn/statement.h>
+#include <mysql_driver.h>
+
+#include <fmt/format.h>
+
+#include "runtime/logging/log.h"
+
+namespace op::db {
+
+struct PooledConnection {
+  std::unique_ptr<sql::Connection> conn;
+  // Prepared statements cached per connection: one server round trip per
+  // statement text for the life of the connection.
+  std::unordered_map<std::string, std::unique_ptr<sql::PreparedStatement>> statements;
+  std::chrono::steady_clock::time_point last_used = std::chrono::steady_clock::now();
+  bool in_tx = false;
+  std::string describe;  // for error messages
+};
+
+void DbOptions::DeclareSchema(config::Schema& s) {
+  using config::Type;
+  s.Add("mysql.host", Type::kString, "127.0.0.1", "MySQL/MariaDB host");
+  s.Add(config::KeySpec{"mysql.port", Type::kInt, "3306", "MySQL/MariaDB port", 1, 65535});
+  s.Add("mysql.user", Type::kString, "app", "database user");
+  s.Add("mysql.password", Type::kString, "", "database password");
+  s.Add("mysql.database", Type::kString, std::nullopt, "database (schema) name");
+  s.Add(config::KeySpec{"mysql.pool.max-size", Type::kInt, "8", "connections in the pool at most", 1, 1000});
+  s.Add("mysql.pool.acquire-timeout", Type::kDuration, "5s", "wait for a free connection at most");
+  s.Add("mysql.connect-timeout", Type::kDuration, "3s", "TCP connect timeout");
+  s.Add("mysql.create-database", Type::kBool, "false", "CREATE DATABASE IF NOT EXISTS at start");
+}
+
+DbOptions DbOptions::FromConfig(const config::Config& c) {
+  DbOptions o;
+  o.host = c.GetString("mysql.host");
+  o.port = int(c.GetInt("mysql.port"));
+  o.user = c.GetString("mysql.user");
+  o.password = c.GetString("mysql.password");
+  o.database = c.GetString("mysql.database");
+  o.pool_size = int(c.GetInt("mysql.pool.max-size"));
+  o.acquire_timeout = c.GetDuration("mysql.pool.acquire-timeout");
+  o.connect_timeout = c.GetDuration("mysql.connect-timeout");
+  o.create_database = c.GetBool("mysql.create-database");
+  return o;
+}
+
+// ---- errors
+
+namespace {
+bool IsConnectionError(int code) {
+  // CR_CONNECTION_ERROR, CR_CONN_HOST_ERROR, CR_SERVER_GONE_ERROR, CR_SERVER_LOST,
+  // CR_SERVER_LOST_EXTENDED, ER_CON_COUNT_ERROR, ER_SERVER_SHUTDOWN, ER_CONNECTION_KILLED
+  return code == 2002 || code == 2003 || code == 2006 || code == 2013 || code == 2055 ||
+         code == 1040 || code == 1053 || code == 1927 || code == 2026;
+}
+}  // namespace
+
+void ConnectionPool::Rethrow(const std::exception& e, const std::string& context) {
+  if (auto* se = dynamic_cast<const sql::SQLException*>(&e)) {
+    int code = se->getErrorCode();
+    std::string msg = fmt::format("{} (MySQL error {}, SQLSTATE {}) [{}]", se->what(), code,
+                                  se->getSQLStateCStr(), context);
+    if (IsConnectionError(code) || code == 0) throw DbUnavailable(msg, code, se->getSQLState());
+    if (code == 1062) throw DuplicateKey(msg, code, se->getSQLState());
+    throw DbError(msg, code, se->getSQLState());
+  }
+  throw DbError(std::string(e.what()) + " [" + context + "]");
+}
+
+bool ConnectionPool::IsRetryable(const DbError& e) { return e.code() == 1213 || e.code() == 1205; }
+
+// ---- rows
+
+Rows::Rows(std::unique_ptr<sql::ResultSet> rs) : rs_(std::move(rs)) {}
+Rows::~Rows() = default;
+Rows::Rows(Rows&&) noexcept = default;
+bool Rows::Next() { return rs_->next(); }
+size_t Rows::Count() const { return rs_->rowsCount(); }
+int64_t Rows::Int(const std::string& c) const { return rs_->getInt64(c); }
+uint64_t Rows::UInt(const std::string& c) const { return rs_->getUInt64(c); }
+double Rows::Double(const std::string& c) const { return double(rs_->getDouble(c)); }
+bool Rows::Bool(const std::string& c) const { return rs_->getBoolean(c); }
+std::string Rows::String(const std::string& c) const { return std::string(rs_->getString(c).asStdString()); }
+bool Rows::IsNull(const std::string& c) const { return rs_->isNull(c); }
+std::optional<std::string> Rows::OptString(const std::string& c) const {
+  if (rs_->isNull(c)) return std::nullopt;
+  return String(c);
+}
+std::optional<int64_t> Rows::OptInt(const std::string& c) const {
+  if (rs_->isNull(c)) return std::nullopt;
+  return Int(c);
+}
+
+// ---- session
+
+sql::PreparedStatement& Session::Prepare(std::string_view text, const std::vector<Param>& params) {
+  auto key = std::string(text);
+  auto it = c_.statements.find(key);
+  if (it == c_.statements.end())
+    it = c_.statements.emplace(key, std::unique_ptr<sql::PreparedStatement>(c_.conn->prepareStatement(key))).first;
+  sql::PreparedStatement& ps = *it->second;
+  ps.clearParameters();
+  for (size_t i = 0; i < params.size(); ++i) {
+    unsigned idx = unsigned(i + 1);
+    std::visit(
+        [&](const auto& v) {
+          using T = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<T, std::nullptr_t>) ps.setNull(idx, 0);
+          else if constexpr (std::is_same_v<T, int64_t>) ps.setInt64(idx, v);
+          else if constexpr (std::is_same_v<T, uint64_t>) ps.setUInt64(idx, v);
+          else if constexpr (std::is_same_v<T, double>) ps.setDouble(idx, v);
+          else if constexpr (std::is_same_v<T, bool>) ps.setBoolean(idx, v);
+          else ps.setString(idx, sql::SQLString(v));
+        },
+        params[i]);
+  }
+  return ps;
+}
+
+uint64_t Session::ExecV(std::string_view text, const std::vector<Param>& params) {
+  try {
+    return Prepare(text, params).executeUpdate();
+  } catch (const sql::SQLException& e) {
+    ConnectionPool::Rethrow(e, c_.describe);
+  }
+}
+
+Rows Session::QueryV(std::string_view text, const std::vector<Param>& params) {
+  try {
+    return Rows(std::unique_ptr<sql::ResultSet>(Prepare(text, params).executeQuery()));
+  } catch (const sql::SQLException& e) {
+    ConnectionPool::Rethrow(e, c_.describe);
+  }
+}
+
+uint64_t Session::LastInsertId() {
+  auto rows = QueryV("SELECT LAST_INSERT_ID() AS id", {});
+  rows.Next();
+  return rows.UInt("id");
+}
+
+// ---- pool
+
+ConnectionPool::ConnectionPool(DbOptions options, metrics::MetricsRegistry* metrics, std::string name)
+    : options_(std::move(options)), name_(std::move(name)), metrics_(metrics) {
+  if (metrics_) {
+    acquire_seconds_ = &prometheus::BuildHistogram()
+                            .Name("hikaricp_connections_acquire_seconds")
+                            .Help("Time to acquire a database connection")
+                            .Register(metrics_->Registry())
+                            .Add({{"pool", name_}}, metrics::MetricsRegistry::LatencyBuckets());
+    collector_id_ = metrics_->AddCollector([this](metrics::Families& out) {
+      auto s = GetStats();
+      auto g = [&](const char* n, const char* help, double v, prometheus::MetricType t = prometheus::MetricType::Gauge) {
+        auto f = metrics::Family(n, help, t);
+        metrics::AddSample(f, {{"pool", name_}}, v);
+        out.push_back(std::move(f));
+      };
+      g("hikaricp_connections", "Total connections", s.total);
+      g("hikaricp_connections_active", "Connections in use", s.active);
+      g("hikaricp_connections_idle", "Idle connections", s.idle);
+      g("hikaricp_connections_pending", "Threads waiting for a connection", s.pending);
+      g("hikaricp_connections_max", "Maximum connections", options_.pool_size);
+      g("hikaricp_connections_timeout_total", "Acquire timeouts", double(s.timeouts),
+        prometheus::MetricType::Counter);
+    });
+  }
+  if (options_.create_database) {
+    DbOptions no_db = options_;
+    no_db.database.clear();
+    no_db.create_database = false;
+    ConnectionPool bootstrap(no_db);
+    auto l = bootstrap.Acquire();
+    std::unique_ptr<sql::Statement> st(l.connection().conn->createStatement());
+    try {
+      st->execute("CREATE DATABASE IF NOT EXISTS `" + options_.database + "` CHARACTER SET utf8mb4");
+    } catch (const std::exception& e) {
+      Rethrow(e, bootstrap.Describe());
+    }
+  }
+}
+
+ConnectionPool::~ConnectionPool() {
+  if (metrics_ && collector_id_ >= 0) metrics_->RemoveCollector(collector_id_);
+}
+
+std::string ConnectionPool::Describe() const {
+  return fmt::format("{}@{}:{}/{}", options_.user, options_.host, options_.port, options_.database);
+}
+
+std::unique_ptr<PooledConnection> ConnectionPool::Open() {
+  sql::mysql::MySQL_Driver* driver = sql::mysql::get_mysql_driver_instance();
+  sql::ConnectOptionsMap opts;
+  opts["hostName"] = sql::SQLString(fmt::format("tcp://{}:{}", options_.host, options_.port));
+  opts["userName"] = sql::SQLString(options_.user);
+  opts["password"] = sql::SQLString(options_.password);
+  if (!options_.database.empty()) opts["schema"] = sql::SQLString(options_.database);
+  int timeout_s = std::max(1, int(std::chrono::duration_cast<std::chrono::seconds>(options_.connect_timeout).count()));
+  opts["OPT_CONNECT_TIMEOUT"] = timeout_s;
+  opts["OPT_RECONNECT"] = false;  // a silent reconnect would drop a transaction
+  opts["OPT_CHARSET_NAME"] = sql::SQLString("utf8mb4");
+  auto pc = std::make_unique<PooledConnection>();
+  pc->describe = Describe();
+  try {
+    pc->conn.reset(driver->connect(opts));
+  } catch (const std::exception& e) {
+    Rethrow(e, "connecting to " + Describe());
+  }
+  return pc;
+}
+
+ConnectionPool::Lease ConnectionPool::Acquire() {
+  auto start = std::chrono::steady_clock::now();
+  std::unique_ptr<PooledConnection> c;
+  bool open_new = false;
+  {
+    std::unique_lock lock(mu_);
+    ++pending_;
+    bool ok = cv_.wait_for(lock, options_.acquire_timeout, [&] { return !idle_.empty() || total_ < options_.pool_size; });
+    --pending_;
+    if (!ok) {
+      ++timeouts_;
+      throw DbUnavailable(fmt::format("no database connection free within {} ms (pool of {}) [{}]",
+                                      options_.acquire_timeout.count(), options_.pool_size, Describe()));
+    }
+    if (!idle_.empty()) {
+      c = std::move(idle_.back());
+      idle_.pop_back();
+    } else {
+      ++total_;
+      open_new = true;
+    }
+  }
+  if (open_new) {
+    try {
+      c = Open();
+    } catch (...) {
+      std::lock_guard lock(mu_);
+      --total_;
+      cv_.notify_one();
+      throw;
+    }
+  } else if (std::chrono::steady_clock::now() - c->last_used > options_.validate_after_idle) {
+    bool valid = false;
+    try {
+      valid = c->conn->isValid();
+    } catch (...) {
+    }
+    if (!valid) {
+      try {
+        c = Open();
+      } catch (...) {
+        std::lock_guard lock(mu_);
+        --total_;
+        cv_.notify_one();
+        throw;
+      }
+    }
+  }
+  if (acquire_seconds_)
+    acquire_seconds_->Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  return Lease(this, std::move(c));
+}
+
+void ConnectionPool::Release(std::unique_ptr<PooledConnection> c, bool broken) {
+  std::lock_guard lock(mu_);
+  if (broken || !c) {
+    --total_;
+  } else {
+    c->last_used = std::chrono::steady_clock::now();
+    idle_.push_back(std::move(c));
+  }
+  cv_.notify_one();
+}
+
+ConnectionPool::Stats ConnectionPool::GetStats() const {
+  std::lock_guard lock(mu_);
+  int idle = int(idle_.size());
+  return Stats{total_, idle, total_ - idle, pending_, timeouts_};
+}
+
+bool ConnectionPool::Ping(std::string* error) {
+  try {
+    auto rows = Query("SELECT 1 AS one");
+    return rows.Next() && rows.Int("one") == 1;
+  } catch (const std::exception& e) {
+    if (error) *error = e.what();
+    return false;
+  }
+}
+
+void ConnectionPool::BeginTx(Lease& l) {
+  Guard(l, [&] {
+    l.connection().conn->setAutoCommit(false);
+    l.connection().in_tx = true;
+  });
+}
+
+void ConnectionPool::CommitTx(Lease& l) {
+  Guard(l, [&] {
+    l.connection().conn->commit();
+    l.connection().conn->setAutoCommit(true);
+    l.connection().in_tx = false;
+  });
+}
+
+void ConnectionPool::RollbackTx(Lease& l) noexcept {
+  if (!l.valid()) return;  // already dropped as broken
+  try {
+    l.connection().conn->rollback();
+    l.connection().conn->setAutoCommit(true);
+    l.connection().in_tx = false;
+  } catch (...) {
+    l.MarkBroken();  // unknown state: never hand this connection out again
+  }
+}
+
+ConnectionPool::Lease::Lease(ConnectionPool* pool, std::unique_ptr<PooledConnection> c)
+    : pool_(pool), c_(std::move(c)) {}
+ConnectionPool::Lease::Lease(Lease&& o) noexcept : pool_(o.pool_), c_(std::move(o.c_)) { o.pool_ = nullptr; }
+ConnectionPool::Lease::~Lease() {
+  if (!pool_) return;
+  bool broken = !c_ || c_->in_tx;
+  pool_->Release(std::move(c_), broken);
+}
+Session ConnectionPool::Lease::session() { return Session(*c_); }
+void ConnectionPool::Lease::MarkBroken() {
+  if (!pool_) return;
+  pool_->Release(nullptr, true);
+  c_.reset();
+  pool_ = nullptr;
+}
+
+}  // namespace op::db

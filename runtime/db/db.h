@@ -1,0 +1,252 @@
+#pragma once
+// MySQL/MariaDB access over mysql-connector-c++ (JDBC-style API): a connection
+// pool, transactions with deadlock retry, prepared statements only (cached per
+// connection), and typed rows. Errors are classified so callers can tell a
+// transient outage (retry later, never skip) from a bug or a constraint.
+//
+// Threads: any thread may call; each Acquire() blocks up to acquire_timeout
+// for a connection. Connections are opened lazily and validated when reused
+// after sitting idle.
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+#include "runtime/config/config.h"
+#include "runtime/metrics/metrics.h"
+
+namespace sql {
+class Connection;
+class PreparedStatement;
+class ResultSet;
+}  // namespace sql
+
+namespace op::db {
+
+struct DbOptions {
+  std::string host = "127.0.0.1";
+  int port = 3306;
+  std::string user = "app";
+  std::string password;
+  std::string database;
+  int pool_size = 8;
+  std::chrono::milliseconds acquire_timeout{5000};
+  std::chrono::milliseconds connect_timeout{3000};
+  std::chrono::milliseconds validate_after_idle{30000};
+  bool create_database = false;  // CREATE DATABASE IF NOT EXISTS at start (dev/test)
+
+  static void DeclareSchema(config::Schema& schema);
+  static DbOptions FromConfig(const config::Config& cfg);
+};
+
+class DbError : public std::runtime_error {
+ public:
+  DbError(const std::string& what, int code = 0, std::string sql_state = "")
+      : std::runtime_error(what), code_(code), sql_state_(std::move(sql_state)) {}
+  int code() const { return code_; }
+  const std::string& sql_state() const { return sql_state_; }
+
+ private:
+  int code_;
+  std::string sql_state_;
+};
+// The database cannot be reached or the connection broke: retry later.
+class DbUnavailable : public DbError {
+ public:
+  using DbError::DbError;
+};
+// A unique or primary key was violated (MySQL error 1062).
+class DuplicateKey : public DbError {
+ public:
+  using DbError::DbError;
+};
+
+using Param = std::variant<std::nullptr_t, int64_t, uint64_t, double, bool, std::string>;
+
+inline Param ToParam(std::nullptr_t) { return nullptr; }
+inline Param ToParam(int v) { return int64_t(v); }
+inline Param ToParam(long v) { return int64_t(v); }
+inline Param ToParam(long long v) { return int64_t(v); }
+inline Param ToParam(unsigned v) { return uint64_t(v); }
+inline Param ToParam(unsigned long v) { return uint64_t(v); }
+inline Param ToParam(unsigned long long v) { return uint64_t(v); }
+inline Param ToParam(double v) { return v; }
+inline Param ToParam(bool v) { return v; }
+inline Param ToParam(std::string v) { return v; }
+inline Param ToParam(std::string_view v) { return std::string(v); }
+inline Param ToParam(const char* v) { return std::string(v); }
+template <class T>
+Param ToParam(const std::optional<T>& v) { return v ? ToParam(*v) : Param(nullptr); }
+
+// Rows of a query, read by column name or 1-based index.
+class Rows {
+ public:
+  explicit Rows(std::unique_ptr<sql::ResultSet> rs);
+  ~Rows();
+  Rows(Rows&&) noexcept;
+  bool Next();
+  size_t Count() const;
+  int64_t Int(const std::string& col) const;
+  uint64_t UInt(const std::string& col) const;
+  double Double(const std::string& col) const;
+  bool Bool(const std::string& col) const;
+  std::string String(const std::string& col) const;  // binary-safe
+  bool IsNull(const std::string& col) const;
+  std::optional<std::string> OptString(const std::string& col) const;
+  std::optional<int64_t> OptInt(const std::string& col) const;
+
+ private:
+  std::unique_ptr<sql::ResultSet> rs_;
+};
+
+struct PooledConnection;
+
+// One connection inside a transaction (or autocommit when outside one).
+class Session {
+ public:
+  explicit Session(PooledConnection& c) : c_(c) {}
+  template <class... A>
+  uint64_t Exec(std::string_view sql, const A&... args) { return ExecV(sql, {ToParam(args)...}); }
+  template <class... A>
+  Rows Query(std::string_view sql, const A&... args) { return QueryV(sql, {ToParam(args)...}); }
+  uint64_t ExecV(std::string_view sql, const std::vector<Param>& params);
+  Rows QueryV(std::string_view sql, const std::vector<Param>& params);
+  uint64_t LastInsertId();
+
+ private:
+  sql::PreparedStatement& Prepare(std::string_view sql, const std::vector<Param>& params);
+  PooledConnection& c_;
+};
+
+class ConnectionPool {
+ public:
+  ConnectionPool(DbOptions options, metrics::MetricsRegistry* metrics = nullptr,
+                 std::string pool_name = "default");
+  ~ConnectionPool();
+
+  // A connection for the caller's exclusive use until the lease ends.
+  class Lease {
+   public:
+    Lease(ConnectionPool* pool, std::unique_ptr<PooledConnection> c);
+    Lease(Lease&&) noexcept;
+    ~Lease();
+    Session session();
+    PooledConnection& connection() { return *c_; }
+    bool valid() const { return c_ != nullptr; }
+    void MarkBroken();
+
+   private:
+    ConnectionPool* pool_;
+    std::unique_ptr<PooledConnection> c_;
+  };
+  Lease Acquire();
+
+  // Runs f(Session&) in one transaction: commits when f returns, rolls back
+  // when it throws. Deadlocks and lock-wait timeouts are retried (up to
+  // `attempts`) with the whole function re-run, so f must not have effects
+  // outside the database.
+  template <class F>
+  auto Transact(F&& f, int attempts = 3) -> decltype(f(std::declval<Session&>()));
+
+  // Autocommit statement outside a transaction.
+  template <class... A>
+  uint64_t Exec(std::string_view sql, const A&... args) {
+    auto l = Acquire();
+    return Guard(l, [&] { return l.session().Exec(sql, args...); });
+  }
+  template <class... A>
+  Rows Query(std::string_view sql, const A&... args) {
+    auto l = Acquire();
+    return Guard(l, [&] { return l.session().Query(sql, args...); });
+  }
+
+  // SELECT 1 within the acquire timeout: for readiness checks.
+  bool Ping(std::string* error = nullptr);
+  const DbOptions& options() const { return options_; }
+  std::string Describe() const;  // "app@127.0.0.1:3306/orders_db" (no password)
+
+  struct Stats { int total, idle, active, pending; uint64_t timeouts; };
+  Stats GetStats() const;
+
+  // Translates connector exceptions into DbError / DbUnavailable / DuplicateKey.
+  [[noreturn]] static void Rethrow(const std::exception& e, const std::string& context);
+  static bool IsRetryable(const DbError& e);  // deadlock, lock wait timeout
+
+ private:
+  friend class Lease;
+  template <class F>
+  auto Guard(Lease& l, F&& f) -> decltype(f());
+  std::unique_ptr<PooledConnection> Open();
+  void Release(std::unique_ptr<PooledConnection> c, bool broken);
+  void BeginTx(Lease& l);
+  void CommitTx(Lease& l);
+  void RollbackTx(Lease& l) noexcept;
+
+  const DbOptions options_;
+  const std::string name_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::unique_ptr<PooledConnection>> idle_;
+  int total_ = 0, pending_ = 0;
+  uint64_t timeouts_ = 0;
+  prometheus::Histogram* acquire_seconds_ = nullptr;
+  metrics::MetricsRegistry* metrics_;
+  int collector_id_ = -1;
+};
+
+template <class F>
+auto ConnectionPool::Guard(Lease& l, F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const DbUnavailable&) {
+    l.MarkBroken();
+    throw;
+  } catch (const DbError&) {
+    throw;
+  } catch (const std::exception& e) {
+    try {
+      Rethrow(e, Describe());
+    } catch (const DbUnavailable&) {
+      l.MarkBroken();
+      throw;
+    }
+  }
+}
+
+template <class F>
+auto ConnectionPool::Transact(F&& f, int attempts) -> decltype(f(std::declval<Session&>())) {
+  for (int attempt = 1;; ++attempt) {
+    auto lease = Acquire();
+    BeginTx(lease);
+    try {
+      Session s = lease.session();
+      if constexpr (std::is_void_v<decltype(f(s))>) {
+        Guard(lease, [&] { f(s); });
+        CommitTx(lease);
+        return;
+      } else {
+        auto result = Guard(lease, [&] { return f(s); });
+        CommitTx(lease);
+        return result;
+      }
+    } catch (const DbError& e) {
+      RollbackTx(lease);
+      if (attempt < attempts && IsRetryable(e)) continue;
+      throw;
+    } catch (...) {
+      RollbackTx(lease);
+      throw;
+    }
+  }
+}
+
+}  // namespace op::db

@@ -1,0 +1,196 @@
+// runtime/db against a real MariaDB server.
+#include "runtime/db/db.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <barrier>
+#include <thread>
+
+#include "runtime/db/migrations.h"
+#include "testing/fixtures/mariadb.h"
+
+namespace op::db {
+namespace {
+
+using namespace std::chrono_literals;
+
+class DbTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    server_ = new testing::MariaDbServer();
+    server_->Start();
+  }
+  static void TearDownTestSuite() { delete server_; }
+
+  DbOptions Options(const std::string& db, int pool = 4) {
+    DbOptions o;
+    o.port = server_->Port();
+    o.user = server_->User();
+    o.password = server_->Password();
+    o.database = db;
+    o.pool_size = pool;
+    o.acquire_timeout = 500ms;
+    o.create_database = true;
+    return o;
+  }
+
+  static testing::MariaDbServer* server_;
+};
+testing::MariaDbServer* DbTest::server_ = nullptr;
+
+TEST_F(DbTest, TypedParamsNullsAndBinarySafeStrings) {
+  ConnectionPool pool(Options("db_types"));
+  pool.Exec("CREATE TABLE t (id BIGINT PRIMARY KEY, name VARCHAR(50) NULL, amount BIGINT, ok BOOL, data BLOB)");
+  const std::string binary("a\0b\xff\x01", 5);
+  pool.Exec("INSERT INTO t VALUES (?, ?, ?, ?, ?)", 1, "alice", int64_t(-4498), true, binary);
+  pool.Exec("INSERT INTO t VALUES (?, ?, ?, ?, ?)", 2, std::optional<std::string>{}, int64_t(9'000'000'000), false, "");
+  auto rows = pool.Query("SELECT * FROM t ORDER BY id");
+  ASSERT_TRUE(rows.Next());
+  EXPECT_EQ(rows.String("name"), "alice");
+  EXPECT_EQ(rows.Int("amount"), -4498);
+  EXPECT_TRUE(rows.Bool("ok"));
+  EXPECT_EQ(rows.String("data"), binary);
+  ASSERT_TRUE(rows.Next());
+  EXPECT_TRUE(rows.IsNull("name"));
+  EXPECT_EQ(rows.OptString("name"), std::nullopt);
+  EXPECT_EQ(rows.Int("amount"), 9'000'000'000);
+  EXPECT_FALSE(rows.Next());
+}
+
+TEST_F(DbTest, TransactionCommitsOrLeavesNoEffect) {
+  ConnectionPool pool(Options("db_tx"));
+  pool.Exec("CREATE TABLE acct (id INT PRIMARY KEY, balance BIGINT NOT NULL)");
+  pool.Exec("INSERT INTO acct VALUES (1, 100), (2, 0)");
+  pool.Transact([](Session& s) {
+    s.Exec("UPDATE acct SET balance = balance - 30 WHERE id = 1");
+    s.Exec("UPDATE acct SET balance = balance + 30 WHERE id = 2");
+  });
+  EXPECT_THROW(pool.Transact([](Session& s) {
+    s.Exec("UPDATE acct SET balance = balance - 50 WHERE id = 1");
+    throw std::runtime_error("handler failed mid-transaction");
+  }),
+               std::runtime_error);
+  auto rows = pool.Query("SELECT balance FROM acct ORDER BY id");
+  rows.Next();
+  EXPECT_EQ(rows.Int("balance"), 70) << "the failed transaction must leave no effect";
+  rows.Next();
+  EXPECT_EQ(rows.Int("balance"), 30);
+  EXPECT_EQ(pool.GetStats().active, 0);
+}
+
+TEST_F(DbTest, DuplicateKeyIsClassified) {
+  ConnectionPool pool(Options("db_dup"));
+  pool.Exec("CREATE TABLE k (id VARCHAR(36) PRIMARY KEY)");
+  pool.Exec("INSERT INTO k VALUES (?)", "x");
+  try {
+    pool.Exec("INSERT INTO k VALUES (?)", "x");
+    FAIL();
+  } catch (const DuplicateKey& e) {
+    EXPECT_EQ(e.code(), 1062);
+    EXPECT_NE(std::string(e.what()).find("db_dup"), std::string::npos) << "error names the database";
+  }
+  EXPECT_THROW(pool.Exec("SELEC nonsense"), DbError);
+}
+
+TEST_F(DbTest, DeadlockedTransactionIsRetriedAndBothSucceed) {
+  ConnectionPool pool(Options("db_deadlock"));
+  pool.Exec("CREATE TABLE r (id INT PRIMARY KEY, v INT) ENGINE=InnoDB");
+  pool.Exec("INSERT INTO r VALUES (1, 0), (2, 0)");
+  std::barrier both_locked_first(2);
+  std::atomic<int> attempts{0};
+  auto worker = [&](int first, int second) {
+    bool synced = false;
+    pool.Transact([&](Session& s) {
+      ++attempts;
+      s.Exec("UPDATE r SET v = v + 1 WHERE id = ?", first);
+      if (!synced) {  // only the first attempt waits, so the retry can finish
+        synced = true;
+        both_locked_first.arrive_and_wait();
+      }
+      s.Exec("UPDATE r SET v = v + 1 WHERE id = ?", second);
+    });
+  };
+  std::thread a(worker, 1, 2), b(worker, 2, 1);
+  a.join();
+  b.join();
+  EXPECT_EQ(attempts.load(), 3) << "exactly one side deadlocked and was re-run";
+  auto rows = pool.Query("SELECT SUM(v) AS s FROM r");
+  rows.Next();
+  EXPECT_EQ(rows.Int("s"), 4);
+}
+
+TEST_F(DbTest, PoolTimesOutWhenExhausted) {
+  ConnectionPool pool(Options("db_pool", 1));
+  auto held = pool.Acquire();
+  try {
+    pool.Acquire();
+    FAIL();
+  } catch (const DbUnavailable& e) {
+    EXPECT_NE(std::string(e.what()).find("no database connection free within 500 ms"), std::string::npos);
+  }
+  EXPECT_EQ(pool.GetStats().timeouts, 1u);
+}
+
+TEST_F(DbTest, UnreachableDatabaseIsUnavailableNamingTheAddress) {
+  DbOptions o = Options("db_none");
+  o.port = testing::FreePort();
+  o.create_database = false;
+  ConnectionPool pool(o);
+  std::string err;
+  EXPECT_FALSE(pool.Ping(&err));
+  EXPECT_NE(err.find("127.0.0.1:" + std::to_string(o.port)), std::string::npos) << err;
+  EXPECT_THROW(pool.Exec("SELECT 1"), DbUnavailable);
+  EXPECT_EQ(pool.GetStats().total, 0) << "failed opens give their slot back";
+}
+
+TEST_F(DbTest, MigrationsApplyOnceInOrderAndDetectEdits) {
+  ConnectionPool pool(Options("db_migrate"));
+  std::vector<Migration> v = {
+      {2, "add email", "ALTER TABLE customer ADD COLUMN email VARCHAR(100) NULL"},
+      {1, "create customer", "CREATE TABLE customer (id INT PRIMARY KEY); -- comment; with semicolon\n"
+                             "INSERT INTO customer VALUES (1); INSERT INTO customer VALUES (2)"},
+  };
+  auto first = Migrate(pool, v);
+  EXPECT_EQ(first.applied, (std::vector<int>{1, 2}));
+  EXPECT_EQ(first.current_version, 2);
+  EXPECT_TRUE(Migrate(pool, v).applied.empty());
+  auto rows = pool.Query("SELECT COUNT(*) AS n FROM customer WHERE email IS NULL");
+  rows.Next();
+  EXPECT_EQ(rows.Int("n"), 2);
+
+  auto edited = v;
+  edited[1].sql += "; INSERT INTO customer VALUES (3)";
+  try {
+    Migrate(pool, edited);
+    FAIL();
+  } catch (const DbError& e) {
+    EXPECT_NE(std::string(e.what()).find("V1 (create customer) was changed"), std::string::npos) << e.what();
+  }
+  v.push_back({3, "broken", "CREATE TABLE broken (id INT PRIMARY KEY"});
+  try {
+    Migrate(pool, v);
+    FAIL();
+  } catch (const DbError& e) {
+    EXPECT_NE(std::string(e.what()).find("migration V3 (broken) failed"), std::string::npos) << e.what();
+  }
+}
+
+TEST(SplitStatements, RespectsQuotesAndComments) {
+  auto parts = SplitStatements("INSERT INTO t VALUES ('a;b'); /* x; y */ SELECT \"c;\"; -- z;\n SELECT 1;");
+  ASSERT_EQ(parts.size(), 3u);
+  EXPECT_NE(parts[0].find("'a;b'"), std::string::npos);
+}
+
+// Last: restarts the shared server.
+TEST_F(DbTest, ZZPoolRecoversAfterTheDatabaseRestarts) {
+  ConnectionPool pool(Options("db_restart"));
+  ASSERT_TRUE(pool.Ping());
+  server_->Kill();
+  EXPECT_THROW(pool.Exec("SELECT 1"), DbUnavailable);
+  server_->Start();
+  EXPECT_TRUE(op::testing::WaitUntil([&] { return pool.Ping(); }, 10s)) << "broken connections are dropped";
+}
+
+}  // namespace
+}  // namespace op::db
