@@ -1,0 +1,328 @@
+#include "runtime/kafka/consumer.h"
+
+#include <librdkafka/rdkafkacpp.h>
+#include <pthread.h>
+
+#include <algorithm>
+#include <random>
+#include <set>
+
+#include "runtime/logging/log.h"
+
+namespace op::kafka {
+
+std::optional<std::string> InRecord::Header(const std::string& name) const {
+  for (const auto& [k, v] : headers)
+    if (k == name) return v;
+  return std::nullopt;
+}
+
+void ConsumerOptions::DeclareSchema(config::Schema& s) {
+  s.Add("kafka.consumer.auto-offset-reset", config::Type::kString, "earliest", "earliest or latest");
+  s.Add("kafka.consumer.session-timeout", config::Type::kDuration, "10s", "group session timeout");
+  s.Add("kafka.consumer.retry-backoff-initial", config::Type::kDuration, "200ms", "first wait before a failed record is retried");
+  s.Add("kafka.consumer.retry-backoff-max", config::Type::kDuration, "10s", "longest wait between retries of a record");
+}
+
+ConsumerOptions ConsumerOptions::FromConfig(const config::Config& c) {
+  ConsumerOptions o;
+  o.bootstrap_servers = c.GetString("kafka.bootstrap.servers");
+  if (!c.GetString("kafka.client.id").empty()) o.client_id = c.GetString("kafka.client.id");
+  o.auto_offset_reset = c.GetString("kafka.consumer.auto-offset-reset");
+  if (o.auto_offset_reset != "earliest" && o.auto_offset_reset != "latest")
+    throw config::ConfigError("key 'kafka.consumer.auto-offset-reset' must be earliest or latest: got '" +
+                              o.auto_offset_reset + "'");
+  o.session_timeout = c.GetDuration("kafka.consumer.session-timeout");
+  o.retry_backoff_initial = c.GetDuration("kafka.consumer.retry-backoff-initial");
+  o.retry_backoff_max = c.GetDuration("kafka.consumer.retry-backoff-max");
+  return o;
+}
+
+namespace {
+using Clock = std::chrono::steady_clock;
+using TpKey = std::pair<std::string, int32_t>;
+
+struct RetryState {
+  int attempts = 0;
+  Clock::time_point resume_at;
+};
+}  // namespace
+
+struct Consumer::Impl : public RdKafka::RebalanceCb {
+  Consumer* self = nullptr;
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer;
+  std::set<TpKey> assigned;
+  std::map<TpKey, RetryState> retrying;  // partitions paused for a backoff
+  bool applied_pause = false;
+  std::mt19937_64 rng{std::random_device{}()};
+
+  void rebalance_cb(RdKafka::KafkaConsumer* c, RdKafka::ErrorCode err,
+                    std::vector<RdKafka::TopicPartition*>& parts) override {
+    if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
+      c->assign(parts);
+      for (auto* p : parts) assigned.insert({p->topic(), p->partition()});
+      if (self->paused_.load()) c->pause(parts);
+      log::Info("kafka partitions assigned", {{"group", self->options_.group_id}, {"count", parts.size()}});
+    } else {
+      for (auto* p : parts) {
+        assigned.erase({p->topic(), p->partition()});
+        retrying.erase({p->topic(), p->partition()});
+      }
+      c->unassign();
+      log::Info("kafka partitions revoked", {{"group", self->options_.group_id}, {"count", parts.size()}});
+    }
+  }
+
+  std::vector<RdKafka::TopicPartition*> Parts(const std::vector<TpKey>& keys) {
+    std::vector<RdKafka::TopicPartition*> v;
+    for (auto& [t, p] : keys) v.push_back(RdKafka::TopicPartition::create(t, p));
+    return v;
+  }
+  static void Free(std::vector<RdKafka::TopicPartition*>& v) { RdKafka::TopicPartition::destroy(v); }
+};
+
+namespace {
+void Set(RdKafka::Conf* conf, const std::string& k, const std::string& v) {
+  std::string err;
+  if (conf->set(k, v, err) != RdKafka::Conf::CONF_OK)
+    throw std::runtime_error("kafka consumer: invalid property '" + k + "'='" + v + "': " + err);
+}
+}  // namespace
+
+Consumer::Consumer(ConsumerOptions options, Handler handler, Producer* dead_letters,
+                   metrics::MetricsRegistry* metrics)
+    : options_(std::move(options)), handler_(std::move(handler)), dead_letters_(dead_letters),
+      impl_(std::make_unique<Impl>()), metrics_(metrics) {
+  if (options_.bootstrap_servers.empty())
+    throw std::runtime_error("kafka consumer: bootstrap servers are not set (kafka.bootstrap.servers)");
+  if (options_.group_id.empty()) throw std::runtime_error("kafka consumer: group id is empty");
+  if (options_.topics.empty()) throw std::runtime_error("kafka consumer: no topics to subscribe to");
+  impl_->self = this;
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  Set(conf.get(), "bootstrap.servers", options_.bootstrap_servers);
+  Set(conf.get(), "group.id", options_.group_id);
+  Set(conf.get(), "client.id", options_.client_id);
+  Set(conf.get(), "enable.auto.commit", "false");
+  Set(conf.get(), "enable.auto.offset.store", "false");
+  Set(conf.get(), "auto.offset.reset", options_.auto_offset_reset);
+  Set(conf.get(), "session.timeout.ms", std::to_string(options_.session_timeout.count()));
+  Set(conf.get(), "enable.partition.eof", "false");
+  for (const auto& [k, v] : options_.extra) Set(conf.get(), k, v);
+  std::string err;
+  if (conf->set("rebalance_cb", static_cast<RdKafka::RebalanceCb*>(impl_.get()), err) != RdKafka::Conf::CONF_OK)
+    throw std::runtime_error("kafka consumer: " + err);
+  impl_->consumer.reset(RdKafka::KafkaConsumer::create(conf.get(), err));
+  if (!impl_->consumer) throw std::runtime_error("kafka consumer: " + err);
+
+  if (metrics_) {
+    collector_id_ = metrics_->AddCollector([this](metrics::Families& out) {
+      auto lag = metrics::Family("kafka_consumergroup_lag", "Records behind the high watermark per partition",
+                                 prometheus::MetricType::Gauge);
+      for (const auto& l : Lag())
+        metrics::AddSample(lag, {{"consumergroup", options_.group_id}, {"topic", l.topic},
+                                 {"partition", std::to_string(l.partition)}}, double(l.lag));
+      auto records = metrics::Family("kafka_consumer_records_total", "Records handled by result",
+                                     prometheus::MetricType::Counter);
+      const metrics::Labels g = {{"consumergroup", options_.group_id}};
+      auto with = [&](const char* result) {
+        auto l = g;
+        l["result"] = result;
+        return l;
+      };
+      metrics::AddSample(records, with("processed"), double(processed_.load()));
+      metrics::AddSample(records, with("dead_lettered"), double(dead_lettered_.load()));
+      metrics::AddSample(records, with("retried"), double(retried_.load()));
+      auto paused = metrics::Family("kafka_consumer_paused", "1 while the consumer is paused",
+                                    prometheus::MetricType::Gauge);
+      metrics::AddSample(paused, g, paused_.load() ? 1 : 0);
+      out.push_back(std::move(lag));
+      out.push_back(std::move(records));
+      out.push_back(std::move(paused));
+    });
+  }
+}
+
+Consumer::~Consumer() {
+  Stop();
+  if (metrics_ && collector_id_ >= 0) metrics_->RemoveCollector(collector_id_);
+}
+
+void Consumer::Start() {
+  auto e = impl_->consumer->subscribe(options_.topics);
+  if (e != RdKafka::ERR_NO_ERROR) throw std::runtime_error("kafka consumer: subscribe failed: " + RdKafka::err2str(e));
+  running_ = true;
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "kafka-consumer");
+    log::LogContext ctx({{"consumerGroup", options_.group_id}});
+    Loop();
+  });
+}
+
+void Consumer::Stop() {
+  if (!thread_.joinable()) return;
+  stop_ = true;
+  thread_.join();
+  impl_->consumer->close();  // leaves the group: partitions move to others at once
+  running_ = false;
+}
+
+void Consumer::Pause() { paused_ = true; }
+void Consumer::Resume() { paused_ = false; }
+
+std::vector<PartitionLag> Consumer::Lag() const {
+  std::lock_guard lock(lag_mu_);
+  return lag_;
+}
+
+void Consumer::Loop() {
+  auto& c = *impl_->consumer;
+  auto last_lag = Clock::now();
+  while (!stop_.load()) {
+    // External pause/resume, applied on this thread (librdkafka calls are ours).
+    bool want_pause = paused_.load();
+    if (want_pause != impl_->applied_pause) {
+      auto parts = impl_->Parts({impl_->assigned.begin(), impl_->assigned.end()});
+      if (want_pause) c.pause(parts);
+      else c.resume(parts);
+      Impl::Free(parts);
+      impl_->applied_pause = want_pause;
+      log::Info(want_pause ? "kafka consumer paused" : "kafka consumer resumed");
+      if (!want_pause) {  // partitions still in backoff stay paused
+        auto again = impl_->Parts([&] {
+          std::vector<TpKey> keys;
+          for (auto& [k, st] : impl_->retrying)
+            if (st.resume_at != Clock::time_point{}) keys.push_back(k);
+          return keys;
+        }());
+        c.pause(again);
+        Impl::Free(again);
+      }
+    }
+    // Partitions whose retry backoff is over fetch again.
+    auto now = Clock::now();
+    for (auto it = impl_->retrying.begin(); it != impl_->retrying.end();) {
+      if (now >= it->second.resume_at && it->second.resume_at != Clock::time_point{}) {
+        if (!want_pause) {
+          auto parts = impl_->Parts({it->first});
+          c.resume(parts);
+          Impl::Free(parts);
+        }
+        it->second.resume_at = Clock::time_point{};  // fetching; attempts kept until success
+      }
+      ++it;
+    }
+
+    std::unique_ptr<RdKafka::Message> m(c.consume(100));
+    switch (m->err()) {
+      case RdKafka::ERR_NO_ERROR:
+        Process(*m);
+        break;
+      case RdKafka::ERR__TIMED_OUT:
+      case RdKafka::ERR__PARTITION_EOF:
+        break;
+      default:
+        log::Warn("kafka consumer error", {{"error", m->errstr()}});
+    }
+    if (Clock::now() - last_lag > std::chrono::seconds(1)) {
+      UpdateLag();
+      last_lag = Clock::now();
+    }
+  }
+}
+
+void Consumer::Process(RdKafka::Message& m) {
+  InRecord r;
+  r.topic = m.topic_name();
+  r.partition = m.partition();
+  r.offset = m.offset();
+  if (m.key()) r.key = *m.key();
+  r.value.assign(static_cast<const char*>(m.payload()), m.len());
+  r.timestamp_ms = m.timestamp().timestamp;
+  if (auto* hs = m.headers())
+    for (const auto& h : hs->get_all())
+      r.headers.emplace_back(h.key(), std::string(static_cast<const char*>(h.value()), h.value_size()));
+  TpKey tp{r.topic, r.partition};
+  try {
+    handler_(r);
+    Commit(r);
+    processed_.fetch_add(1);
+    impl_->retrying.erase(tp);
+    return;
+  } catch (const PoisonRecord& e) {
+    if (DeadLetter(r, e.what(), "PoisonRecord")) {
+      Commit(r);
+      dead_lettered_.fetch_add(1);
+      impl_->retrying.erase(tp);
+      return;
+    }
+  } catch (const std::exception& e) {
+    log::Warn("record failed, will retry", {{"topic", r.topic}, {"partition", r.partition},
+                                            {"offset", r.offset}, {"error", e.what()}});
+  }
+  // Transient: go back to this record and pause the partition for a backoff.
+  retried_.fetch_add(1);
+  auto& st = impl_->retrying[tp];
+  st.attempts++;
+  auto cap = std::min<int64_t>(options_.retry_backoff_max.count(),
+                               options_.retry_backoff_initial.count() << std::min(st.attempts - 1, 20));
+  auto wait = std::chrono::milliseconds(std::uniform_int_distribution<int64_t>(cap / 2, std::max<int64_t>(cap, 1))(impl_->rng));
+  st.resume_at = Clock::now() + wait;
+  auto parts = impl_->Parts({tp});
+  impl_->consumer->pause(parts);
+  Impl::Free(parts);
+  std::unique_ptr<RdKafka::TopicPartition> seek_to(RdKafka::TopicPartition::create(r.topic, r.partition, r.offset));
+  auto e = impl_->consumer->seek(*seek_to, 5000);
+  if (e != RdKafka::ERR_NO_ERROR)
+    log::Error("kafka seek failed; the record will be redelivered after a restart or rebalance",
+               {{"topic", r.topic}, {"partition", r.partition}, {"offset", r.offset}, {"error", RdKafka::err2str(e)}});
+}
+
+bool Consumer::DeadLetter(const InRecord& r, const std::string& error, const std::string& kind) {
+  if (!dead_letters_) {
+    log::Error("poison record and no dead-letter producer: retrying", {{"topic", r.topic}, {"offset", r.offset}});
+    return false;
+  }
+  OutRecord out{r.topic + ".DLT", r.key, r.value, r.headers};
+  out.headers.emplace_back(kDltOriginalTopic, r.topic);
+  out.headers.emplace_back(kDltOriginalPartition, std::to_string(r.partition));
+  out.headers.emplace_back(kDltOriginalOffset, std::to_string(r.offset));
+  out.headers.emplace_back(kDltOriginalTimestamp, std::to_string(r.timestamp_ms));
+  out.headers.emplace_back(kDltOriginalGroup, options_.group_id);
+  out.headers.emplace_back(kDltExceptionMessage, error);
+  out.headers.emplace_back(kDltExceptionClass, kind);
+  auto rep = dead_letters_->SendSync(std::move(out));
+  if (!rep.ok) {
+    log::Error("dead-letter publish failed: retrying the record", {{"topic", r.topic}, {"offset", r.offset}, {"error", rep.error}});
+    return false;
+  }
+  log::Warn("record dead-lettered", {{"topic", r.topic}, {"partition", r.partition}, {"offset", r.offset},
+                                     {"dltOffset", rep.offset}, {"error", error}});
+  return true;
+}
+
+void Consumer::Commit(const InRecord& r) {
+  std::vector<RdKafka::TopicPartition*> parts{RdKafka::TopicPartition::create(r.topic, r.partition, r.offset + 1)};
+  auto e = impl_->consumer->commitSync(parts);
+  RdKafka::TopicPartition::destroy(parts);
+  if (e != RdKafka::ERR_NO_ERROR)  // the effect is guarded: a redelivery is a no-op
+    log::Warn("offset commit failed; the record may be redelivered",
+              {{"topic", r.topic}, {"partition", r.partition}, {"offset", r.offset}, {"error", RdKafka::err2str(e)}});
+}
+
+void Consumer::UpdateLag() {
+  std::vector<PartitionLag> out;
+  auto parts = impl_->Parts({impl_->assigned.begin(), impl_->assigned.end()});
+  impl_->consumer->position(parts);
+  for (auto* p : parts) {
+    int64_t low = 0, high = 0;
+    if (impl_->consumer->get_watermark_offsets(p->topic(), p->partition(), &low, &high) != RdKafka::ERR_NO_ERROR)
+      continue;
+    int64_t pos = p->offset() >= 0 ? p->offset() : low;
+    out.push_back({p->topic(), p->partition(), pos, high, std::max<int64_t>(0, high - pos)});
+  }
+  Impl::Free(parts);
+  std::lock_guard lock(lag_mu_);
+  lag_ = std::move(out);
+}
+
+}  // namespace op::kafka

@@ -1,0 +1,130 @@
+#pragma once
+// Kafka consumer loop with at-least-once delivery and effectively-once effects
+// (the handler's database transaction is guarded by processed_events):
+//
+// - the offset of a record is committed only after its handler returned, i.e.
+//   after the handler's database transaction committed;
+// - a handler that throws PoisonRecord (undecodable, unknown schema, invalid)
+//   sends the record to <topic>.DLT with Spring Kafka's kafka_dlt-* headers,
+//   then the offset is committed and the partition moves on;
+// - any other exception is transient (database down, breaker open): the
+//   partition is sought back to the record and paused for an exponential
+//   backoff, then retried. Never skipped. Other partitions keep flowing;
+// - Pause()/Resume() stop and restart fetching for every assigned partition
+//   (e.g. while a downstream breaker is open), surviving rebalances.
+//
+// Threads: Start() spawns one thread ("kafka-consumer") that owns the
+// librdkafka consumer and runs the handler; Stop() joins it after the current
+// record, then leaves the group.
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "runtime/kafka/producer.h"
+
+namespace RdKafka {
+class KafkaConsumer;
+class Message;
+}
+
+namespace op::kafka {
+
+struct InRecord {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t offset = 0;
+  std::string key;
+  std::string value;
+  KafkaHeaders headers;
+  int64_t timestamp_ms = 0;
+  std::optional<std::string> Header(const std::string& name) const;
+};
+
+// Thrown by a handler for a record that can never be processed.
+class PoisonRecord : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct ConsumerOptions {
+  std::string bootstrap_servers;
+  std::string group_id;
+  std::string client_id = "orderplatform";
+  std::vector<std::string> topics;
+  std::string auto_offset_reset = "earliest";
+  std::chrono::milliseconds session_timeout{10000};
+  std::chrono::milliseconds retry_backoff_initial{200};
+  std::chrono::milliseconds retry_backoff_max{10000};
+  std::map<std::string, std::string> extra;
+
+  static void DeclareSchema(config::Schema& schema);
+  // group and topics come from the service; the rest from kafka.consumer.*
+  static ConsumerOptions FromConfig(const config::Config& cfg);
+};
+
+struct PartitionLag {
+  std::string topic;
+  int32_t partition;
+  int64_t position, high_watermark, lag;
+};
+
+class Consumer {
+ public:
+  using Handler = std::function<void(const InRecord&)>;
+
+  // `dead_letters` publishes poison records; it must outlive the consumer.
+  Consumer(ConsumerOptions options, Handler handler, Producer* dead_letters,
+           metrics::MetricsRegistry* metrics = nullptr);
+  ~Consumer();
+
+  void Start();
+  void Stop();
+  void Pause();
+  void Resume();
+  bool Paused() const { return paused_.load(); }
+  bool Running() const { return running_.load(); }
+
+  std::vector<PartitionLag> Lag() const;
+  uint64_t Processed() const { return processed_.load(); }
+  uint64_t DeadLettered() const { return dead_lettered_.load(); }
+  uint64_t Retried() const { return retried_.load(); }
+  const ConsumerOptions& options() const { return options_; }
+
+  static constexpr const char* kDltOriginalTopic = "kafka_dlt-original-topic";
+  static constexpr const char* kDltOriginalPartition = "kafka_dlt-original-partition";
+  static constexpr const char* kDltOriginalOffset = "kafka_dlt-original-offset";
+  static constexpr const char* kDltOriginalTimestamp = "kafka_dlt-original-timestamp";
+  static constexpr const char* kDltOriginalGroup = "kafka_dlt-original-consumer-group";
+  static constexpr const char* kDltExceptionMessage = "kafka_dlt-exception-message";
+  static constexpr const char* kDltExceptionClass = "kafka_dlt-exception-fqcn";
+
+ private:
+  struct Impl;
+  void Loop();
+  void Process(RdKafka::Message& m);
+  bool DeadLetter(const InRecord& r, const std::string& error, const std::string& kind);
+  void Commit(const InRecord& r);
+  void UpdateLag();
+
+  ConsumerOptions options_;
+  Handler handler_;
+  Producer* dead_letters_;
+  std::unique_ptr<Impl> impl_;
+  std::thread thread_;
+  std::atomic<bool> stop_{false}, running_{false}, paused_{false};
+  std::atomic<uint64_t> processed_{0}, dead_lettered_{0}, retried_{0};
+  mutable std::mutex lag_mu_;
+  std::vector<PartitionLag> lag_;
+  metrics::MetricsRegistry* metrics_;
+  int collector_id_ = -1;
+};
+
+}  // namespace op::kafka
