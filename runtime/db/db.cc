@@ -297,15 +297,23 @@ bool ConnectionPool::Ping(std::string* error) {
 
 void ConnectionPool::BeginTx(Lease& l) {
   Guard(l, [&] {
-    l.connection().conn->setAutoCommit(false);
+    try {
+      l.connection().conn->setAutoCommit(false);
+    } catch (const sql::SQLException& e) {
+      Rethrow(e, Describe());
+    }
     l.connection().in_tx = true;
   });
 }
 
 void ConnectionPool::CommitTx(Lease& l) {
   Guard(l, [&] {
-    l.connection().conn->commit();
-    l.connection().conn->setAutoCommit(true);
+    try {
+      l.connection().conn->commit();
+      l.connection().conn->setAutoCommit(true);
+    } catch (const sql::SQLException& e) {
+      Rethrow(e, Describe());
+    }
     l.connection().in_tx = false;
   });
 }

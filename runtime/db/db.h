@@ -72,6 +72,7 @@ class DuplicateKey : public DbError {
 
 using Param = std::variant<std::nullptr_t, int64_t, uint64_t, double, bool, std::string>;
 
+inline Param ToParam(Param p) { return p; }
 inline Param ToParam(std::nullptr_t) { return nullptr; }
 inline Param ToParam(int v) { return int64_t(v); }
 inline Param ToParam(long v) { return int64_t(v); }
@@ -203,6 +204,9 @@ class ConnectionPool {
   int collector_id_ = -1;
 };
 
+// Session and the Tx helpers translate connector exceptions into DbError;
+// everything else (the caller's own exceptions) passes through unchanged. A
+// broken connection is dropped from the pool.
 template <class F>
 auto ConnectionPool::Guard(Lease& l, F&& f) -> decltype(f()) {
   try {
@@ -210,15 +214,6 @@ auto ConnectionPool::Guard(Lease& l, F&& f) -> decltype(f()) {
   } catch (const DbUnavailable&) {
     l.MarkBroken();
     throw;
-  } catch (const DbError&) {
-    throw;
-  } catch (const std::exception& e) {
-    try {
-      Rethrow(e, Describe());
-    } catch (const DbUnavailable&) {
-      l.MarkBroken();
-      throw;
-    }
   }
 }
 

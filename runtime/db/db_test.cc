@@ -79,6 +79,20 @@ TEST_F(DbTest, TransactionCommitsOrLeavesNoEffect) {
   EXPECT_EQ(pool.GetStats().active, 0);
 }
 
+TEST_F(DbTest, CallersOwnExceptionsPassThroughTransactionsUnchanged) {
+  ConnectionPool pool(Options("db_passthrough"));
+  struct DomainError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+  };
+  try {
+    pool.Transact([](Session&) { throw DomainError("out of stock"); });
+    FAIL();
+  } catch (const DomainError& e) {
+    EXPECT_STREQ(e.what(), "out of stock");
+  }
+  EXPECT_EQ(pool.GetStats().total, pool.GetStats().idle) << "the connection went back to the pool";
+}
+
 TEST_F(DbTest, DuplicateKeyIsClassified) {
   ConnectionPool pool(Options("db_dup"));
   pool.Exec("CREATE TABLE k (id VARCHAR(36) PRIMARY KEY)");

@@ -1,0 +1,124 @@
+#include "runtime/outbox/idempotency_key.h"
+
+#include <openssl/evp.h>
+
+#include <nlohmann/json.hpp>
+
+namespace op::outbox {
+
+std::string IdempotencyStore::HashRequest(const http::Request& req) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
+  std::string head = req.method + " " + req.path + "\n";
+  EVP_DigestUpdate(ctx, head.data(), head.size());
+  EVP_DigestUpdate(ctx, req.body.data(), req.body.size());
+  EVP_DigestFinal_ex(ctx, md, &len);
+  EVP_MD_CTX_free(ctx);
+  static const char* d = "0123456789abcdef";
+  std::string hex;
+  for (unsigned i = 0; i < len; ++i) hex += d[md[i] >> 4], hex += d[md[i] & 15];
+  return hex;
+}
+
+IdempotencyStore::Begin IdempotencyStore::Start(const std::string& scope, const std::string& key,
+                                                const std::string& hash) {
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    try {
+      pool_.Exec("INSERT INTO idempotency_keys (scope, idempotency_key, request_hash, state, expires_at) "
+                 "VALUES (?, ?, ?, 'IN_FLIGHT', CURRENT_TIMESTAMP(3) + INTERVAL ? SECOND)",
+                 scope, key, hash, int64_t(options_.ttl.count()));
+      return {Outcome::kProceed, {}};
+    } catch (const db::DuplicateKey&) {
+    }
+    auto rows = pool_.Query(
+        "SELECT request_hash, state, status, response_headers, response_body, "
+        " expires_at < CURRENT_TIMESTAMP(3) AS expired,"
+        " created_at < CURRENT_TIMESTAMP(3) - INTERVAL ? SECOND AS stale "
+        "FROM idempotency_keys WHERE scope = ? AND idempotency_key = ?",
+        int64_t(options_.in_flight_timeout.count()), scope, key);
+    if (!rows.Next()) continue;  // forgotten meanwhile: try to insert again
+    bool expired = rows.Int("expired") == 1;
+    bool abandoned = rows.String("state") == "IN_FLIGHT" && rows.Int("stale") == 1;
+    if (expired || abandoned) {
+      pool_.Exec("DELETE FROM idempotency_keys WHERE scope = ? AND idempotency_key = ? AND request_hash = ? "
+                 "AND state = ?", scope, key, rows.String("request_hash"), rows.String("state"));
+      continue;
+    }
+    if (rows.String("request_hash") != hash) return {Outcome::kMismatch, {}};
+    if (rows.String("state") == "IN_FLIGHT") return {Outcome::kInFlight, {}};
+    http::Response r;
+    r.status = int(rows.Int("status"));
+    for (auto& h : nlohmann::json::parse(rows.OptString("response_headers").value_or("[]")))
+      r.headers.Add(h[0], h[1]);
+    r.body = rows.OptString("response_body").value_or("");
+    r.headers.Set("Idempotent-Replayed", "true");
+    return {Outcome::kReplay, r};
+  }
+  throw db::DbError("idempotency key '" + key + "' kept changing while it was read");
+}
+
+void IdempotencyStore::Complete(const std::string& scope, const std::string& key, const http::Response& r) {
+  nlohmann::json headers = nlohmann::json::array();
+  for (const auto& [k, v] : r.headers.All())
+    if (k == "content-type" || k == "location") headers.push_back({k, v});
+  pool_.Exec("UPDATE idempotency_keys SET state = 'COMPLETED', status = ?, response_headers = ?, response_body = ? "
+             "WHERE scope = ? AND idempotency_key = ?",
+             r.status, headers.dump(), r.body, scope, key);
+}
+
+void IdempotencyStore::Forget(const std::string& scope, const std::string& key) {
+  pool_.Exec("DELETE FROM idempotency_keys WHERE scope = ? AND idempotency_key = ?", scope, key);
+}
+
+size_t IdempotencyStore::PurgeExpired() {
+  return pool_.Exec("DELETE FROM idempotency_keys WHERE expires_at < CURRENT_TIMESTAMP(3) LIMIT 10000");
+}
+
+http::Handler IdempotencyStore::Wrap(std::string scope, http::Handler handler) {
+  return [this, scope = std::move(scope), handler = std::move(handler)](http::Request& req) -> http::Response {
+    auto key = req.Header("idempotency-key");
+    if (!key) return handler(req);
+    bool printable = !key->empty() && key->size() <= 255;
+    for (unsigned char c : *key) printable = printable && c >= 0x20 && c < 0x7f;
+    if (!printable) {
+      http::Problem p = http::MakeProblem(400, "invalid Idempotency-Key header");
+      p.Field("Idempotency-Key", "must be 1 to 255 printable ASCII characters");
+      throw http::HttpError(p);
+    }
+    auto begin = Start(scope, *key, HashRequest(req));
+    switch (begin.outcome) {
+      case Outcome::kReplay:
+        return begin.replay;
+      case Outcome::kMismatch: {
+        http::Problem p = http::MakeProblem(422, "Idempotency-Key was already used with a different request");
+        p.Field("Idempotency-Key", "reused with a different request body or path");
+        throw http::HttpError(p);
+      }
+      case Outcome::kInFlight: {
+        http::Problem p = http::MakeProblem(409, "a request with this Idempotency-Key is still being processed");
+        p.headers.Set("Retry-After", "1");
+        throw http::HttpError(p);
+      }
+      case Outcome::kProceed:
+        break;
+    }
+    http::Response resp;
+    try {
+      resp = handler(req);
+    } catch (const http::HttpError& e) {
+      if (e.problem().status >= 500) Forget(scope, *key);
+      else Complete(scope, *key, e.problem().ToResponse(req.path));
+      throw;
+    } catch (...) {
+      Forget(scope, *key);
+      throw;
+    }
+    if (resp.status >= 500) Forget(scope, *key);
+    else Complete(scope, *key, resp);
+    return resp;
+  };
+}
+
+}  // namespace op::outbox

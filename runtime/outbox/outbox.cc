@@ -1,0 +1,199 @@
+#include "runtime/outbox/outbox.h"
+
+#include <pthread.h>
+
+#include <nlohmann/json.hpp>
+
+#include "events/topics.h"
+#include "runtime/logging/log.h"
+
+namespace op::outbox {
+
+void Enqueue(db::Session& s, const kafka::OutRecord& r, const std::string& event_id, const std::string& event_type) {
+  nlohmann::json headers = nlohmann::json::array();
+  for (const auto& [k, v] : r.headers) headers.push_back({k, v});
+  s.Exec("INSERT INTO outbox (topic, record_key, payload, headers, event_id, event_type) VALUES (?, ?, ?, ?, ?, ?)",
+         r.topic, r.key, r.value, headers.dump(), event_id, event_type);
+}
+
+void EnqueueEvent(db::Session& s, const events::Envelope& e) {
+  if (auto err = events::Validate(e)) throw std::invalid_argument("refusing to enqueue an invalid event: " + *err);
+  kafka::OutRecord r;
+  r.topic = std::string(events::TopicOf(e.event_type()));
+  r.key = e.order_id();
+  r.value = events::Encode(e);
+  r.headers = {{std::string(events::kHeaderEventType), e.event_type()},
+               {std::string(events::kHeaderEventId), e.event_id()},
+               {std::string(events::kHeaderContentType), std::string(events::kContentTypeProtobuf)}};
+  if (!e.traceparent().empty()) r.headers.emplace_back(std::string(events::kHeaderTraceparent), e.traceparent());
+  Enqueue(s, r, e.event_id(), e.event_type());
+}
+
+OutboxRelay::OutboxRelay(db::ConnectionPool& pool, kafka::Producer& producer, RelayOptions options,
+                         metrics::MetricsRegistry* metrics)
+    : pool_(pool), producer_(producer), options_(options), metrics_(metrics) {
+  if (metrics_) {
+    collector_id_ = metrics_->AddCollector([this](metrics::Families& out) {
+      auto backlog = metrics::Family("outbox_backlog", "Outbox rows not yet published", prometheus::MetricType::Gauge);
+      metrics::AddSample(backlog, {}, double(backlog_.load()));
+      auto age = metrics::Family("outbox_oldest_unpublished_age_seconds", "Age of the oldest unpublished outbox row",
+                                 prometheus::MetricType::Gauge);
+      metrics::AddSample(age, {}, oldest_age_.load());
+      auto pub = metrics::Family("outbox_records_published_total", "Outbox rows published to Kafka",
+                                 prometheus::MetricType::Counter);
+      metrics::AddSample(pub, {}, double(published_.load()));
+      auto fail = metrics::Family("outbox_relay_failures_total", "Relay batches that failed and will be retried",
+                                  prometheus::MetricType::Counter);
+      metrics::AddSample(fail, {}, double(failures_.load()));
+      auto leader = metrics::Family("outbox_relay_leader", "1 when this instance's relay holds the relay lock",
+                                    prometheus::MetricType::Gauge);
+      metrics::AddSample(leader, {}, leader_.load() ? 1 : 0);
+      for (auto* f : {&backlog, &age, &pub, &fail, &leader}) out.push_back(std::move(*f));
+    });
+  }
+}
+
+OutboxRelay::~OutboxRelay() {
+  Stop();
+  if (metrics_ && collector_id_ >= 0) metrics_->RemoveCollector(collector_id_);
+}
+
+void OutboxRelay::Start() {
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "outbox-relay");
+    Loop();
+  });
+}
+
+void OutboxRelay::Stop() {
+  if (!thread_.joinable()) return;
+  stop_ = true;
+  Wake();
+  thread_.join();
+  if (lock_lease_ && lock_lease_->valid()) {
+    try {  // the connection goes back to the pool: it must not keep the lock
+      lock_lease_->session().Query("SELECT RELEASE_LOCK(CONCAT(DATABASE(), '.outbox-relay')) AS r");
+    } catch (const std::exception&) {
+      lock_lease_->MarkBroken();
+    }
+  }
+  lock_lease_.reset();
+  leader_ = false;
+}
+
+void OutboxRelay::Wake() {
+  std::lock_guard lock(mu_);
+  woken_ = true;
+  cv_.notify_one();
+}
+
+bool OutboxRelay::EnsureLeadership() {
+  if (lock_lease_) {
+    try {  // still ours? (a broken connection loses the lock)
+      auto rows = lock_lease_->session().Query("SELECT IS_USED_LOCK(CONCAT(DATABASE(), '.outbox-relay')) = CONNECTION_ID() AS mine");
+      if (rows.Next() && rows.Int("mine") == 1) return true;
+    } catch (const db::DbError&) {
+    }
+    if (lock_lease_->valid()) lock_lease_->MarkBroken();
+    lock_lease_.reset();
+    leader_ = false;
+  }
+  auto lease = pool_.Acquire();
+  auto rows = lease.session().Query("SELECT GET_LOCK(CONCAT(DATABASE(), '.outbox-relay'), 0) AS got");
+  if (rows.Next() && rows.Int("got") == 1) {
+    lock_lease_.emplace(std::move(lease));
+    leader_ = true;
+    log::Info("outbox relay is the leader for this database");
+    return true;
+  }
+  return false;
+}
+
+size_t OutboxRelay::RelayOnce() {
+  if (!EnsureLeadership()) return 0;
+  struct Row {
+    int64_t id;
+    kafka::OutRecord record;
+  };
+  return pool_.Transact([&](db::Session& s) -> size_t {
+    std::vector<Row> rows;
+    auto rs = s.Query("SELECT id, topic, record_key, payload, headers FROM outbox WHERE published_at IS NULL "
+                      "ORDER BY id LIMIT ? FOR UPDATE", options_.batch_size);
+    while (rs.Next()) {
+      Row r{rs.Int("id"), {rs.String("topic"), rs.String("record_key"), rs.String("payload"), {}}};
+      for (auto& h : nlohmann::json::parse(rs.String("headers"))) r.record.headers.emplace_back(h[0], h[1]);
+      rows.push_back(std::move(r));
+    }
+    if (rows.empty()) return 0;
+    // Send the whole batch, then wait: the idempotent producer keeps order.
+    std::vector<std::future<kafka::DeliveryReport>> acks;
+    for (auto& r : rows) acks.push_back(producer_.Send(r.record));
+    size_t ok = 0;
+    std::string error;
+    for (auto& a : acks) {
+      auto rep = a.get();
+      if (!rep.ok) {
+        if (error.empty()) error = rep.error;
+      } else if (error.empty()) {
+        ++ok;  // a prefix of the batch, in id order
+      }
+    }
+    if (ok > 0) {
+      std::string ids;
+      for (size_t i = 0; i < ok; ++i) ids += (i ? "," : "") + std::to_string(rows[i].id);
+      // ids are integers we read ourselves; no user input reaches this text
+      s.Exec("UPDATE outbox SET published_at = CURRENT_TIMESTAMP(3) WHERE id IN (" + ids + ")");
+    }
+    published_ += ok;
+    if (!error.empty()) {
+      failures_++;
+      log::Warn("outbox relay: publish failed, will retry", {{"error", error}, {"published", ok}, {"batch", rows.size()}});
+    }
+    return ok;
+  });
+}
+
+void OutboxRelay::RefreshBacklog() {
+  auto rows = pool_.Query(
+      "SELECT COUNT(*) AS n, COALESCE(TIMESTAMPDIFF(MICROSECOND, MIN(created_at), CURRENT_TIMESTAMP(3)), 0) AS age_us "
+      "FROM outbox WHERE published_at IS NULL");
+  if (rows.Next()) {
+    backlog_ = rows.Int("n");
+    oldest_age_ = double(rows.Int("age_us")) / 1e6;
+  }
+}
+
+void OutboxRelay::Cleanup() {
+  pool_.Exec("DELETE FROM outbox WHERE published_at IS NOT NULL AND published_at < CURRENT_TIMESTAMP(3) - INTERVAL ? SECOND LIMIT 1000",
+             int64_t(std::chrono::duration_cast<std::chrono::seconds>(options_.retain_published).count()));
+}
+
+void OutboxRelay::Loop() {
+  auto last_stats = std::chrono::steady_clock::now() - std::chrono::hours(1);
+  auto last_cleanup = std::chrono::steady_clock::now();
+  while (!stop_.load()) {
+    std::chrono::milliseconds wait = options_.poll_interval;
+    try {
+      size_t n = RelayOnce();
+      if (n == size_t(options_.batch_size)) wait = std::chrono::milliseconds(0);  // more waiting
+      auto now = std::chrono::steady_clock::now();
+      if (now - last_stats > std::chrono::seconds(1)) {
+        RefreshBacklog();
+        last_stats = now;
+      }
+      if (now - last_cleanup > std::chrono::minutes(1)) {
+        Cleanup();
+        last_cleanup = now;
+      }
+    } catch (const std::exception& e) {
+      failures_++;
+      log::Warn("outbox relay: database error, will retry", {{"error", e.what()}});
+      wait = options_.error_backoff;
+    }
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, wait, [&] { return woken_ || stop_.load(); });
+    woken_ = false;
+  }
+}
+
+}  // namespace op::outbox

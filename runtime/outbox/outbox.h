@@ -1,0 +1,79 @@
+#pragma once
+// Transactional outbox. A service writes its events into the `outbox` table in
+// the same transaction as the state change (Enqueue); the OutboxRelay
+// publishes unpublished rows to Kafka in id order and marks them published
+// only after the broker acknowledged them. Guarantees:
+//   - an event exists iff its state change committed (no dual write);
+//   - at-least-once publication (a crash after the ack and before the mark
+//     republishes; consumers dedup by event_id with IdempotencyGuard);
+//   - per-key order: one relay per database is active at a time (it holds the
+//     named lock "<db>.outbox-relay"), it sends a batch in id order through the
+//     idempotent producer, and stops at the first failure.
+// Threads: Start() spawns "outbox-relay"; Wake() cuts the poll delay after a
+// commit; Stop() joins.
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "events/envelope.h"
+#include "runtime/db/db.h"
+#include "runtime/kafka/producer.h"
+
+namespace op::outbox {
+
+// Inside the caller's transaction.
+void Enqueue(db::Session& s, const kafka::OutRecord& record, const std::string& event_id,
+             const std::string& event_type);
+// An event envelope: topic from its type, key = order id, headers repeat
+// event_type, event_id, traceparent and content-type (DESIGN.md section 4).
+void EnqueueEvent(db::Session& s, const events::Envelope& e);
+
+struct RelayOptions {
+  int batch_size = 200;
+  std::chrono::milliseconds poll_interval{50};
+  std::chrono::milliseconds retain_published{std::chrono::hours(1)};
+  std::chrono::milliseconds error_backoff{1000};
+};
+
+class OutboxRelay {
+ public:
+  OutboxRelay(db::ConnectionPool& pool, kafka::Producer& producer, RelayOptions options = {},
+              metrics::MetricsRegistry* metrics = nullptr);
+  ~OutboxRelay();
+
+  void Start();
+  void Stop();
+  void Wake();
+  // One batch (tests, and the loop): returns the rows published. Throws on
+  // database errors; returns 0 when another relay holds the lock.
+  size_t RelayOnce();
+  int64_t Backlog() const { return backlog_.load(); }
+  uint64_t Published() const { return published_.load(); }
+  bool IsLeader() const { return leader_.load(); }
+
+ private:
+  void Loop();
+  bool EnsureLeadership();
+  void RefreshBacklog();
+  void Cleanup();
+
+  db::ConnectionPool& pool_;
+  kafka::Producer& producer_;
+  const RelayOptions options_;
+  std::optional<db::ConnectionPool::Lease> lock_lease_;  // holds the named lock
+  std::thread thread_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool woken_ = false;
+  std::atomic<bool> stop_{false}, leader_{false};
+  std::atomic<int64_t> backlog_{0};
+  std::atomic<double> oldest_age_{0};
+  std::atomic<uint64_t> published_{0}, failures_{0};
+  metrics::MetricsRegistry* metrics_;
+  int collector_id_ = -1;
+};
+
+}  // namespace op::outbox

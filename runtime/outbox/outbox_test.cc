@@ -1,0 +1,267 @@
+// Outbox, IdempotencyGuard and Idempotency-Key against a real MariaDB and the
+// dev Kafka broker.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <mutex>
+
+#include "events/envelope.h"
+#include "runtime/db/migrations.h"
+#include "runtime/kafka/consumer.h"
+#include "runtime/outbox/idempotency_guard.h"
+#include "runtime/outbox/idempotency_key.h"
+#include "runtime/outbox/outbox.h"
+#include "runtime/outbox/schema.h"
+#include "testing/fixtures/devbroker.h"
+#include "testing/fixtures/mariadb.h"
+
+namespace op::outbox {
+namespace {
+
+using namespace std::chrono_literals;
+using op::testing::WaitUntil;
+
+class OutboxTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    db_ = new testing::MariaDbServer();
+    db_->Start();
+    testing::DevBroker::Options o;
+    o.extra_topics = {"t.accounts"};
+    kafka_ = new testing::DevBroker(o);
+    kafka_->Start();
+  }
+  static void TearDownTestSuite() {
+    delete kafka_;
+    delete db_;
+  }
+  std::unique_ptr<db::ConnectionPool> Pool(const std::string& name) {
+    db::DbOptions o;
+    o.port = db_->Port();
+    o.user = db_->User();
+    o.password = db_->Password();
+    o.database = name;
+    o.create_database = true;
+    auto pool = std::make_unique<db::ConnectionPool>(o);
+    db::Migrate(*pool, RuntimeMigrations());
+    return pool;
+  }
+  kafka::ProducerOptions POpts() {
+    kafka::ProducerOptions p;
+    p.bootstrap_servers = kafka_->Bootstrap();
+    return p;
+  }
+  kafka::ConsumerOptions COpts(std::string topic, std::string group) {
+    kafka::ConsumerOptions c;
+    c.bootstrap_servers = kafka_->Bootstrap();
+    c.group_id = std::move(group);
+    c.topics = {std::move(topic)};
+    c.retry_backoff_initial = 20ms;
+    c.retry_backoff_max = 100ms;
+    return c;
+  }
+  static events::Envelope Created(const std::string& order, int64_t total) {
+    auto e = events::NewEnvelope(order, "order-service");
+    e.mutable_order_created()->set_customer_id("alice");
+    e.mutable_order_created()->mutable_total()->set_cents(total);
+    events::SealEventType(e);
+    return e;
+  }
+  static int64_t Count(db::ConnectionPool& pool, const std::string& sql) {
+    auto rows = pool.Query(sql);
+    rows.Next();
+    return rows.Int("n");
+  }
+  static testing::MariaDbServer* db_;
+  static testing::DevBroker* kafka_;
+};
+testing::MariaDbServer* OutboxTest::db_ = nullptr;
+testing::DevBroker* OutboxTest::kafka_ = nullptr;
+
+TEST_F(OutboxTest, EventsExistOnlyWithTheirStateChangeAndArePublishedInOrder) {
+  auto pool = Pool("outbox_order");
+  pool->Exec("CREATE TABLE orders (id VARCHAR(36) PRIMARY KEY, total BIGINT)");
+  EXPECT_THROW(pool->Transact([&](db::Session& s) {
+    s.Exec("INSERT INTO orders VALUES (?, ?)", "rolled-back", 1);
+    EnqueueEvent(s, Created("rolled-back", 1));
+    throw std::runtime_error("validation failed after the insert");
+  }), std::runtime_error);
+  EXPECT_EQ(Count(*pool, "SELECT COUNT(*) AS n FROM outbox"), 0) << "no event without its state change";
+
+  std::vector<std::string> sent;
+  for (int i = 0; i < 20; ++i) {
+    auto e = Created("order-" + std::to_string(i % 2), i);
+    sent.push_back(e.event_id());
+    pool->Transact([&](db::Session& s) {
+      s.Exec("INSERT INTO orders VALUES (?, ?)", e.event_id(), i);
+      EnqueueEvent(s, e);
+    });
+  }
+  kafka::Producer producer(POpts());
+  OutboxRelay relay(*pool, producer);
+  size_t published = 0;
+  while (size_t n = relay.RelayOnce()) published += n;
+  EXPECT_EQ(published, 20u);
+  EXPECT_TRUE(relay.IsLeader());
+  EXPECT_EQ(Count(*pool, "SELECT COUNT(*) AS n FROM outbox WHERE published_at IS NULL"), 0);
+
+  std::mutex mu;
+  std::map<std::string, std::vector<std::string>> per_key;
+  kafka::Consumer consumer(COpts("order.events", "g-outbox-order"), [&](const kafka::InRecord& r) {
+    auto e = events::Decode(r.value);
+    ASSERT_TRUE(e);
+    EXPECT_EQ(r.Header("event_type"), "OrderCreated");
+    EXPECT_EQ(r.Header("event_id"), e->event_id());
+    EXPECT_EQ(r.key, e->order_id());
+    std::lock_guard lock(mu);
+    per_key[r.key].push_back(e->event_id());
+  }, nullptr);
+  consumer.Start();
+  ASSERT_TRUE(WaitUntil([&] { return consumer.Processed() == 20; }, 30s));
+  std::lock_guard lock(mu);
+  std::vector<std::string> expect0, expect1;
+  for (size_t i = 0; i < sent.size(); ++i) (i % 2 ? expect1 : expect0).push_back(sent[i]);
+  EXPECT_EQ(per_key["order-0"], expect0) << "per-key order follows commit order";
+  EXPECT_EQ(per_key["order-1"], expect1);
+}
+
+TEST_F(OutboxTest, OnlyOneRelayPerDatabaseIsActive) {
+  auto pool = Pool("outbox_leader");
+  kafka::Producer producer(POpts());
+  OutboxRelay a(*pool, producer), b(*pool, producer);
+  a.RelayOnce();
+  b.RelayOnce();
+  EXPECT_TRUE(a.IsLeader());
+  EXPECT_FALSE(b.IsLeader());
+  a.Start();
+  a.Stop();  // releases the lock
+  b.RelayOnce();
+  EXPECT_TRUE(b.IsLeader());
+}
+
+TEST_F(OutboxTest, RelayLoopPublishesAfterWakeAndReportsBacklog) {
+  auto pool = Pool("outbox_loop");
+  kafka::Producer producer(POpts());
+  metrics::MetricsRegistry metrics;
+  OutboxRelay relay(*pool, producer, RelayOptions{}, &metrics);
+  relay.Start();
+  pool->Transact([&](db::Session& s) { EnqueueEvent(s, Created("o-loop", 5)); });
+  relay.Wake();
+  ASSERT_TRUE(WaitUntil([&] { return relay.Published() == 1; }, 10s));
+  ASSERT_TRUE(WaitUntil([&] { return metrics.Scrape().find("outbox_backlog 0") != std::string::npos; }, 10s));
+  EXPECT_NE(metrics.Scrape().find("outbox_records_published_total 1"), std::string::npos);
+}
+
+// The acceptance case: a handler failing mid-transaction leaves no
+// effect, no processed_events row and an uncommitted offset; the redelivered
+// record is then applied exactly once, and a duplicate delivery is skipped.
+TEST_F(OutboxTest, GuardedHandlerAppliesEachEventExactlyOnceAcrossFailureAndDuplicates) {
+  auto pool = Pool("guard_db");
+  pool->Exec("CREATE TABLE account (id VARCHAR(20) PRIMARY KEY, balance BIGINT NOT NULL)");
+  pool->Exec("INSERT INTO account VALUES ('alice', 10000)");
+  IdempotencyGuard guard("payment-service");
+  std::atomic<int> attempts{0};
+  std::atomic<bool> checked_after_failure{false};
+  kafka::Producer producer(POpts());
+  kafka::Consumer consumer(COpts("t.accounts", "g-guard"), [&](const kafka::InRecord& r) {
+    auto e = events::Decode(r.value);
+    if (!e || events::Validate(*e)) throw kafka::PoisonRecord("invalid event");
+    int attempt = ++attempts;
+    if (attempt == 2) {  // the redelivery after the failure: nothing was left behind
+      EXPECT_EQ(Count(*pool, "SELECT balance AS n FROM account"), 10000);
+      EXPECT_EQ(Count(*pool, "SELECT COUNT(*) AS n FROM processed_events"), 0);
+      checked_after_failure = true;
+    }
+    pool->Transact([&](db::Session& s) {
+      if (!guard.MarkFirstDelivery(s, e->event_id(), &r)) return;
+      s.Exec("UPDATE account SET balance = balance - ? WHERE id = 'alice'", e->order_created().total().cents());
+      if (attempt == 1) throw std::runtime_error("crash after the effect, before commit");
+    });
+  }, &producer);
+  consumer.Start();
+  auto e = Created("order-guard", 4498);
+  kafka::OutRecord rec{"t.accounts", e.order_id(), events::Encode(e), {}};
+  ASSERT_TRUE(producer.SendSync(rec).ok);
+  ASSERT_TRUE(WaitUntil([&] { return consumer.Processed() == 1; }, 30s));
+  EXPECT_TRUE(checked_after_failure);
+  ASSERT_TRUE(producer.SendSync(rec).ok);  // duplicate delivery of the same event
+  ASSERT_TRUE(WaitUntil([&] { return consumer.Processed() == 2; }, 30s));
+  EXPECT_EQ(Count(*pool, "SELECT balance AS n FROM account"), 10000 - 4498);
+  EXPECT_EQ(Count(*pool, "SELECT COUNT(*) AS n FROM processed_events WHERE consumer_group = 'payment-service'"), 1);
+  EXPECT_EQ(attempts.load(), 3);
+}
+
+class IdempotencyKeyTest : public OutboxTest {
+ protected:
+  void SetUp() override {
+    pool_ = Pool("idem_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()).substr(0, 40));
+    store_ = std::make_unique<IdempotencyStore>(*pool_);
+    handler_ = store_->Wrap("POST /api/orders", [this](http::Request& r) {
+      ++calls_;
+      if (r.body == "\"fail\"") return http::Response::Json(503, {{"error", "upstream"}});
+      auto resp = http::Response::Json(202, {{"orderId", "o-" + std::to_string(calls_)}});
+      resp.headers.Set("Location", "/api/orders/o-" + std::to_string(calls_));
+      return resp;
+    });
+  }
+  http::Request Req(const std::string& key, const std::string& body) {
+    http::Request r;
+    r.method = "POST";
+    r.path = "/api/orders";
+    r.body = body;
+    if (!key.empty()) r.headers.Set("Idempotency-Key", key);
+    return r;
+  }
+  int Status(http::Request r) {
+    try {
+      return handler_(r).status;
+    } catch (const http::HttpError& e) {
+      return e.problem().status;
+    }
+  }
+  std::unique_ptr<db::ConnectionPool> pool_;
+  std::unique_ptr<IdempotencyStore> store_;
+  http::Handler handler_;
+  int calls_ = 0;
+};
+
+TEST_F(IdempotencyKeyTest, SameKeySameBodyReplaysTheFirstResponse) {
+  auto req = Req("key-1", "{\"a\":1}");
+  auto first = handler_(req);
+  auto again = Req("key-1", "{\"a\":1}");
+  auto second = handler_(again);
+  EXPECT_EQ(calls_, 1);
+  EXPECT_EQ(second.status, 202);
+  EXPECT_EQ(second.body, first.body);
+  EXPECT_EQ(second.headers.Get("location"), "/api/orders/o-1");
+  EXPECT_EQ(second.headers.Get("idempotent-replayed"), "true");
+}
+
+TEST_F(IdempotencyKeyTest, DifferentBodyIs422InFlightIs409) {
+  handler_(*std::make_unique<http::Request>(Req("key-2", "{\"a\":1}")));
+  EXPECT_EQ(Status(Req("key-2", "{\"a\":2}")), 422);
+  store_->Start("POST /api/orders", "key-3", IdempotencyStore::HashRequest(Req("key-3", "{}")));
+  EXPECT_EQ(Status(Req("key-3", "{}")), 409);
+  EXPECT_EQ(calls_, 1);
+}
+
+TEST_F(IdempotencyKeyTest, ServerErrorsAreForgottenAndBadKeysRejected) {
+  EXPECT_EQ(Status(Req("key-4", "\"fail\"")), 503);
+  EXPECT_EQ(Status(Req("key-4", "\"fail\"")), 503);
+  EXPECT_EQ(calls_, 2) << "a 5xx is not replayed: the client may retry";
+  EXPECT_EQ(Status(Req(std::string(256, 'k'), "{}")), 400);
+  EXPECT_EQ(Status(Req(std::string(255, 'k'), "{}")), 202);
+  EXPECT_EQ(Status(Req("", "{}")), 202) << "no key: no idempotency";
+  EXPECT_EQ(calls_, 4);
+}
+
+TEST_F(IdempotencyKeyTest, KeysAreKeptForTheTtlThenPurged) {
+  handler_(*std::make_unique<http::Request>(Req("key-5", "{}")));
+  EXPECT_EQ(Count(*pool_, "SELECT COUNT(*) AS n FROM idempotency_keys WHERE expires_at >= CURRENT_TIMESTAMP(3) + INTERVAL 23 HOUR"), 1);
+  EXPECT_EQ(store_->PurgeExpired(), 0u);
+  pool_->Exec("UPDATE idempotency_keys SET expires_at = CURRENT_TIMESTAMP(3) - INTERVAL 1 SECOND");
+  EXPECT_EQ(store_->PurgeExpired(), 1u);
+}
+
+}  // namespace
+}  // namespace op::outbox
