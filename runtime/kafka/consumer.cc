@@ -166,8 +166,18 @@ void Consumer::Stop() {
   running_ = false;
 }
 
-void Consumer::Pause() { paused_ = true; }
-void Consumer::Resume() { paused_ = false; }
+void Consumer::Pause() {
+  resume_at_ns_ = 0;
+  paused_ = true;
+}
+void Consumer::Resume() {
+  resume_at_ns_ = 0;
+  paused_ = false;
+}
+void Consumer::PauseFor(std::chrono::milliseconds d) {
+  resume_at_ns_ = (Clock::now() + d).time_since_epoch().count();
+  paused_ = true;
+}
 
 std::vector<PartitionLag> Consumer::Lag() const {
   std::lock_guard lock(lag_mu_);
@@ -179,6 +189,10 @@ void Consumer::Loop() {
   auto last_lag = Clock::now();
   while (!stop_.load()) {
     // External pause/resume, applied on this thread (librdkafka calls are ours).
+    if (int64_t at = resume_at_ns_.load(); at != 0 && Clock::now().time_since_epoch().count() >= at) {
+      resume_at_ns_ = 0;
+      paused_ = false;
+    }
     bool want_pause = paused_.load();
     if (want_pause != impl_->applied_pause) {
       auto parts = impl_->Parts({impl_->assigned.begin(), impl_->assigned.end()});

@@ -89,6 +89,8 @@ class Consumer {
   void Stop();
   void Pause();
   void Resume();
+  // Pauses now and resumes by itself after `d` (e.g. a breaker's open wait).
+  void PauseFor(std::chrono::milliseconds d);
   bool Paused() const { return paused_.load(); }
   bool Running() const { return running_.load(); }
 
@@ -120,6 +122,7 @@ class Consumer {
   std::unique_ptr<Impl> impl_;
   std::thread thread_;
   std::atomic<bool> stop_{false}, running_{false}, paused_{false};
+  std::atomic<int64_t> resume_at_ns_{0};  // steady-clock time for PauseFor; 0: none
   std::atomic<uint64_t> processed_{0}, dead_lettered_{0}, retried_{0};
   mutable std::mutex lag_mu_;
   std::vector<PartitionLag> lag_;

@@ -118,3 +118,15 @@ bool Producer::Flush(std::chrono::milliseconds timeout) {
 }
 
 }  // namespace op::kafka
+
+namespace op::kafka {
+bool Producer::CheckConnectivity(std::chrono::milliseconds timeout, std::string* error) {
+  RdKafka::Metadata* md = nullptr;
+  auto e = producer_->metadata(true, nullptr, &md, int(timeout.count()));
+  std::unique_ptr<RdKafka::Metadata> owned(md);
+  if (e == RdKafka::ERR_NO_ERROR && md && !md->brokers()->empty()) return true;
+  if (error) *error = "no Kafka broker at " + options_.bootstrap_servers + " answered within " +
+                      std::to_string(timeout.count()) + " ms (" + RdKafka::err2str(e) + ")";
+  return false;
+}
+}  // namespace op::kafka

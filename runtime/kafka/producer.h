@@ -64,6 +64,8 @@ class Producer {
   DeliveryReport SendSync(OutRecord record);
   bool Flush(std::chrono::milliseconds timeout);
   int64_t InFlight() const { return in_flight_.load(); }
+  // Asks a broker for cluster metadata: false (with `error`) when none answers in time.
+  bool CheckConnectivity(std::chrono::milliseconds timeout, std::string* error);
 
  private:
   ProducerOptions options_;

@@ -1,0 +1,107 @@
+#pragma once
+// The one object a service's main builds. It owns, in start order:
+//   config (YAML file from --config + environment) → logging → metrics and
+//   resilience → database pool (waits for the database, applies migrations)
+//   → Kafka producer (checks a broker answers) → the service's wiring
+//   (routes, event handlers) → HTTP server → outbox relay and consumers;
+// and stops them in reverse on SIGTERM/SIGINT: readiness goes DOWN, consumers
+// finish their current record and commit, the HTTP server drains in-flight
+// requests, the outbox relay publishes what is left, the producer flushes.
+//
+// Exit codes: 0 after a clean stop; 1 when start-up cannot continue (a
+// dependency is unreachable, the port is taken, a migration fails); 2 for a
+// usage or configuration error (the message names the key).
+//
+// Threads: main() blocks in Run() waiting for a signal; HTTP handlers run on
+// the server's threads, event handlers on one consumer thread per Consume(),
+// the outbox relay and the Kafka producer each on their own thread.
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "events/envelope.h"
+#include "runtime/actuator/health.h"
+#include "runtime/config/config.h"
+#include "runtime/db/db.h"
+#include "runtime/db/migrations.h"
+#include "runtime/http/client.h"
+#include "runtime/http/router.h"
+#include "runtime/kafka/consumer.h"
+#include "runtime/kafka/producer.h"
+#include "runtime/metrics/metrics.h"
+#include "runtime/outbox/idempotency_guard.h"
+#include "runtime/outbox/idempotency_key.h"
+#include "runtime/outbox/outbox.h"
+#include "runtime/resilience/registry.h"
+
+namespace op {
+
+struct ServiceSpec {
+  std::string name;           // "order-service": registry app name and consumer group
+  uint16_t default_port = 8080;
+  std::string version = "0.1.0";
+  bool uses_database = false;
+  std::vector<db::Migration> migrations;  // the service's own (versions 1..9999)
+  bool uses_kafka = false;
+  std::function<void(config::Schema&)> declare_config;  // the service's own keys
+};
+
+class Service {
+ public:
+  // Runs the whole lifecycle; returns the process exit code.
+  static int Run(ServiceSpec spec, int argc, char** argv, const std::function<void(Service&)>& wire);
+
+  const ServiceSpec& spec() const { return spec_; }
+  const config::Config& config() const { return *config_; }
+  const std::string& instance_id() const { return instance_id_; }
+  uint16_t port() const { return port_; }
+  metrics::MetricsRegistry& metrics() { return *metrics_; }
+  resilience::ResilienceRegistry& resilience() { return *resilience_; }
+  actuator::HealthRegistry& health() { return *health_; }
+  http::Router& router() { return *router_; }
+  http::HttpClient& http_client() { return *http_client_; }
+  db::ConnectionPool& db();
+  kafka::Producer& producer();
+  outbox::OutboxRelay& outbox();
+  outbox::IdempotencyStore& idempotency();
+
+  // Event effect run inside one transaction guarded by processed_events:
+  // called at most once per event (per service), and whatever it enqueues
+  // with outbox::EnqueueEvent commits with it. Throw kafka::PoisonRecord for
+  // an event that can never be applied; any other exception retries it.
+  using EventEffect = std::function<void(db::Session&, const events::Envelope&)>;
+  void HandleEvents(std::vector<std::string> topics, EventEffect effect);
+  // Lower level: decoded, validated envelopes without the guard.
+  using EventHandler = std::function<void(const events::Envelope&, const kafka::InRecord&)>;
+  void Consume(std::vector<std::string> topics, EventHandler handler);
+  // While `breaker` is OPEN the consumers pause; they resume for trial calls
+  // when its open wait is over.
+  void PauseConsumersWhileOpen(resilience::CircuitBreaker& breaker);
+
+  // Runs `fn` when the service stops (before the database closes).
+  void OnStop(std::function<void()> fn) { on_stop_.push_back(std::move(fn)); }
+
+ private:
+  explicit Service(ServiceSpec spec) : spec_(std::move(spec)) {}
+  int Start(int argc, char** argv, const std::function<void(Service&)>& wire);
+
+  ServiceSpec spec_;
+  config::Schema schema_;
+  std::unique_ptr<config::Config> config_;
+  std::string instance_id_;
+  uint16_t port_ = 0;
+  std::unique_ptr<metrics::MetricsRegistry> metrics_;
+  std::unique_ptr<resilience::ResilienceRegistry> resilience_;
+  std::unique_ptr<actuator::HealthRegistry> health_;
+  std::shared_ptr<http::Router> router_;
+  std::unique_ptr<http::HttpClient> http_client_;
+  std::unique_ptr<db::ConnectionPool> db_;
+  std::unique_ptr<outbox::IdempotencyStore> idempotency_;
+  std::unique_ptr<kafka::Producer> producer_;
+  std::unique_ptr<outbox::OutboxRelay> outbox_;
+  std::vector<std::unique_ptr<kafka::Consumer>> consumers_;
+  std::vector<std::function<void()>> on_stop_;
+};
+
+}  // namespace op

@@ -1,0 +1,138 @@
+// The service lifecycle as a user sees it: a real binary against a real
+// MariaDB and the dev broker, started, used, stopped by SIGTERM; and the ways
+// start-up refuses to continue.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+
+#include "runtime/http/client.h"
+#include "testing/fixtures/devbroker.h"
+#include "testing/fixtures/mariadb.h"
+
+namespace op {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::Process;
+using testing::WaitUntil;
+
+class ServiceTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    db_ = new testing::MariaDbServer();
+    db_->Start();
+    kafka_ = new testing::DevBroker();
+    kafka_->Start();
+  }
+  static void TearDownTestSuite() {
+    delete kafka_;
+    delete db_;
+  }
+  std::map<std::string, std::string> Env(uint16_t port, const std::string& database) {
+    return {{"SERVER_PORT", std::to_string(port)},
+            {"MYSQL_PORT", std::to_string(db_->Port())},
+            {"MYSQL_USER", db_->User()},
+            {"MYSQL_PASSWORD", db_->Password()},
+            {"MYSQL_DATABASE", database},
+            {"MYSQL_CREATE_DATABASE", "true"},
+            {"KAFKA_BOOTSTRAP_SERVERS", kafka_->Bootstrap()},
+            {"SERVER_ACCESS_LOG", "false"}};
+  }
+  std::unique_ptr<Process> Launch(std::map<std::string, std::string> env, std::vector<std::string> args = {}) {
+    Process::Options o;
+    o.argv = {testing::Runfile("runtime/service/demo_service")};
+    for (auto& a : args) o.argv.push_back(a);
+    o.env = std::move(env);
+    o.output_file = testing::MakeTempDir("svc") + "/out.log";
+    auto p = std::make_unique<Process>(o);
+    p->Start();
+    return p;
+  }
+  static testing::MariaDbServer* db_;
+  static testing::DevBroker* kafka_;
+  http::HttpClient client_;
+};
+testing::MariaDbServer* ServiceTest::db_ = nullptr;
+testing::DevBroker* ServiceTest::kafka_ = nullptr;
+
+TEST_F(ServiceTest, StartsServesEventsEndToEndAndDrainsOnSigterm) {
+  uint16_t port = testing::FreePort();
+  auto svc = Launch(Env(port, "demo_e2e"));
+  std::string base = "http://127.0.0.1:" + std::to_string(port);
+  ASSERT_TRUE(WaitUntil([&] { return client_.Get(base + "/actuator/health/readiness").status == 200 || !svc->Running(); }, 60s));
+  ASSERT_TRUE(svc->Running()) << svc->Output();
+
+  http::ClientRequest post{"POST", base + "/notes", {}, R"({"text":"hello"})", {}};
+  post.headers.Set("Content-Type", "application/json");
+  post.headers.Set("Idempotency-Key", "note-1");
+  auto created = client_.Send(post);
+  ASSERT_EQ(created.status, 201) << created.body;
+  std::string id = created.Json()["id"];
+  EXPECT_EQ(client_.Send(post).Json()["id"], id) << "Idempotency-Key replays";
+
+  // The note's own event comes back through Kafka and is applied once.
+  ASSERT_TRUE(WaitUntil([&] { return client_.Get(base + "/notes/" + id).Json().value("seen", 0) == 1; }, 30s))
+      << client_.Get(base + "/notes/" + id).body;
+
+  auto health = client_.Get(base + "/actuator/health").Json();
+  EXPECT_EQ(health["status"], "UP");
+  EXPECT_EQ(health["components"]["db"]["status"], "UP");
+  EXPECT_EQ(health["components"]["kafka"]["status"], "UP");
+  auto metrics = client_.Get(base + "/actuator/prometheus").body;
+  for (const char* name : {"http_server_requests_seconds_bucket", "outbox_records_published_total 1",
+                           "kafka_consumer_records_total{consumergroup=\"demo-service\",result=\"processed\"} 1",
+                           "hikaricp_connections_active", "process_resident_memory_bytes"})
+    EXPECT_NE(metrics.find(name), std::string::npos) << name;
+
+  auto bad = client_.Send({"POST", base + "/notes", {}, R"({"text":""})", {}});
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(bad.Json()["errors"][0]["field"], "text");
+  EXPECT_EQ(client_.Get(base + "/notes/nope").status, 404);
+
+  svc->Signal(SIGTERM);
+  auto code = svc->Wait(30s);
+  ASSERT_TRUE(code.has_value()) << "did not stop";
+  EXPECT_EQ(*code, 0) << svc->Output();
+  EXPECT_NE(svc->Output().find("\"msg\":\"stopped\""), std::string::npos);
+}
+
+TEST_F(ServiceTest, ConfigErrorsExitTwoNamingTheKey) {
+  auto env = Env(testing::FreePort(), "demo_cfg");
+  env["DEMO_MAX_TEXT"] = "5000";
+  auto svc = Launch(env);
+  EXPECT_EQ(svc->Wait(30s), 2);
+  EXPECT_NE(svc->Output().find("key 'demo.max-text' must be at most 200"), std::string::npos) << svc->Output();
+
+  std::string dir = testing::MakeTempDir("cfg");
+  std::ofstream(dir + "/bad.yaml") << "server:\n  prot: 1\n";
+  auto svc2 = Launch(Env(testing::FreePort(), "demo_cfg"), {"--config", dir + "/bad.yaml"});
+  EXPECT_EQ(svc2->Wait(30s), 2);
+  EXPECT_NE(svc2->Output().find("unknown key 'server.prot' (did you mean 'server.port'?)"), std::string::npos)
+      << svc2->Output();
+}
+
+TEST_F(ServiceTest, UnreachableDependenciesAndBusyPortExitOneWithAReason) {
+  auto env = Env(testing::FreePort(), "demo_deps");
+  env["MYSQL_PORT"] = std::to_string(testing::FreePort());
+  env["MYSQL_STARTUP_TIMEOUT"] = "1s";
+  auto no_db = Launch(env);
+  EXPECT_EQ(no_db->Wait(30s), 1);
+  EXPECT_NE(no_db->Output().find("cannot reach the database"), std::string::npos) << no_db->Output();
+
+  env = Env(testing::FreePort(), "demo_deps");
+  env["KAFKA_BOOTSTRAP_SERVERS"] = "127.0.0.1:" + std::to_string(testing::FreePort());
+  env["KAFKA_STARTUP_TIMEOUT"] = "1s";
+  auto no_kafka = Launch(env);
+  EXPECT_EQ(no_kafka->Wait(30s), 1);
+  EXPECT_NE(no_kafka->Output().find("cannot reach Kafka"), std::string::npos) << no_kafka->Output();
+
+  auto busy = Launch(Env(db_->Port(), "demo_deps"));  // MariaDB already listens there
+  EXPECT_EQ(busy->Wait(30s), 1);
+  EXPECT_NE(busy->Output().find("cannot listen on"), std::string::npos) << busy->Output();
+}
+
+}  // namespace
+}  // namespace op
