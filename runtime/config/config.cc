@@ -235,7 +235,7 @@ Config Config::Load(const Schema& schema, const std::string& yaml_text, const En
         [&](const YAML::Node& node, const std::string& prefix) {
           for (auto it = node.begin(); it != node.end(); ++it) {
             std::string key = prefix + ToKebab(it->first.as<std::string>());
-            const YAML::Node& v = it->second;
+            const YAML::Node v = it->second;  // by value: it-> yields a temporary proxy
             const KeySpec* spec = schema.Find(key);
             if (spec && spec->type == Type::kYaml) {
               cfg.yaml_[key] = YAML::Clone(v);
