@@ -37,11 +37,13 @@ class ServerTest : public ::testing::Test {
     base = "http://127.0.0.1:" + std::to_string(server->Port());
   }
 
+  // Declared first so it is destroyed last: the server's handler threads
+  // (joined when `server` is destroyed) use it.
+  std::promise<void> slow_started;
   metrics::MetricsRegistry metrics;
   std::unique_ptr<HttpServer> server;
   std::string base;
   HttpClient client;
-  std::promise<void> slow_started;
 };
 
 TEST_F(ServerTest, RoutesWithParamsQueryAndCorrelationHeaders) {
