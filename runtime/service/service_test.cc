@@ -7,8 +7,11 @@
 #include <nlohmann/json.hpp>
 
 #include <fstream>
+#include <mutex>
 
 #include "runtime/http/client.h"
+#include "runtime/kafka/consumer.h"
+#include "runtime/kafka/producer.h"
 #include "testing/fixtures/devbroker.h"
 #include "testing/fixtures/mariadb.h"
 
@@ -62,8 +65,7 @@ TEST_F(ServiceTest, StartsServesEventsEndToEndAndDrainsOnSigterm) {
   uint16_t port = testing::FreePort();
   auto svc = Launch(Env(port, "demo_e2e"));
   std::string base = "http://127.0.0.1:" + std::to_string(port);
-  ASSERT_TRUE(WaitUntil([&] { return client_.Get(base + "/actuator/health/readiness").status == 200 || !svc->Running(); }, 60s));
-  ASSERT_TRUE(svc->Running()) << svc->Output();
+  ASSERT_TRUE(testing::WaitForHttp(base + "/actuator/health/readiness", 200, 60s, svc.get())) << svc->Output();
 
   http::ClientRequest post{"POST", base + "/notes", {}, R"({"text":"hello"})", {}};
   post.headers.Set("Content-Type", "application/json");
@@ -91,6 +93,37 @@ TEST_F(ServiceTest, StartsServesEventsEndToEndAndDrainsOnSigterm) {
   EXPECT_EQ(bad.status, 400);
   EXPECT_EQ(bad.Json()["errors"][0]["field"], "text");
   EXPECT_EQ(client_.Get(base + "/notes/nope").status, 404);
+
+  // A poison event (not a protobuf Envelope) goes to order.events.DLT and the
+  // partition moves on: the next good note is still applied.
+  kafka::ProducerOptions po;
+  po.bootstrap_servers = kafka_->Bootstrap();
+  kafka::Producer producer(po);
+  ASSERT_TRUE(producer.SendSync({"order.events", id, "\xff\xfenot protobuf", {}}).ok);
+  auto second = client_.Send({"POST", base + "/notes", {}, R"({"text":"after the poison"})", {}});
+  std::string id2 = second.Json()["id"];
+  ASSERT_TRUE(WaitUntil([&] { return client_.Get(base + "/notes/" + id2).Json().value("seen", 0) == 1; }, 30s));
+  std::mutex mu;
+  std::vector<kafka::InRecord> dead;
+  kafka::ConsumerOptions co;
+  co.bootstrap_servers = kafka_->Bootstrap();
+  co.group_id = "dlt-reader";
+  co.topics = {"order.events.DLT"};
+  kafka::Consumer reader(co, [&](const kafka::InRecord& r) {
+    std::lock_guard lock(mu);
+    dead.push_back(r);
+  }, nullptr);
+  reader.Start();
+  ASSERT_TRUE(WaitUntil([&] { return reader.Processed() == 1; }, 30s));
+  {
+    std::lock_guard lock(mu);
+    EXPECT_EQ(dead[0].Header(kafka::Consumer::kDltOriginalTopic), "order.events");
+    EXPECT_EQ(dead[0].Header(kafka::Consumer::kDltOriginalGroup), "demo-service");
+    EXPECT_NE(dead[0].Header(kafka::Consumer::kDltExceptionMessage).value_or("").find("not a protobuf Envelope"), std::string::npos);
+  }
+  EXPECT_NE(client_.Get(base + "/actuator/prometheus").body.find(
+                "kafka_consumer_records_total{consumergroup=\"demo-service\",result=\"dead_lettered\"} 1"),
+            std::string::npos);
 
   svc->Signal(SIGTERM);
   auto code = svc->Wait(30s);
