@@ -91,9 +91,15 @@ ResilienceRegistry::ResilienceRegistry(const config::Config* cfg, const Clock& c
 
 // The concrete key to read for instance `name`: its own, its base config's, or
 // (returned as the instance key, whose declared default then applies) neither.
-std::string ResilienceRegistry::Key(const std::string& kind, const std::string& name,
+std::string ResilienceRegistry::Key(const std::string& kind, const std::string& instance,
                                     const std::string& key) const {
+  // "APP@host:port" (one breaker per upstream instance) is configured by APP's entry.
+  std::string name = instance.substr(0, instance.find('@'));
   std::string own = fmt::format("resilience.{}.instances.{}.{}", kind, name, key);
+  if (name.find('.') != std::string::npos) {  // cannot be a config key: defaults only
+    std::string dflt = fmt::format("resilience.{}.configs.default.{}", kind, key);
+    return cfg_ && cfg_->Has(dflt) ? dflt : fmt::format("resilience.{}.instances._.{}", kind, key);
+  }
   if (!cfg_ || cfg_->Has(own)) return own;
   std::string base_key = fmt::format("resilience.{}.instances.{}.base-config", kind, name);
   std::string base = cfg_->Has(base_key) ? cfg_->GetString(base_key) : "default";

@@ -9,7 +9,8 @@
 //
 // A key is looked up in instances.NAME, then in configs.(NAME's base-config,
 // or "default"), then the built-in default. Instances named in the config are
-// created (and validated) at start-up; others on first use. The registry
+// created (and validated) at start-up; others on first use. A per-instance
+// name "APP@host:port" is configured by APP's entry. The registry
 // exports Resilience4j's Micrometer metric names and the actuator JSON.
 #include <nlohmann/json.hpp>
 

@@ -41,6 +41,9 @@ resilience:
   auto other = reg.GetCircuitBreaker("unconfigured").Config();
   EXPECT_EQ(other.sliding_window_size, 20);
   EXPECT_EQ(&reg.GetCircuitBreaker("inventory"), &reg.GetCircuitBreaker("inventory"));
+  auto per_instance = reg.GetCircuitBreaker("inventory@127.0.0.1:8084").Config();
+  EXPECT_EQ(per_instance.failure_rate_threshold, 25) << "APP@instance inherits APP's config";
+  EXPECT_EQ(reg.GetCircuitBreaker("a.b@c").Config().sliding_window_size, 20);
 }
 
 TEST(ResilienceRegistry, BadValuesFailAtConstructionNamingTheKey) {

@@ -1,0 +1,110 @@
+#include "runtime/discovery/discovery.h"
+
+#include <gtest/gtest.h>
+
+#include "runtime/discovery/service_client.h"
+#include "runtime/http/server.h"
+
+namespace op::discovery {
+namespace {
+
+using namespace std::chrono_literals;
+
+class FakeDiscovery : public Discovery {
+ public:
+  std::vector<Instance> list;
+  std::vector<Instance> Instances(const std::string&) override { return list; }
+};
+
+Instance Inst(std::string id, std::string status = "UP") {
+  return Instance{"inventory-service", id, "http://" + id, std::move(status), {}};
+}
+
+TEST(LoadBalancer, RoundRobinSkipsInstancesThatAreNotUp) {
+  FakeDiscovery d;
+  d.list = {Inst("a"), Inst("b", "DOWN"), Inst("c"), Inst("d", "OUT_OF_SERVICE")};
+  LoadBalancer lb(d);
+  std::map<std::string, int> hits;
+  for (int i = 0; i < 100; ++i) hits[lb.Choose("inventory-service")->id]++;
+  EXPECT_EQ(hits["a"], 50);
+  EXPECT_EQ(hits["c"], 50);
+  EXPECT_EQ(hits.count("b") + hits.count("d"), 0u);
+  EXPECT_EQ(lb.Choose("inventory-service", {"a", "c"}), std::nullopt);
+}
+
+TEST(LoadBalancer, SkipsInstancesWhoseBreakerIsOpenUntilTheWaitIsOver) {
+  FakeDiscovery d;
+  d.list = {Inst("a"), Inst("b")};
+  ManualClock clock;
+  resilience::ResilienceRegistry reg(nullptr, clock);
+  LoadBalancer lb(d, &reg);
+  reg.GetCircuitBreaker("inventory-service@a").TransitionToOpen();
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(lb.Choose("inventory-service")->id, "b");
+  clock.Advance(60s);  // default open wait
+  std::set<std::string> seen;
+  for (int i = 0; i < 10; ++i) seen.insert(lb.Choose("inventory-service")->id);
+  EXPECT_EQ(seen.size(), 2u);
+}
+
+TEST(LoadBalancer, LeastOutstandingPrefersTheIdleInstance) {
+  FakeDiscovery d;
+  d.list = {Inst("a"), Inst("b")};
+  LoadBalancer lb(d, nullptr, LoadBalancer::Strategy::kLeastOutstanding);
+  lb.OnStart(d.list[0]);
+  lb.OnStart(d.list[0]);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(lb.Choose("inventory-service")->id, "b");
+}
+
+TEST(StaticDiscovery, ReadsUrlsFromConfigAndRejectsBadOnes) {
+  config::Schema s;
+  StaticDiscovery::DeclareSchema(s);
+  auto cfg = config::Config::Load(s, "discovery: {static: {inventory-service: ['http://127.0.0.1:8084/']}}", {});
+  StaticDiscovery d(cfg);
+  auto list = d.Instances("inventory-service");
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0].base_url, "http://127.0.0.1:8084");
+  EXPECT_EQ(list[0].id, "127.0.0.1:8084");
+  auto bad = config::Config::Load(s, "discovery: {static: {x: ['127.0.0.1:1']}}", {});
+  EXPECT_THROW(StaticDiscovery{bad}, config::ConfigError);
+}
+
+TEST(ServiceClient, RetriesIdempotentCallsOnAnotherInstanceAndOpensBreakers) {
+  auto ok_router = std::make_shared<http::Router>();
+  ok_router->Get("/x", [](http::Request&) { return http::Response::Text(200, "ok"); });
+  auto bad_router = std::make_shared<http::Router>();
+  bad_router->Get("/x", [](http::Request&) { return http::Response::Text(503, "down"); });
+  http::ServerOptions o;
+  o.host = "127.0.0.1";
+  o.threads = 1;
+  o.access_log = false;
+  http::HttpServer good(o, ok_router), bad(o, bad_router);
+  good.Start();
+  bad.Start();
+  std::string g = "http://127.0.0.1:" + std::to_string(good.Port()), b = "http://127.0.0.1:" + std::to_string(bad.Port());
+  StaticDiscovery d({{"inventory-service", {b, g}}});
+  config::Schema schema;
+  resilience::ResilienceRegistry::DeclareSchema(schema);
+  auto cfg = config::Config::Load(schema, R"(
+resilience:
+  retry: {configs: {default: {wait-duration: 1ms}}}
+  circuitbreaker: {configs: {default: {minimum-number-of-calls: 2, sliding-window-size: 2}}}
+)", {});
+  resilience::ResilienceRegistry reg(&cfg);
+  LoadBalancer lb(d, &reg);
+  http::HttpClient http;
+  ServiceClient client(lb, http, reg);
+  for (int i = 0; i < 6; ++i) {
+    auto r = client.Call("inventory-service", {"GET", "/x", {}, {}, {}});
+    ASSERT_TRUE(r.ok()) << r.error;
+    EXPECT_EQ(r.response.body, "ok");
+  }
+  EXPECT_EQ(reg.GetCircuitBreaker("inventory-service@127.0.0.1:" + std::to_string(bad.Port())).State(),
+            resilience::CircuitState::kOpen);
+  EXPECT_EQ(reg.GetCircuitBreaker("inventory-service").State(), resilience::CircuitState::kClosed)
+      << "one bad instance of two does not open the app's breaker";
+  auto post = client.Call("inventory-service", {"POST", "/x", {}, "{}", {}});
+  EXPECT_TRUE(post.ok() || post.failure == CallResult::Failure::kUpstream);  // never retried
+}
+
+}  // namespace
+}  // namespace op::discovery

@@ -1,0 +1,37 @@
+#pragma once
+// Calls another application by name: picks an instance through the load
+// balancer, guards the call with the app's circuit breaker (named after the
+// app) and the instance's breaker, and retries idempotent requests on another
+// instance with the app's Retry (full-jitter backoff, retry budget).
+// A 5xx, a timeout or a connection error counts as a failure; a 4xx is the
+// caller's problem and counts as a success for the breakers.
+#include <string>
+
+#include "runtime/discovery/discovery.h"
+#include "runtime/http/client.h"
+
+namespace op::discovery {
+
+struct CallResult {
+  http::ClientResponse response;  // valid when ok()
+  enum class Failure { kNone, kNoInstance, kBreakerOpen, kUpstream } failure = Failure::kNone;
+  std::string error;
+  bool ok() const { return failure == Failure::kNone; }
+};
+
+class ServiceClient {
+ public:
+  ServiceClient(LoadBalancer& lb, http::HttpClient& http, resilience::ResilienceRegistry& resilience)
+      : lb_(lb), http_(http), resilience_(resilience) {}
+  // `request.url` is a path ("/api/products/SKU-1"); the base URL is chosen here.
+  CallResult Call(const std::string& app, http::ClientRequest request);
+
+ private:
+  LoadBalancer& lb_;
+  http::HttpClient& http_;
+  resilience::ResilienceRegistry& resilience_;
+};
+
+bool IsIdempotent(const http::ClientRequest& r);
+
+}  // namespace op::discovery
