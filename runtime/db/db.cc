@@ -21,6 +21,7 @@ struct PooledConnection {
   std::chrono::steady_clock::time_point last_used = std::chrono::steady_clock::now();
   bool in_tx = false;
   std::string describe;  // for error messages
+  std::vector<std::function<void()>> after_commit;
 };
 
 void DbOptions::DeclareSchema(config::Schema& s) {
@@ -137,6 +138,11 @@ Rows Session::QueryV(std::string_view text, const std::vector<Param>& params) {
   } catch (const sql::SQLException& e) {
     ConnectionPool::Rethrow(e, c_.describe);
   }
+}
+
+void Session::AfterCommit(std::function<void()> fn) {
+  if (c_.in_tx) c_.after_commit.push_back(std::move(fn));
+  else fn();  // autocommit: the statement already committed
 }
 
 uint64_t Session::LastInsertId() {
@@ -303,6 +309,7 @@ void ConnectionPool::BeginTx(Lease& l) {
       Rethrow(e, Describe());
     }
     l.connection().in_tx = true;
+    l.connection().after_commit.clear();
   });
 }
 
@@ -316,11 +323,21 @@ void ConnectionPool::CommitTx(Lease& l) {
     }
     l.connection().in_tx = false;
   });
+  auto hooks = std::move(l.connection().after_commit);
+  l.connection().after_commit.clear();
+  for (auto& fn : hooks) {
+    try {
+      fn();
+    } catch (const std::exception& e) {
+      log::Error("after-commit hook failed", {{"error", e.what()}});
+    }
+  }
 }
 
 void ConnectionPool::RollbackTx(Lease& l) noexcept {
   if (!l.valid()) return;  // already dropped as broken
   try {
+    l.connection().after_commit.clear();
     l.connection().conn->rollback();
     l.connection().conn->setAutoCommit(true);
     l.connection().in_tx = false;

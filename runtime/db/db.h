@@ -122,6 +122,9 @@ class Session {
   uint64_t ExecV(std::string_view sql, const std::vector<Param>& params);
   Rows QueryV(std::string_view sql, const std::vector<Param>& params);
   uint64_t LastInsertId();
+  // Runs `fn` after the enclosing Transact() commits (never on rollback or for
+  // an attempt that is retried): metrics, wake-ups, caches.
+  void AfterCommit(std::function<void()> fn);
 
  private:
   sql::PreparedStatement& Prepare(std::string_view sql, const std::vector<Param>& params);
@@ -221,7 +224,7 @@ template <class F>
 auto ConnectionPool::Transact(F&& f, int attempts) -> decltype(f(std::declval<Session&>())) {
   for (int attempt = 1;; ++attempt) {
     auto lease = Acquire();
-    BeginTx(lease);
+    BeginTx(lease);  // also clears after-commit hooks of an earlier attempt
     try {
       Session s = lease.session();
       if constexpr (std::is_void_v<decltype(f(s))>) {

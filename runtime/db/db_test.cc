@@ -93,6 +93,24 @@ TEST_F(DbTest, CallersOwnExceptionsPassThroughTransactionsUnchanged) {
   EXPECT_EQ(pool.GetStats().total, pool.GetStats().idle) << "the connection went back to the pool";
 }
 
+TEST_F(DbTest, AfterCommitHooksRunOnlyForTheCommittedAttempt) {
+  ConnectionPool pool(Options("db_hooks"));
+  pool.Exec("CREATE TABLE h (id INT PRIMARY KEY)");
+  int committed = 0;
+  pool.Transact([&](Session& s) {
+    s.Exec("INSERT INTO h VALUES (1)");
+    s.AfterCommit([&] { ++committed; });
+  });
+  EXPECT_EQ(committed, 1);
+  EXPECT_THROW(pool.Transact([&](Session& s) {
+    s.AfterCommit([&] { ++committed; });
+    throw std::runtime_error("rolled back");
+  }), std::runtime_error);
+  EXPECT_EQ(committed, 1) << "no hook for a rolled-back transaction";
+  pool.Transact([&](Session&) {});  // the same pooled connection: no stale hook fires
+  EXPECT_EQ(committed, 1);
+}
+
 TEST_F(DbTest, DuplicateKeyIsClassified) {
   ConnectionPool pool(Options("db_dup"));
   pool.Exec("CREATE TABLE k (id VARCHAR(36) PRIMARY KEY)");

@@ -38,6 +38,7 @@ void DeclareRuntimeSchema(config::Schema& s, const ServiceSpec& spec) {
   s.Add("http-client.timeout", Type::kDuration, "5s", "default timeout of outgoing HTTP calls");
   s.Add("http-client.connect-timeout", Type::kDuration, "1s", "connect timeout of outgoing HTTP calls");
   resilience::ResilienceRegistry::DeclareSchema(s);
+  discovery::StaticDiscovery::DeclareSchema(s);
   if (spec.uses_database) {
     db::DbOptions::DeclareSchema(s);
     s.Add("mysql.startup-timeout", Type::kDuration, "60s", "wait for the database at start-up at most");
@@ -184,6 +185,14 @@ int Service::Start(int argc, char** argv, const std::function<void(Service&)>& w
   router_ = std::make_shared<http::Router>();
   http_client_ = std::make_unique<http::HttpClient>(http::ClientOptions{
       config_->GetDuration("http-client.timeout"), config_->GetDuration("http-client.connect-timeout"), 64, name});
+  try {
+    discovery_ = std::make_unique<discovery::StaticDiscovery>(*config_);
+  } catch (const config::ConfigError& e) {
+    std::cerr << name << ": configuration error: " << e.what() << std::endl;
+    return kExitConfig;
+  }
+  load_balancer_ = std::make_unique<discovery::LoadBalancer>(*discovery_, resilience_.get());
+  service_client_ = std::make_unique<discovery::ServiceClient>(*load_balancer_, *http_client_, *resilience_);
   log::Info("starting", {{"version", spec_.version}, {"config", config_file.empty() ? "(environment)" : config_file}});
 
   // Database: wait for it, then migrate.

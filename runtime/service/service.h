@@ -25,6 +25,8 @@
 #include "runtime/config/config.h"
 #include "runtime/db/db.h"
 #include "runtime/db/migrations.h"
+#include "runtime/discovery/discovery.h"
+#include "runtime/discovery/service_client.h"
 #include "runtime/http/client.h"
 #include "runtime/http/router.h"
 #include "runtime/kafka/consumer.h"
@@ -65,6 +67,9 @@ class Service {
   kafka::Producer& producer();
   outbox::OutboxRelay& outbox();
   outbox::IdempotencyStore& idempotency();
+  // Other applications by name: load-balanced, breaker-guarded, retried.
+  discovery::ServiceClient& services() { return *service_client_; }
+  discovery::Discovery& discovery() { return *discovery_; }
 
   // Event effect run inside one transaction guarded by processed_events:
   // called at most once per event (per service), and whatever it enqueues
@@ -96,6 +101,9 @@ class Service {
   std::unique_ptr<actuator::HealthRegistry> health_;
   std::shared_ptr<http::Router> router_;
   std::unique_ptr<http::HttpClient> http_client_;
+  std::unique_ptr<discovery::Discovery> discovery_;
+  std::unique_ptr<discovery::LoadBalancer> load_balancer_;
+  std::unique_ptr<discovery::ServiceClient> service_client_;
   std::unique_ptr<db::ConnectionPool> db_;
   std::unique_ptr<outbox::IdempotencyStore> idempotency_;
   std::unique_ptr<kafka::Producer> producer_;

@@ -1,0 +1,50 @@
+#include "services/inventory/rules.h"
+
+#include <gtest/gtest.h>
+
+#include "runtime/http/types.h"
+
+namespace op::inventory {
+namespace {
+
+TEST(PlanReservation, AllOrNothing) {
+  std::map<std::string, int64_t> stock = {{"A", 5}, {"B", 1}};
+  EXPECT_TRUE(PlanReservation({{"A", 5}, {"B", 1}}, stock).ok);
+  auto short_b = PlanReservation({{"A", 1}, {"B", 2}}, stock);
+  EXPECT_FALSE(short_b.ok);
+  EXPECT_EQ(short_b.reason, "OUT_OF_STOCK");
+  EXPECT_EQ(short_b.skus, (std::vector<std::string>{"B"}));
+}
+
+TEST(PlanReservation, LinesOfOneSkuCountTogether) {
+  auto p = PlanReservation({{"A", 3}, {"A", 3}}, {{"A", 5}});
+  EXPECT_FALSE(p.ok);
+  EXPECT_EQ(p.reason, "OUT_OF_STOCK");
+}
+
+TEST(PlanReservation, UnknownSkuWinsAndListsEveryOne) {
+  auto p = PlanReservation({{"A", 99}, {"X", 1}, {"Y", 1}}, {{"A", 5}});
+  EXPECT_EQ(p.reason, "UNKNOWN_SKU");
+  EXPECT_EQ(p.skus, (std::vector<std::string>{"X", "Y"}));
+}
+
+TEST(ProductInput, ValidatesEveryField) {
+  try {
+    ParseProductInput({{"name", ""}, {"priceCents", 1.5}, {"available", -1}});
+    FAIL();
+  } catch (const http::HttpError& e) {
+    ASSERT_EQ(e.problem().errors.size(), 3u);
+    EXPECT_EQ(e.problem().errors[0].first, "name");
+    EXPECT_EQ(e.problem().errors[1].first, "priceCents");
+    EXPECT_EQ(e.problem().errors[2].first, "available");
+  }
+  auto ok = ParseProductInput({{"name", "Mug"}, {"priceCents", 899}, {"available", 3}});
+  EXPECT_EQ(ok.price_cents, 899);
+  EXPECT_TRUE(ValidSku("SKU-1.a_b"));
+  EXPECT_FALSE(ValidSku("sku with space"));
+  EXPECT_FALSE(ValidSku(std::string(65, 'a')));
+  EXPECT_FALSE(ValidSku("../etc"));
+}
+
+}  // namespace
+}  // namespace op::inventory

@@ -1,0 +1,177 @@
+// payment-service: customer accounts and the payments ledger. Charges an
+// order's total on OrderCreated when the balance covers it, refunds a charge on
+// OrderCancelled. Money is conserved: balances + captured payments change only
+// through the accounts API (PUT, deposit), never through the saga.
+#include <fmt/format.h>
+
+#include "events/topics.h"
+#include "runtime/core/uuid.h"
+#include "runtime/logging/log.h"
+#include "runtime/service/service.h"
+#include "services/payment/rules.h"
+
+namespace op::payment {
+namespace {
+
+nlohmann::json AccountJson(db::Session& s, const std::string& customer) {
+  auto r = s.Query("SELECT customer_id, balance_cents FROM accounts WHERE customer_id = ?", customer);
+  if (!r.Next()) throw http::HttpError(404, "no account for customer '" + customer + "'");
+  return {{"customerId", r.String("customer_id")}, {"balanceCents", r.Int("balance_cents")}};
+}
+
+const std::string& CustomerParam(http::Request& req) {
+  const auto& id = req.PathParam("customerId");
+  if (!ValidCustomerId(id))
+    throw http::HttpError(http::Problem(http::MakeProblem(400, "invalid customer id").Field("customerId", "1 to 64 of A-Z a-z 0-9 . _ @ -")));
+  return id;
+}
+
+void Charge(db::Session& s, const events::Envelope& e) {
+  const auto& oc = e.order_created();
+  int64_t amount = oc.total().cents();
+  if (amount < 0 || oc.customer_id().empty())
+    throw kafka::PoisonRecord(fmt::format("OrderCreated with total {} and customer '{}'", amount, oc.customer_id()));
+  auto acct = s.Query("SELECT balance_cents FROM accounts WHERE customer_id = ? FOR UPDATE", oc.customer_id());
+  std::optional<int64_t> balance;
+  if (acct.Next()) balance = acct.Int("balance_cents");
+  auto decision = DecideCharge(balance, amount);
+  auto reply = events::NewEnvelope(e.order_id(), "payment-service", &e);
+  if (decision.approved) {
+    std::string payment_id = NewUuid();
+    s.Exec("UPDATE accounts SET balance_cents = balance_cents - ? WHERE customer_id = ?", amount, oc.customer_id());
+    s.Exec("INSERT INTO payments (order_id, payment_id, customer_id, amount_cents, currency, status) VALUES (?, ?, ?, ?, ?, 'CAPTURED')",
+           e.order_id(), payment_id, oc.customer_id(), amount, oc.total().currency());
+    s.Exec("INSERT INTO ledger (customer_id, order_id, kind, delta_cents) VALUES (?, ?, 'CHARGE', ?)", oc.customer_id(),
+           e.order_id(), -amount);
+    auto* p = reply.mutable_payment_completed();
+    p->set_customer_id(oc.customer_id());
+    *p->mutable_amount() = oc.total();
+    p->set_payment_id(payment_id);
+  } else {
+    s.Exec("INSERT INTO payments (order_id, payment_id, customer_id, amount_cents, currency, status, reason) "
+           "VALUES (?, ?, ?, ?, ?, 'DECLINED', ?)",
+           e.order_id(), NewUuid(), oc.customer_id(), amount, oc.total().currency(), decision.reason);
+    auto* p = reply.mutable_payment_failed();
+    p->set_customer_id(oc.customer_id());
+    p->set_reason(decision.reason);
+    *p->mutable_amount() = oc.total();
+    log::Info("payment declined", {{"reason", decision.reason}});
+  }
+  events::SealEventType(reply);
+  outbox::EnqueueEvent(s, reply);
+}
+
+void Refund(db::Session& s, const events::Envelope& e) {
+  auto r = s.Query("SELECT payment_id, customer_id, amount_cents, currency FROM payments WHERE order_id = ? AND status = 'CAPTURED' FOR UPDATE",
+                   e.order_id());
+  if (!r.Next()) return;  // nothing captured: declined, or never charged
+  std::string customer = r.String("customer_id"), payment_id = r.String("payment_id"), currency = r.String("currency");
+  int64_t amount = r.Int("amount_cents");
+  s.Exec("UPDATE accounts SET balance_cents = balance_cents + ? WHERE customer_id = ?", amount, customer);
+  s.Exec("UPDATE payments SET status = 'REFUNDED', refunded_at = CURRENT_TIMESTAMP(3) WHERE order_id = ?", e.order_id());
+  s.Exec("INSERT INTO ledger (customer_id, order_id, kind, delta_cents) VALUES (?, ?, 'REFUND', ?)", customer, e.order_id(), amount);
+  auto reply = events::NewEnvelope(e.order_id(), "payment-service", &e);
+  auto* p = reply.mutable_payment_refunded();
+  p->set_customer_id(customer);
+  p->mutable_amount()->set_cents(amount);
+  p->mutable_amount()->set_currency(currency);
+  p->set_payment_id(payment_id);
+  events::SealEventType(reply);
+  outbox::EnqueueEvent(s, reply);
+}
+
+void SeedDemoData(db::ConnectionPool& db) {
+  for (const auto& [id, balance] : std::initializer_list<std::pair<const char*, int64_t>>{
+           {"alice", 500000}, {"bob", 20000}, {"carol", 1000000}, {"dave", 0}})
+    db.Exec("INSERT IGNORE INTO accounts (customer_id, balance_cents) VALUES (?, ?)", id, balance);
+  log::Info("demo accounts loaded (existing accounts kept)");
+}
+
+void Wire(Service& svc) {
+  if (svc.config().GetBool("payment.seed-demo-data")) SeedDemoData(svc.db());
+
+  svc.router().Get("/api/accounts/{customerId}", [&svc](http::Request& req) {
+    const auto& id = CustomerParam(req);
+    auto lease = svc.db().Acquire();
+    auto s = lease.session();
+    return http::Response::Json(200, AccountJson(s, id));
+  });
+
+  svc.router().Put("/api/accounts/{customerId}", [&svc](http::Request& req) {
+    const auto& id = CustomerParam(req);
+    int64_t balance = ParseBalance(req.JsonBody());
+    bool created = false;
+    nlohmann::json account;
+    svc.db().Transact([&](db::Session& s) {
+      auto r = s.Query("SELECT balance_cents FROM accounts WHERE customer_id = ? FOR UPDATE", id);
+      created = !r.Next();
+      int64_t delta = created ? balance : balance - r.Int("balance_cents");
+      if (created) s.Exec("INSERT INTO accounts (customer_id, balance_cents) VALUES (?, ?)", id, balance);
+      else s.Exec("UPDATE accounts SET balance_cents = ? WHERE customer_id = ?", balance, id);
+      s.Exec("INSERT INTO ledger (customer_id, kind, delta_cents) VALUES (?, 'SET', ?)", id, delta);
+      account = AccountJson(s, id);
+    });
+    auto resp = http::Response::Json(created ? 201 : 200, account);
+    if (created) resp.headers.Set("Location", "/api/accounts/" + id);
+    return resp;
+  });
+
+  svc.router().Post("/api/accounts/{customerId}/deposit",
+                    svc.idempotency().Wrap("POST /api/accounts/deposit", [&svc](http::Request& req) {
+                      const auto& id = CustomerParam(req);
+                      int64_t amount = ParseDeposit(req.JsonBody());
+                      nlohmann::json account;
+                      svc.db().Transact([&](db::Session& s) {
+                        if (s.Exec("UPDATE accounts SET balance_cents = balance_cents + ? WHERE customer_id = ?", amount, id) == 0)
+                          throw http::HttpError(404, "no account for customer '" + id + "'");
+                        s.Exec("INSERT INTO ledger (customer_id, kind, delta_cents) VALUES (?, 'DEPOSIT', ?)", id, amount);
+                        account = AccountJson(s, id);
+                      });
+                      return http::Response::Json(200, account);
+                    }));
+
+  svc.HandleEvents({std::string(events::kOrderEvents)}, [](db::Session& s, const events::Envelope& e) {
+    switch (e.payload_case()) {
+      case events::Envelope::kOrderCreated: Charge(s, e); break;
+      case events::Envelope::kOrderCancelled: Refund(s, e); break;
+      default: break;  // OrderConfirmed: the capture stands
+    }
+  });
+}
+
+}  // namespace
+}  // namespace op::payment
+
+int main(int argc, char** argv) {
+  op::ServiceSpec spec;
+  spec.name = "payment-service";
+  spec.default_port = 8082;
+  spec.uses_database = true;
+  spec.uses_kafka = true;
+  spec.migrations = {
+      {1, "accounts",
+       "CREATE TABLE accounts ("
+       " customer_id VARCHAR(64) PRIMARY KEY, balance_cents BIGINT NOT NULL,"
+       " created_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),"
+       " updated_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3),"
+       " CONSTRAINT balance_not_negative CHECK (balance_cents >= 0)"
+       ") ENGINE=InnoDB"},
+      {2, "payments",
+       "CREATE TABLE payments ("
+       " order_id VARCHAR(64) PRIMARY KEY, payment_id VARCHAR(36) NOT NULL, customer_id VARCHAR(64) NOT NULL,"
+       " amount_cents BIGINT NOT NULL, currency CHAR(3) NOT NULL, status VARCHAR(16) NOT NULL, reason VARCHAR(40) NULL,"
+       " created_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3), refunded_at TIMESTAMP(3) NULL,"
+       " INDEX payments_customer (customer_id)"
+       ") ENGINE=InnoDB"},
+      {3, "ledger",
+       "CREATE TABLE ledger ("
+       " id BIGINT AUTO_INCREMENT PRIMARY KEY, customer_id VARCHAR(64) NOT NULL, order_id VARCHAR(64) NULL,"
+       " kind VARCHAR(16) NOT NULL, delta_cents BIGINT NOT NULL,"
+       " at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3), INDEX ledger_customer (customer_id)"
+       ") ENGINE=InnoDB"},
+  };
+  spec.declare_config = [](op::config::Schema& s) {
+    s.Add("payment.seed-demo-data", op::config::Type::kBool, "false", "load demo accounts at start (keeps existing rows)");
+  };
+  return op::Service::Run(spec, argc, argv, op::payment::Wire);
+}

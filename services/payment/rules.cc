@@ -1,0 +1,37 @@
+#include "services/payment/rules.h"
+
+#include <algorithm>
+
+#include "runtime/http/types.h"
+
+namespace op::payment {
+
+ChargeDecision DecideCharge(std::optional<int64_t> balance, int64_t amount) {
+  if (!balance) return {false, "UNKNOWN_CUSTOMER"};
+  if (*balance < amount) return {false, "INSUFFICIENT_FUNDS"};
+  return {true, ""};
+}
+
+bool ValidCustomerId(const std::string& id) {
+  if (id.empty() || id.size() > 64) return false;
+  return std::all_of(id.begin(), id.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '@';
+  });
+}
+
+namespace {
+int64_t ParseCents(const nlohmann::json& b, const char* field, int64_t min) {
+  constexpr int64_t kMax = 1'000'000'000'000;
+  if (!b.contains(field) || !b[field].is_number_integer() || b[field].get<int64_t>() < min || b[field].get<int64_t>() > kMax) {
+    http::Problem p = http::MakeProblem(400, "invalid amount");
+    p.Field(field, "must be an integer number of cents from " + std::to_string(min) + " to " + std::to_string(kMax));
+    throw http::HttpError(p);
+  }
+  return b[field].get<int64_t>();
+}
+}  // namespace
+
+int64_t ParseBalance(const nlohmann::json& b) { return ParseCents(b, "balanceCents", 0); }
+int64_t ParseDeposit(const nlohmann::json& b) { return ParseCents(b, "amountCents", 1); }
+
+}  // namespace op::payment
