@@ -24,6 +24,8 @@ PACKAGES=(
   mariadb-server mariadb-client prometheus
   # tools used by tests and benchmarks
   curl procps iproute2 wrk nginx-light
+  # a real SMTP server for notification tests
+  python3 python3-aiosmtpd
 )
 
 missing=()

@@ -215,6 +215,9 @@ std::unique_ptr<PooledConnection> ConnectionPool::Open() {
   pc->describe = Describe();
   try {
     pc->conn.reset(driver->connect(opts));
+    // TIMESTAMP values in and out are UTC whatever the server's zone is.
+    std::unique_ptr<sql::Statement> st(pc->conn->createStatement());
+    st->execute("SET time_zone = '+00:00'");
   } catch (const std::exception& e) {
     Rethrow(e, "connecting to " + Describe());
   }

@@ -1,0 +1,396 @@
+// order-service: accepts orders, prices them from the inventory catalog,
+// stores each order PENDING with its OrderCreated event in one transaction,
+// and decides the saga from the payment and inventory events (see rules.h).
+#include <fmt/format.h>
+#include <pthread.h>
+
+#include <condition_variable>
+#include <thread>
+
+#include "events/topics.h"
+#include "runtime/core/time_format.h"
+#include "runtime/core/uuid.h"
+#include "runtime/logging/log.h"
+#include "runtime/service/service.h"
+#include "services/order/rules.h"
+
+namespace op::order {
+namespace {
+
+// Short-lived catalog prices (order.price-cache-ttl): bursts of orders for the
+// same skus cost one catalog call; a price change shows within the TTL.
+class PriceCache {
+ public:
+  explicit PriceCache(std::chrono::milliseconds ttl) : ttl_(ttl) {}
+  std::optional<int64_t> Get(const std::string& sku) {
+    std::lock_guard lock(mu_);
+    auto it = prices_.find(sku);
+    if (it == prices_.end() || std::chrono::steady_clock::now() > it->second.second) return std::nullopt;
+    return it->second.first;
+  }
+  void Put(const std::string& sku, int64_t cents) {
+    std::lock_guard lock(mu_);
+    prices_[sku] = {cents, std::chrono::steady_clock::now() + ttl_};
+  }
+
+ private:
+  const std::chrono::milliseconds ttl_;
+  std::mutex mu_;
+  std::map<std::string, std::pair<int64_t, std::chrono::steady_clock::time_point>> prices_;
+};
+
+struct Metrics {
+  prometheus::Family<prometheus::Counter>* created;
+  prometheus::Family<prometheus::Counter>* terminal;
+  prometheus::Family<prometheus::Histogram>* saga_seconds;
+};
+
+struct Context {
+  Service& svc;
+  PriceCache prices;
+  Metrics metrics;
+  std::string currency;
+  std::chrono::milliseconds saga_timeout;
+};
+
+nlohmann::json OrderJson(db::Session& s, const std::string& id) {
+  auto o = s.Query("SELECT id, customer_id, status, reason, total_cents, currency, "
+                   "DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%s.%fZ') AS created, "
+                   "DATE_FORMAT(updated_at, '%Y-%m-%dT%H:%i:%s.%fZ') AS updated FROM orders WHERE id = ?", id);
+  if (!o.Next()) throw http::HttpError(404, "no order '" + id + "'");
+  auto trim_us = [](std::string t) {  // %f is microseconds: keep milliseconds
+    return t.size() == 27 ? t.substr(0, 23) + "Z" : t;
+  };
+  nlohmann::json j = {{"orderId", o.String("id")}, {"customerId", o.String("customer_id")},
+                      {"status", o.String("status")}, {"reason", nullptr},
+                      {"totalCents", o.Int("total_cents")}, {"currency", o.String("currency")},
+                      {"createdAt", trim_us(o.String("created"))}, {"updatedAt", trim_us(o.String("updated"))}};
+  if (auto r = o.OptString("reason")) j["reason"] = *r;
+  j["items"] = nlohmann::json::array();
+  auto items = s.Query("SELECT sku, quantity, unit_price_cents FROM order_items WHERE order_id = ? ORDER BY line_no", id);
+  while (items.Next())
+    j["items"].push_back({{"sku", items.String("sku")}, {"quantity", items.Int("quantity")},
+                          {"unitPriceCents", items.Int("unit_price_cents")}});
+  j["history"] = nlohmann::json::array();
+  auto h = s.Query("SELECT event, source, DATE_FORMAT(at, '%Y-%m-%dT%H:%i:%s.%fZ') AS at, detail FROM order_history "
+                   "WHERE order_id = ? ORDER BY id", id);
+  while (h.Next()) {
+    nlohmann::json step = {{"event", h.String("event")}, {"source", h.String("source")}, {"at", trim_us(h.String("at"))}};
+    if (auto d = h.OptString("detail")) step["detail"] = *d;
+    j["history"].push_back(step);
+  }
+  return j;
+}
+
+void AddHistory(db::Session& s, const std::string& order_id, const std::string& event, const std::string& source,
+                const std::string& at, const std::string& detail = "") {
+  auto when = ParseRfc3339(at);
+  std::string ts = FormatRfc3339(when ? *when : std::chrono::system_clock::now());
+  // MariaDB takes 'YYYY-MM-DD HH:MM:SS.fff' in UTC (the session time zone is UTC)
+  ts = ts.substr(0, 10) + " " + ts.substr(11, 12);
+  s.Exec("INSERT INTO order_history (order_id, event, source, at, detail) VALUES (?, ?, ?, ?, ?)", order_id, event,
+         source, ts, detail.empty() ? db::Param(nullptr) : db::Param(detail));
+}
+
+// Prices every requested sku: cache first, then one catalog call for the rest.
+std::map<std::string, int64_t> Price(Context& ctx, const OrderRequest& req) {
+  std::map<std::string, int64_t> prices;
+  std::string missing;
+  for (const auto& item : req.items) {
+    if (auto p = ctx.prices.Get(item.sku)) prices[item.sku] = *p;
+    else missing += (missing.empty() ? "" : ",") + item.sku;
+  }
+  if (missing.empty()) return prices;
+  auto res = ctx.svc.services().Call("inventory-service", {"GET", "/api/products?skus=" + missing, {}, {}, {}});
+  if (!res.ok() || res.response.status != 200) {
+    http::Problem p = http::MakeProblem(503, "the catalog (inventory-service) is unavailable: " +
+                                                 (res.ok() ? "status " + std::to_string(res.response.status) : res.error));
+    auto wait = std::chrono::duration_cast<std::chrono::seconds>(
+        ctx.svc.resilience().GetCircuitBreaker("inventory-service").RemainingOpenWait());
+    p.headers.Set("Retry-After", std::to_string(std::max<int64_t>(1, wait.count())));
+    throw http::HttpError(p);
+  }
+  for (const auto& product : res.response.Json()["items"]) {
+    prices[product["sku"]] = product["priceCents"];
+    ctx.prices.Put(product["sku"], product["priceCents"]);
+  }
+  return prices;
+}
+
+std::string CreateOrder(Context& ctx, const OrderRequest& req, const std::optional<std::string>& idem_key,
+                        const std::string& traceparent) {
+  auto prices = Price(ctx, req);
+  http::Validation unknown;
+  for (size_t i = 0; i < req.items.size(); ++i)
+    if (!prices.count(req.items[i].sku))
+      unknown.Add("items[" + std::to_string(i) + "].sku", "unknown sku '" + req.items[i].sku + "'");
+  unknown.ThrowIfInvalid(422, "the order names skus the catalog does not have");
+
+  auto e = events::NewEnvelope(NewUuid(), "order-service");
+  e.set_traceparent(traceparent);
+  auto* oc = e.mutable_order_created();
+  oc->set_customer_id(req.customer_id);
+  int64_t total = 0;
+  for (const auto& item : req.items) {
+    auto* line = oc->add_items();
+    line->set_sku(item.sku);
+    line->set_quantity(int32_t(item.quantity));
+    line->set_unit_price_cents(prices[item.sku]);
+    total += prices[item.sku] * item.quantity;
+  }
+  oc->mutable_total()->set_cents(total);
+  oc->mutable_total()->set_currency(ctx.currency);
+  if (!req.email.empty()) oc->mutable_contact()->set_email(req.email);
+  if (!req.phone.empty()) oc->mutable_contact()->set_phone(req.phone);
+  events::SealEventType(e);
+
+  std::string id = e.order_id();
+  ctx.svc.db().Transact([&](db::Session& s) {
+    if (idem_key) {  // a retry of a request that already created its order
+      auto existing = s.Query("SELECT id FROM orders WHERE customer_id = ? AND idempotency_key = ?", req.customer_id, *idem_key);
+      if (existing.Next()) {
+        id = existing.String("id");
+        return;
+      }
+    }
+    s.Exec("INSERT INTO orders (id, customer_id, status, total_cents, currency, contact_email, contact_phone, "
+           "idempotency_key, deadline_at) VALUES (?, ?, 'PENDING', ?, ?, ?, ?, ?, CURRENT_TIMESTAMP(3) + INTERVAL ? MICROSECOND)",
+           id, req.customer_id, total, ctx.currency, req.email.empty() ? db::Param(nullptr) : db::Param(req.email),
+           req.phone.empty() ? db::Param(nullptr) : db::Param(req.phone), idem_key ? db::Param(*idem_key) : db::Param(nullptr),
+           int64_t(ctx.saga_timeout.count()) * 1000);
+    for (int i = 0; i < oc->items_size(); ++i)
+      s.Exec("INSERT INTO order_items (order_id, line_no, sku, quantity, unit_price_cents) VALUES (?, ?, ?, ?, ?)", id, i,
+             oc->items(i).sku(), oc->items(i).quantity(), oc->items(i).unit_price_cents());
+    AddHistory(s, id, "OrderCreated", "order-service", e.occurred_at());
+    outbox::EnqueueEvent(s, e);
+    s.AfterCommit([&ctx] { ctx.metrics.created->Add({}).Increment(); });
+  });
+  ctx.svc.outbox().Wake();
+  return id;
+}
+
+struct LockedOrder {
+  SagaState state;
+  std::string customer_id;
+  int64_t total;
+  std::string currency;
+  double age_seconds;
+};
+
+std::optional<LockedOrder> Lock(db::Session& s, const std::string& id) {
+  auto r = s.Query("SELECT status, payment_status, inventory_status, customer_id, total_cents, currency, "
+                   "TIMESTAMPDIFF(MICROSECOND, created_at, CURRENT_TIMESTAMP(3)) AS age_us FROM orders WHERE id = ? FOR UPDATE", id);
+  if (!r.Next()) return std::nullopt;
+  return LockedOrder{{r.String("status"), r.String("payment_status"), r.String("inventory_status")},
+                     r.String("customer_id"), r.Int("total_cents"), r.String("currency"), double(r.Int("age_us")) / 1e6};
+}
+
+// Writes a step's new state and, when it decides the order, the event.
+void Commit(Context& ctx, db::Session& s, const std::string& id, const LockedOrder& o, const SagaStep& step,
+            const events::Envelope* cause) {
+  s.Exec("UPDATE orders SET status = ?, payment_status = ?, inventory_status = ?, reason = COALESCE(?, reason) WHERE id = ?",
+         step.next.status, step.next.payment, step.next.inventory,
+         step.emit == SagaStep::Emit::kCancel ? db::Param(step.reason) : db::Param(nullptr), id);
+  if (step.emit == SagaStep::Emit::kNothing) return;
+  auto e = events::NewEnvelope(id, "order-service", cause);
+  if (step.emit == SagaStep::Emit::kConfirm) {
+    e.mutable_order_confirmed()->set_customer_id(o.customer_id);
+    e.mutable_order_confirmed()->mutable_total()->set_cents(o.total);
+    e.mutable_order_confirmed()->mutable_total()->set_currency(o.currency);
+  } else {
+    e.mutable_order_cancelled()->set_customer_id(o.customer_id);
+    e.mutable_order_cancelled()->set_reason(step.reason);
+  }
+  events::SealEventType(e);
+  outbox::EnqueueEvent(s, e);
+  AddHistory(s, id, e.event_type(), "order-service", e.occurred_at(), step.reason);
+  std::string status = step.next.status;
+  bool first_decision = o.state.status == "PENDING";
+  double age = o.age_seconds;
+  s.AfterCommit([&ctx, status, first_decision, age] {
+    ctx.metrics.terminal->Add({{"status", status}}).Increment();
+    if (first_decision)
+      ctx.metrics.saga_seconds->Add({{"status", status}}, metrics::MetricsRegistry::LatencyBuckets()).Observe(age);
+  });
+  log::Info(step.emit == SagaStep::Emit::kConfirm ? "order confirmed" : "order cancelled",
+            {{"orderId", id}, {"reason", step.reason}});
+}
+
+std::string ReasonOf(const events::Envelope& e) {
+  if (e.has_payment_failed()) return e.payment_failed().reason();
+  if (e.has_inventory_rejected()) return e.inventory_rejected().reason();
+  return "";
+}
+
+// Cancels PENDING orders whose saga deadline passed. Owns one thread.
+class TimeoutSweeper {
+ public:
+  explicit TimeoutSweeper(Context& ctx) : ctx_(ctx), thread_([this] { Run(); }) {}
+  ~TimeoutSweeper() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  void Run() {
+    pthread_setname_np(pthread_self(), "saga-timeouts");
+    std::unique_lock lock(mu_);
+    while (!cv_.wait_for(lock, std::chrono::milliseconds(500), [&] { return stop_; })) {
+      lock.unlock();
+      try {
+        Sweep();
+      } catch (const std::exception& e) {
+        log::Warn("saga timeout sweep failed; will retry", {{"error", e.what()}});
+      }
+      lock.lock();
+    }
+  }
+  void Sweep() {
+    std::vector<std::string> due;
+    auto r = ctx_.svc.db().Query("SELECT id FROM orders WHERE status = 'PENDING' AND deadline_at < CURRENT_TIMESTAMP(3) "
+                                 "ORDER BY deadline_at LIMIT 100");
+    while (r.Next()) due.push_back(r.String("id"));
+    for (const auto& id : due) {
+      ctx_.svc.db().Transact([&](db::Session& s) {
+        auto o = Lock(s, id);
+        if (!o) return;
+        if (auto step = ApplyTimeout(o->state)) Commit(ctx_, s, id, *o, *step, nullptr);
+      });
+    }
+    if (!due.empty()) ctx_.svc.outbox().Wake();
+  }
+  Context& ctx_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+void Wire(Service& svc) {
+  auto& reg = svc.metrics().Registry();
+  // Lives as long as the process: HTTP and consumer threads use it until exit.
+  auto* ctx = new Context{svc, PriceCache(svc.config().GetDuration("order.price-cache-ttl")),
+                          {&prometheus::BuildCounter().Name("orders_created_total").Help("Orders accepted").Register(reg),
+                           &prometheus::BuildCounter().Name("orders_total").Help("Orders reaching a terminal status").Register(reg),
+                           &prometheus::BuildHistogram().Name("order_saga_duration_seconds")
+                                .Help("From order creation to its first decision").Register(reg)},
+                          svc.config().GetString("order.currency"), svc.config().GetDuration("order.saga-timeout")};
+  if (ctx->currency.size() != 3) throw config::ConfigError("key 'order.currency' must be an ISO 4217 code such as EUR");
+  // Breaker for the catalog; consumers are not paused by it (events do not call the catalog).
+  svc.resilience().GetCircuitBreaker("inventory-service");
+
+  svc.router().Post("/api/orders", svc.idempotency().Wrap("POST /api/orders", [ctx](http::Request& req) {
+    auto order = ParseOrderRequest(req.JsonBody());
+    std::string id = CreateOrder(*ctx, order, req.Header("idempotency-key"), req.Header("traceparent").value_or(""));
+    auto lease = ctx->svc.db().Acquire();
+    auto s = lease.session();
+    auto resp = http::Response::Json(202, OrderJson(s, id));
+    resp.headers.Set("Location", "/api/orders/" + id);
+    return resp;
+  }));
+
+  svc.router().Get("/api/orders/{id}", [ctx](http::Request& req) {
+    const auto& id = req.PathParam("id");
+    if (!IsUuid(id)) throw http::HttpError(404, "no order '" + id + "'");
+    auto lease = ctx->svc.db().Acquire();
+    auto s = lease.session();
+    return http::Response::Json(200, OrderJson(s, id));
+  });
+
+  svc.router().Get("/api/orders", [ctx](http::Request& req) {
+    auto q = ParseListQuery(req.query);
+    std::string sql = "SELECT id, seq FROM orders WHERE 1=1";
+    std::vector<db::Param> params;
+    if (q.customer_id) sql += " AND customer_id = ?", params.push_back(*q.customer_id);
+    if (q.status) sql += " AND status = ?", params.push_back(*q.status);
+    if (q.after_seq) sql += " AND seq < ?", params.push_back(*q.after_seq);
+    sql += " ORDER BY seq DESC LIMIT ?";
+    params.push_back(int64_t(q.limit + 1));  // one more tells whether a next page exists
+    auto lease = ctx->svc.db().Acquire();
+    auto s = lease.session();
+    std::vector<std::pair<std::string, int64_t>> ids;
+    auto rows = s.QueryV(sql, params);
+    while (rows.Next()) ids.emplace_back(rows.String("id"), rows.Int("seq"));
+    nlohmann::json items = nlohmann::json::array();
+    nlohmann::json next = nullptr;
+    for (size_t i = 0; i < ids.size() && int(i) < q.limit; ++i) items.push_back(OrderJson(s, ids[i].first));
+    if (int(ids.size()) > q.limit) next = EncodeCursor(ids[q.limit - 1].second);
+    return http::Response::Json(200, {{"items", items}, {"nextCursor", next}});
+  });
+
+  svc.router().Post("/api/orders/{id}/cancel", [ctx](http::Request& req) {
+    const auto& id = req.PathParam("id");
+    if (!IsUuid(id)) throw http::HttpError(404, "no order '" + id + "'");
+    nlohmann::json body;
+    ctx->svc.db().Transact([&](db::Session& s) {
+      auto o = Lock(s, id);
+      if (!o) throw http::HttpError(404, "no order '" + id + "'");
+      auto step = ApplyCustomerCancel(o->state);
+      if (!step) throw http::HttpError(409, "order " + id + " is " + o->state.status + " and can no longer be cancelled");
+      Commit(*ctx, s, id, *o, *step, nullptr);
+      body = OrderJson(s, id);
+    });
+    ctx->svc.outbox().Wake();
+    auto resp = http::Response::Json(202, body);
+    resp.headers.Set("Location", "/api/orders/" + id);
+    return resp;
+  });
+
+  svc.HandleEvents({std::string(events::kPaymentEvents), std::string(events::kInventoryEvents)},
+                   [ctx](db::Session& s, const events::Envelope& e) {
+                     auto o = Lock(s, e.order_id());
+                     if (!o) throw kafka::PoisonRecord("event for unknown order " + e.order_id());
+                     AddHistory(s, e.order_id(), e.event_type(), e.source(), e.occurred_at(), ReasonOf(e));
+                     Commit(*ctx, s, e.order_id(), *o, ApplyEvent(o->state, e.event_type(), ReasonOf(e)), &e);
+                   });
+
+  auto sweeper = std::make_shared<TimeoutSweeper>(*ctx);
+  svc.OnStop([sweeper]() mutable { sweeper.reset(); });
+}
+
+}  // namespace
+}  // namespace op::order
+
+int main(int argc, char** argv) {
+  op::ServiceSpec spec;
+  spec.name = "order-service";
+  spec.default_port = 8081;
+  spec.uses_database = true;
+  spec.uses_kafka = true;
+  spec.migrations = {
+      {1, "orders",
+       "CREATE TABLE orders ("
+       " id VARCHAR(36) PRIMARY KEY, seq BIGINT NOT NULL AUTO_INCREMENT UNIQUE,"
+       " customer_id VARCHAR(64) NOT NULL, status VARCHAR(16) NOT NULL, reason VARCHAR(40) NULL,"
+       " payment_status VARCHAR(16) NOT NULL DEFAULT 'NONE', inventory_status VARCHAR(16) NOT NULL DEFAULT 'NONE',"
+       " total_cents BIGINT NOT NULL, currency CHAR(3) NOT NULL,"
+       " contact_email VARCHAR(254) NULL, contact_phone VARCHAR(32) NULL, idempotency_key VARCHAR(255) NULL,"
+       " deadline_at TIMESTAMP(3) NOT NULL,"
+       " created_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),"
+       " updated_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3),"
+       " UNIQUE KEY orders_idempotency (customer_id, idempotency_key),"
+       " INDEX orders_pending (status, deadline_at), INDEX orders_customer (customer_id, seq)"
+       ") ENGINE=InnoDB"},
+      {2, "order items",
+       "CREATE TABLE order_items ("
+       " order_id VARCHAR(36) NOT NULL, line_no INT NOT NULL, sku VARCHAR(64) NOT NULL,"
+       " quantity INT NOT NULL, unit_price_cents BIGINT NOT NULL, PRIMARY KEY (order_id, line_no)"
+       ") ENGINE=InnoDB"},
+      {3, "order history",
+       "CREATE TABLE order_history ("
+       " id BIGINT AUTO_INCREMENT PRIMARY KEY, order_id VARCHAR(36) NOT NULL, event VARCHAR(40) NOT NULL,"
+       " source VARCHAR(64) NOT NULL, at TIMESTAMP(3) NOT NULL, detail VARCHAR(200) NULL,"
+       " INDEX history_order (order_id, id)"
+       ") ENGINE=InnoDB"},
+  };
+  spec.declare_config = [](op::config::Schema& s) {
+    s.Add("order.saga-timeout", op::config::Type::kDuration, "30s", "PENDING longer than this → CANCELLED (TIMEOUT)");
+    s.Add("order.price-cache-ttl", op::config::Type::kDuration, "5s", "how long a catalog price is reused");
+    s.Add("order.currency", op::config::Type::kString, "EUR", "ISO 4217 currency of all prices");
+  };
+  return op::Service::Run(spec, argc, argv, op::order::Wire);
+}

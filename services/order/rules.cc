@@ -1,0 +1,169 @@
+#include "services/order/rules.h"
+
+#include <algorithm>
+#include <regex>
+#include <set>
+
+#include "runtime/http/types.h"
+
+namespace op::order {
+
+bool ValidCustomerId(const std::string& id) {
+  if (id.empty() || id.size() > 64) return false;
+  return std::all_of(id.begin(), id.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '@';
+  });
+}
+
+namespace {
+bool ValidSku(const std::string& sku) {
+  if (sku.empty() || sku.size() > 64) return false;
+  return std::all_of(sku.begin(), sku.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '-' || c == '_' || c == '.';
+  });
+}
+}  // namespace
+
+OrderRequest ParseOrderRequest(const nlohmann::json& b) {
+  http::Validation v;
+  OrderRequest r;
+  if (!b.contains("customerId") || !b["customerId"].is_string())
+    v.Add("customerId", "is required and must be a string");
+  else if (!ValidCustomerId(b["customerId"]))
+    v.Add("customerId", "must be 1 to 64 of A-Z a-z 0-9 . _ @ -");
+  else
+    r.customer_id = b["customerId"];
+
+  if (!b.contains("items") || !b["items"].is_array()) {
+    v.Add("items", "is required and must be an array");
+  } else if (b["items"].empty()) {
+    v.Add("items", "must contain at least one item");
+  } else if (b["items"].size() > 100) {
+    v.Add("items", "must contain at most 100 items");
+  } else {
+    std::set<std::string> seen;
+    for (size_t i = 0; i < b["items"].size(); ++i) {
+      const auto& it = b["items"][i];
+      std::string at = "items[" + std::to_string(i) + "]";
+      if (!it.is_object()) {
+        v.Add(at, "must be an object with sku and quantity");
+        continue;
+      }
+      RequestedItem item{};
+      bool ok = true;
+      if (!it.contains("sku") || !it["sku"].is_string() || !ValidSku(it["sku"])) {
+        v.Add(at + ".sku", "is required: 1 to 64 of A-Z a-z 0-9 . _ -");
+        ok = false;
+      } else if (!seen.insert(it["sku"].get<std::string>()).second) {
+        v.Add(at + ".sku", "appears more than once: put the quantities on one line");
+        ok = false;
+      } else {
+        item.sku = it["sku"];
+      }
+      if (!it.contains("quantity") || !it["quantity"].is_number_integer() || it["quantity"].get<int64_t>() < 1 ||
+          it["quantity"].get<int64_t>() > 1000) {
+        v.Add(at + ".quantity", "is required: an integer from 1 to 1000");
+        ok = false;
+      } else {
+        item.quantity = it["quantity"];
+      }
+      if (ok) r.items.push_back(item);
+    }
+  }
+
+  if (b.contains("contact") && !b["contact"].is_null()) {
+    const auto& c = b["contact"];
+    if (!c.is_object()) {
+      v.Add("contact", "must be an object with email and/or phone");
+    } else {
+      static const std::regex email(R"(^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$)");
+      static const std::regex phone(R"(^\+?[0-9 ()-]{6,20}$)");
+      if (c.contains("email") && !c["email"].is_null()) {
+        if (!c["email"].is_string() || c["email"].get<std::string>().size() > 254 ||
+            !std::regex_match(c["email"].get<std::string>(), email))
+          v.Add("contact.email", "must be an email address");
+        else
+          r.email = c["email"];
+      }
+      if (c.contains("phone") && !c["phone"].is_null()) {
+        if (!c["phone"].is_string() || !std::regex_match(c["phone"].get<std::string>(), phone))
+          v.Add("contact.phone", "must be a phone number such as +4915112345678");
+        else
+          r.phone = c["phone"];
+      }
+    }
+  }
+  v.ThrowIfInvalid(400, "the order request is invalid");
+  return r;
+}
+
+SagaStep ApplyEvent(const SagaState& s, const std::string& type, const std::string& reason) {
+  SagaStep step{s, SagaStep::Emit::kNothing, ""};
+  SagaState& n = step.next;
+  if (type == "PaymentCompleted") n.payment = "COMPLETED";
+  else if (type == "PaymentFailed") n.payment = "FAILED";
+  else if (type == "PaymentRefunded") n.payment = "REFUNDED";
+  else if (type == "InventoryReserved") n.inventory = "RESERVED";
+  else if (type == "InventoryRejected") n.inventory = "REJECTED";
+  else if (type == "InventoryReleased") n.inventory = "RELEASED";
+  if (s.status != "PENDING") return step;  // decided already; compensation is the participants' job
+  if (type == "PaymentFailed" || type == "InventoryRejected") {
+    n.status = "CANCELLED";
+    step.emit = SagaStep::Emit::kCancel;
+    step.reason = reason.empty() ? (type == "PaymentFailed" ? "PAYMENT_FAILED" : "OUT_OF_STOCK") : reason;
+  } else if (n.payment == "COMPLETED" && n.inventory == "RESERVED") {
+    n.status = "CONFIRMED";
+    step.emit = SagaStep::Emit::kConfirm;
+  }
+  return step;
+}
+
+std::optional<SagaStep> ApplyCustomerCancel(const SagaState& s) {
+  if (s.status == "CANCELLED") return std::nullopt;
+  SagaStep step{s, SagaStep::Emit::kCancel, "CUSTOMER_CANCELLED"};
+  step.next.status = "CANCELLED";
+  return step;
+}
+
+std::optional<SagaStep> ApplyTimeout(const SagaState& s) {
+  if (s.status != "PENDING") return std::nullopt;
+  SagaStep step{s, SagaStep::Emit::kCancel, "TIMEOUT"};
+  step.next.status = "CANCELLED";
+  return step;
+}
+
+ListQuery ParseListQuery(const std::map<std::string, std::string>& q) {
+  http::Validation v;
+  ListQuery out;
+  for (const auto& [k, val] : q)
+    if (k != "customerId" && k != "status" && k != "limit" && k != "cursor")
+      v.Add(k, "is not a known query parameter (customerId, status, limit, cursor)");
+  if (auto it = q.find("customerId"); it != q.end()) {
+    if (!ValidCustomerId(it->second)) v.Add("customerId", "must be 1 to 64 of A-Z a-z 0-9 . _ @ -");
+    else out.customer_id = it->second;
+  }
+  if (auto it = q.find("status"); it != q.end()) {
+    if (it->second != "PENDING" && it->second != "CONFIRMED" && it->second != "CANCELLED")
+      v.Add("status", "must be PENDING, CONFIRMED or CANCELLED");
+    else out.status = it->second;
+  }
+  if (auto it = q.find("limit"); it != q.end()) {
+    bool digits = !it->second.empty() && it->second.size() <= 4 &&
+                  std::all_of(it->second.begin(), it->second.end(), ::isdigit);
+    int n = digits ? std::stoi(it->second) : 0;
+    if (n < 1 || n > 100) v.Add("limit", "must be an integer from 1 to 100");
+    else out.limit = n;
+  }
+  if (auto it = q.find("cursor"); it != q.end()) {
+    const std::string& c = it->second;
+    bool ok = c.size() > 1 && c.size() <= 20 && c[0] == 'o' && std::all_of(c.begin() + 1, c.end(), ::isdigit);
+    if (!ok) v.Add("cursor", "is not a cursor returned by this API");
+    else out.after_seq = std::stoll(c.substr(1));
+  }
+  v.ThrowIfInvalid(400, "invalid list query");
+  return out;
+}
+
+std::string EncodeCursor(int64_t seq) { return "o" + std::to_string(seq); }
+
+}  // namespace op::order
