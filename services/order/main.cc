@@ -110,7 +110,8 @@ std::map<std::string, int64_t> Price(Context& ctx, const OrderRequest& req) {
     p.headers.Set("Retry-After", std::to_string(std::max<int64_t>(1, wait.count())));
     throw http::HttpError(p);
   }
-  for (const auto& product : res.response.Json()["items"]) {
+  const nlohmann::json catalog = res.response.Json();  // named: a range-for over a temporary's member dangles
+  for (const auto& product : catalog["items"]) {
     prices[product["sku"]] = product["priceCents"];
     ctx.prices.Put(product["sku"], product["priceCents"]);
   }
