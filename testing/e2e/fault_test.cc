@@ -1,0 +1,188 @@
+// The saga under concurrency and crashes: real binaries, real MariaDB, the dev
+// broker. After each run every accepted order is CONFIRMED or CANCELLED,
+// money and stock are conserved, and notifications are one per (event, channel).
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+#include "runtime/core/uuid.h"
+#include "runtime/http/client.h"
+#include "testing/fixtures/platform.h"
+
+namespace op {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+using testing::WaitUntil;
+
+class FaultTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    testing::Platform::Options o;
+    o.saga_timeout = 20s;
+    o.smtp = false;  // notifications go to the log channel
+    platform_ = new testing::Platform(o);
+    platform_->Start();
+  }
+  static void TearDownTestSuite() { delete platform_; }
+  std::string U(const std::string& s) { return platform_->Url(s); }
+  json Get(const std::string& url) { return http_.Get(url).Json(); }
+  static std::string Unique(const std::string& p) { return p + "-" + NewUuid().substr(0, 8); }
+
+  // Every order terminal; returns {id -> order}.
+  std::map<std::string, json> AllTerminal(const std::vector<std::string>& ids, std::chrono::seconds timeout) {
+    std::map<std::string, json> out;
+    bool done = WaitUntil([&] {
+      for (const auto& id : ids) {
+        if (out.count(id)) continue;
+        auto r = http_.Get(U("order-service") + "/api/orders/" + id);
+        if (r.status == 200 && r.Json()["status"] != "PENDING") out[id] = r.Json();
+      }
+      return out.size() == ids.size();
+    }, timeout, 200ms);
+    EXPECT_TRUE(done) << out.size() << " of " << ids.size() << " orders decided";
+    return out;
+  }
+
+  static testing::Platform* platform_;
+  http::HttpClient http_;
+};
+testing::Platform* FaultTest::platform_ = nullptr;
+
+TEST_F(FaultTest, TwoHundredConcurrentOrdersForFiftyItemsConfirmExactlyFifty) {
+  std::string sku = Unique("HOT");
+  ASSERT_EQ(http_.PutJson(U("inventory-service") + "/api/products/" + sku, {{"name", "hot"}, {"priceCents", 100}, {"available", 50}}).status, 201);
+  std::vector<std::string> customers;
+  for (int i = 0; i < 20; ++i) {
+    customers.push_back(Unique("c"));
+    ASSERT_EQ(http_.PutJson(U("payment-service") + "/api/accounts/" + customers.back(), {{"balanceCents", 100000}}).status, 201);
+  }
+  std::mutex mu;
+  std::vector<std::string> ids;
+  std::atomic<int> next{0}, rejected{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&] {
+      http::HttpClient client;
+      for (int i; (i = next++) < 200;) {
+        json body = {{"customerId", customers[i % 20]}, {"items", {{{"sku", sku}, {"quantity", 1}}}}};
+        auto r = client.PostJson(U("order-service") + "/api/orders", body);
+        if (r.status != 202) {
+          ++rejected;
+          continue;
+        }
+        std::lock_guard lock(mu);
+        ids.push_back(r.Json()["orderId"]);
+      }
+    });
+  for (auto& t : threads) t.join();
+  ASSERT_EQ(rejected.load(), 0);
+  ASSERT_EQ(ids.size(), 200u);
+  auto orders = AllTerminal(ids, 120s);
+  int confirmed = 0, out_of_stock = 0;
+  for (auto& [id, o] : orders) {
+    if (o["status"] == "CONFIRMED") ++confirmed;
+    else if (o["reason"] == "OUT_OF_STOCK") ++out_of_stock;
+  }
+  EXPECT_EQ(confirmed, 50);
+  EXPECT_EQ(out_of_stock, 150);
+  ASSERT_TRUE(WaitUntil([&] { return Get(U("inventory-service") + "/api/products/" + sku)["sold"] == 50; }, 60s));
+  auto p = Get(U("inventory-service") + "/api/products/" + sku);
+  EXPECT_EQ(p["available"], 0);
+  EXPECT_EQ(p["reserved"], 0);
+  // money: the out-of-stock orders were charged, then refunded
+  ASSERT_TRUE(WaitUntil([&] {
+    int64_t total = 0;
+    for (auto& c : customers) total += Get(U("payment-service") + "/api/accounts/" + c)["balanceCents"].get<int64_t>();
+    return total == 20 * 100000 - 50 * 100;
+  }, 60s));
+}
+
+TEST_F(FaultTest, KillNineOfEachServiceMidStreamKeepsEveryInvariant) {
+  std::string sku = Unique("CRASH");
+  const int64_t stock = 60, price = 300;
+  ASSERT_EQ(http_.PutJson(U("inventory-service") + "/api/products/" + sku, {{"name", "c"}, {"priceCents", price}, {"available", stock}}).status, 201);
+  std::vector<std::string> customers;
+  for (int i = 0; i < 5; ++i) {
+    customers.push_back(Unique("k"));
+    ASSERT_EQ(http_.PutJson(U("payment-service") + "/api/accounts/" + customers.back(), {{"balanceCents", 6000}}).status, 201);
+  }
+  const int64_t money = 5 * 6000;
+
+  std::mutex mu;
+  std::vector<std::string> accepted;
+  std::atomic<bool> stop{false};
+  std::thread stream([&] {
+    http::HttpClient client;
+    for (int i = 0; !stop; ++i) {
+      json body = {{"customerId", customers[i % 5]}, {"items", {{{"sku", sku}, {"quantity", 1 + i % 2}}}},
+                   {"contact", {{"phone", "+491511234567" + std::to_string(i % 10)}}}};
+      auto r = client.PostJson(U("order-service") + "/api/orders", body);
+      if (r.status == 202) {
+        std::lock_guard lock(mu);
+        accepted.push_back(r.Json()["orderId"]);
+      }
+      std::this_thread::sleep_for(40ms);  // pacing of the order stream, not synchronisation
+    }
+  });
+  auto accepted_count = [&] {
+    std::lock_guard lock(mu);
+    return accepted.size();
+  };
+  for (const auto& s : {"inventory-service", "payment-service", "notification-service", "order-service"}) {
+    size_t before = accepted_count();
+    ASSERT_TRUE(WaitUntil([&] { return accepted_count() >= before + 5 || std::string(s) == "order-service"; }, 60s));
+    platform_->Kill(s);
+    platform_->Restart(s);
+  }
+  size_t before = accepted_count();
+  ASSERT_TRUE(WaitUntil([&] { return accepted_count() >= before + 5; }, 60s));
+  stop = true;
+  stream.join();
+
+  std::vector<std::string> ids;
+  {
+    std::lock_guard lock(mu);
+    ids = accepted;
+  }
+  ASSERT_GT(ids.size(), 20u);
+  auto orders = AllTerminal(ids, 180s);
+  int64_t confirmed_items = 0, confirmed_money = 0;
+  for (auto& [id, o] : orders)
+    if (o["status"] == "CONFIRMED") {
+      confirmed_items += o["items"][0]["quantity"].get<int64_t>();
+      confirmed_money += o["totalCents"].get<int64_t>();
+    }
+  // stock: all compensations done, nothing left reserved
+  ASSERT_TRUE(WaitUntil([&] {
+    auto p = Get(U("inventory-service") + "/api/products/" + sku);
+    return p["reserved"] == 0 && p["sold"] == confirmed_items;
+  }, 120s)) << Get(U("inventory-service") + "/api/products/" + sku).dump();
+  auto p = Get(U("inventory-service") + "/api/products/" + sku);
+  EXPECT_EQ(p["available"].get<int64_t>() + p["sold"].get<int64_t>(), stock);
+  // money: balances + captured payments are constant
+  ASSERT_TRUE(WaitUntil([&] {
+    int64_t balances = 0;
+    for (auto& c : customers) balances += Get(U("payment-service") + "/api/accounts/" + c)["balanceCents"].get<int64_t>();
+    return balances + confirmed_money == money;
+  }, 120s));
+  // notifications: exactly one per (event, channel), every one delivered
+  for (auto& [id, o] : orders) {
+    json items;
+    ASSERT_TRUE(WaitUntil([&] {
+      items = Get(U("notification-service") + "/api/notifications?orderId=" + id)["items"];
+      return std::all_of(items.begin(), items.end(), [](auto& n) { return n["status"] == "SENT"; }) &&
+             (o["status"] != "CONFIRMED" || items.size() >= 2);
+    }, 60s)) << id << " " << items.dump();
+    std::set<std::string> seen;
+    for (auto& n : items)
+      EXPECT_TRUE(seen.insert(n["eventType"].get<std::string>() + "/" + n["channel"].get<std::string>()).second)
+          << "duplicate notification for " << id << ": " << items.dump();
+  }
+}
+
+}  // namespace
+}  // namespace op
