@@ -62,6 +62,7 @@ struct Consumer::Impl : public RdKafka::RebalanceCb {
       c->assign(parts);
       for (auto* p : parts) assigned.insert({p->topic(), p->partition()});
       if (self->paused_.load()) c->pause(parts);
+      self->joined_ = true;
       log::Info("kafka partitions assigned", {{"group", self->options_.group_id}, {"count", parts.size()}});
     } else {
       for (auto* p : parts) {

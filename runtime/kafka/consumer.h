@@ -93,6 +93,8 @@ class Consumer {
   void PauseFor(std::chrono::milliseconds d);
   bool Paused() const { return paused_.load(); }
   bool Running() const { return running_.load(); }
+  // Has joined its group (received a first assignment, possibly empty).
+  bool Joined() const { return joined_.load(); }
 
   std::vector<PartitionLag> Lag() const;
   uint64_t Processed() const { return processed_.load(); }
@@ -121,7 +123,7 @@ class Consumer {
   Producer* dead_letters_;
   std::unique_ptr<Impl> impl_;
   std::thread thread_;
-  std::atomic<bool> stop_{false}, running_{false}, paused_{false};
+  std::atomic<bool> stop_{false}, running_{false}, paused_{false}, joined_{false};
   std::atomic<int64_t> resume_at_ns_{0};  // steady-clock time for PauseFor; 0: none
   std::atomic<uint64_t> processed_{0}, dead_lettered_{0}, retried_{0};
   mutable std::mutex lag_mu_;

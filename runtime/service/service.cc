@@ -297,6 +297,17 @@ int Service::Start(int argc, char** argv, const std::function<void(Service&)>& w
   port_ = server.Port();
   if (outbox_) outbox_->Start();
   for (auto& c : consumers_) c->Start();
+  if (!consumers_.empty())
+    health_->Add("consumers", [this] {
+      nlohmann::json groups = nlohmann::json::array();
+      bool all = true;
+      for (auto& c : consumers_) {
+        groups.push_back({{"group", c->options().group_id}, {"joined", c->Joined()}, {"paused", c->Paused()}});
+        all = all && c->Joined();
+      }
+      // not ready until every consumer has joined its group: events would wait
+      return all ? actuator::Health::Up({{"consumers", groups}}) : actuator::Health::Down({{"consumers", groups}});
+    });
   health_->SetReady(true);
   log::Info("started", {{"port", port_}, {"instance", instance_id_}});
 

@@ -83,6 +83,7 @@ TEST_F(ServiceTest, StartsServesEventsEndToEndAndDrainsOnSigterm) {
   EXPECT_EQ(health["status"], "UP");
   EXPECT_EQ(health["components"]["db"]["status"], "UP");
   EXPECT_EQ(health["components"]["kafka"]["status"], "UP");
+  EXPECT_EQ(health["components"]["consumers"]["status"], "UP");
   auto metrics = client_.Get(base + "/actuator/prometheus").body;
   for (const char* name : {"http_server_requests_seconds_bucket", "outbox_records_published_total 1",
                            "kafka_consumer_records_total{consumergroup=\"demo-service\",result=\"processed\"} 1",
