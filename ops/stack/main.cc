@@ -41,7 +41,7 @@ void OnSignal(int) { g_stop = 1; }
 const char* Color(const std::string& name) {
   static const std::map<std::string, const char*> c = {
       {"order-service", "\033[36m"}, {"payment-service", "\033[33m"}, {"inventory-service", "\033[32m"},
-      {"notification-service", "\033[35m"}, {"mariadb", "\033[34m"}, {"kafka", "\033[34m"}};
+      {"notification-service", "\033[35m"}, {"api-gateway", "\033[31m"}, {"mariadb", "\033[34m"}, {"kafka", "\033[34m"}};
   auto it = c.find(name);
   return isatty(1) ? (it == c.end() ? "\033[37m" : it->second) : "";
 }
@@ -158,6 +158,7 @@ int main(int argc, char** argv) {
       {"payment-service", "services/payment/payment-service", 8082, "payments_db"},
       {"order-service", "services/order/order-service", 8081, "orders_db"},
       {"notification-service", "services/notification/notification-service", 8083, "notifications_db"},
+      {"api-gateway", "gateway/api-gateway", 8080, ""},
   };
   for (auto& d : defs) {
     d.binary = op::testing::Runfile(d.binary);
@@ -221,8 +222,16 @@ int main(int argc, char** argv) {
     c->config = data + "/config/" + d.name + ".yaml";
     std::ofstream y(c->config);
     y << "# written by ops/stack at every start\n"
-      << "server:\n  port: " << d.port << "\n"
-      << "mysql:\n  host: " << mysql_host << "\n  port: " << mysql_port << "\n  user: " << mysql_user
+      << "server:\n  port: " << d.port << "\n";
+    if (d.name == "api-gateway") {
+      y << "discovery:\n  static:\n"
+        << "    order-service: [http://127.0.0.1:8081]\n    payment-service: [http://127.0.0.1:8082]\n"
+        << "    notification-service: [http://127.0.0.1:8083]\n    inventory-service: [http://127.0.0.1:8084]\n";
+      y.close();
+      children[d.name] = std::move(c);
+      continue;
+    }
+    y << "mysql:\n  host: " << mysql_host << "\n  port: " << mysql_port << "\n  user: " << mysql_user
       << "\n  password: \"" << mysql_password << "\"\n  database: " << d.database << "\n  create-database: true\n"
       << "kafka:\n  bootstrap.servers: \"" << bootstrap << "\"\n"
       << "discovery:\n  static:\n    inventory-service: [http://127.0.0.1:8084]\n";
@@ -231,20 +240,32 @@ int main(int argc, char** argv) {
     y.close();
     children[d.name] = std::move(c);
   }
-  for (auto& d : defs) {
+  // The services need only the database and Kafka: start them together, then
+  // the gateway in front of them once they are ready.
+  auto ready = [&](const ServiceDef& d) {
     auto& c = *children[d.name];
-    Launch(c);
     std::string url = "http://127.0.0.1:" + std::to_string(d.port) + "/actuator/health/readiness";
     if (!op::testing::WaitForHttp(url, 200, std::chrono::seconds(120), c.process.get()) || g_stop) {
       g_stop = 1;
       Say("stack", d.name + " did not become ready; stopping");
-      break;
+      return false;
     }
+    return true;
+  };
+  for (auto& d : defs)
+    if (d.name != "api-gateway") Launch(*children[d.name]);
+  bool all_ready = true;
+  for (auto& d : defs)
+    if (d.name != "api-gateway") all_ready = all_ready && ready(d);
+  if (all_ready) {
+    Launch(*children["api-gateway"]);
+    ready(defs.back());
   }
 
   if (!g_stop) {
     std::lock_guard lock(g_out);
     std::cout << "\n  Order platform is up.\n\n"
+              << "  API gateway (REST API) http://127.0.0.1:8080/api/orders\n"
               << "  order-service          http://127.0.0.1:8081/api/orders\n"
               << "  payment-service        http://127.0.0.1:8082/api/accounts/alice\n"
               << "  notification-service   http://127.0.0.1:8083/api/notifications\n"
@@ -253,7 +274,7 @@ int main(int argc, char** argv) {
               << "  Kafka bootstrap        " << bootstrap << "\n"
               << "  MySQL                  " << mysql_host << ":" << mysql_port << " (user " << mysql_user << ")\n\n"
               << "  Place an order:\n"
-              << "    curl -s -XPOST http://127.0.0.1:8081/api/orders -H 'Content-Type: application/json' \\\n"
+              << "    curl -s -XPOST http://127.0.0.1:8080/api/orders -H 'Content-Type: application/json' \\\n"
               << "      -d '{\"customerId\":\"alice\",\"items\":[{\"sku\":\"SKU-BOOK\",\"quantity\":1}]}'\n\n"
               << "  Ctrl-C stops everything.\n\n"
               << std::flush;

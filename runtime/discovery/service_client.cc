@@ -11,12 +11,13 @@ bool IsIdempotent(const http::ClientRequest& r) {
 // breaker (a bad instance is skipped by the load balancer while it is open);
 // the app's breaker sees the outcome of the whole call after retries, so it
 // opens only when the app as a whole fails.
-CallResult ServiceClient::Call(const std::string& app, http::ClientRequest request) {
-  auto& app_breaker = resilience_.GetCircuitBreaker(app);
+CallResult ServiceClient::Call(const std::string& app, http::ClientRequest request, const Options& options) {
+  const std::string breaker_name = options.breaker.empty() ? app : options.breaker;
+  auto& app_breaker = resilience_.GetCircuitBreaker(breaker_name);
   if (!app_breaker.TryAcquirePermission()) {
     CallResult out;
     out.failure = CallResult::Failure::kBreakerOpen;
-    out.error = "circuit breaker '" + app + "' is OPEN";
+    out.error = "circuit breaker '" + breaker_name + "' is OPEN";
     return out;
   }
   const std::string path = request.url;
@@ -53,8 +54,8 @@ CallResult ServiceClient::Call(const std::string& app, http::ClientRequest reque
     }
     return out;
   };
-  CallResult result = IsIdempotent(request)
-                          ? resilience_.GetRetry(app).Execute(attempt, [](const CallResult& r) {
+  CallResult result = options.retry_idempotent && IsIdempotent(request)
+                          ? resilience_.GetRetry(options.retry.empty() ? app : options.retry).Execute(attempt, [](const CallResult& r) {
                               return r.failure == CallResult::Failure::kUpstream ||
                                      r.failure == CallResult::Failure::kNoInstance;
                             })

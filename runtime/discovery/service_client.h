@@ -23,8 +23,14 @@ class ServiceClient {
  public:
   ServiceClient(LoadBalancer& lb, http::HttpClient& http, resilience::ResilienceRegistry& resilience)
       : lb_(lb), http_(http), resilience_(resilience) {}
+  struct Options {
+    std::string breaker;   // default: the app's name
+    std::string retry;     // default: the app's name
+    bool retry_idempotent = true;
+  };
   // `request.url` is a path ("/api/products/SKU-1"); the base URL is chosen here.
-  CallResult Call(const std::string& app, http::ClientRequest request);
+  CallResult Call(const std::string& app, http::ClientRequest request) { return Call(app, std::move(request), Options{}); }
+  CallResult Call(const std::string& app, http::ClientRequest request, const Options& options);
 
  private:
   LoadBalancer& lb_;

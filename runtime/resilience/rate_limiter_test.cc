@@ -51,3 +51,25 @@ TEST(RateLimiter, AcquireWaitsForAReservationWithinTheTimeout) {
 
 }  // namespace
 }  // namespace op::resilience
+
+#include "runtime/resilience/keyed_rate_limiter.h"
+
+namespace op::resilience {
+namespace {
+
+TEST(KeyedRateLimiter, LimitsEachClientSeparatelyAndBoundsItsKeys) {
+  ManualClock clock;
+  KeyedRateLimiter rl("edge", {2, std::chrono::seconds(1), std::chrono::milliseconds(0)}, clock, 3);
+  EXPECT_TRUE(rl.TryAcquire("a").permitted);
+  EXPECT_TRUE(rl.TryAcquire("a").permitted);
+  EXPECT_FALSE(rl.TryAcquire("a").permitted);
+  EXPECT_TRUE(rl.TryAcquire("b").permitted) << "another client has its own bucket";
+  rl.TryAcquire("c");
+  clock.Advance(std::chrono::seconds(5));  // every bucket full again: idle
+  rl.TryAcquire("d");
+  EXPECT_LE(rl.Keys(), 3u);
+  EXPECT_EQ(rl.Rejected(), 1u);
+}
+
+}  // namespace
+}  // namespace op::resilience

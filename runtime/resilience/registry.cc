@@ -200,6 +200,13 @@ Bulkhead& ResilienceRegistry::GetBulkhead(const std::string& name) {
   return *slot;
 }
 
+Bulkhead& ResilienceRegistry::GetBulkhead(const std::string& name, const BulkheadConfig& cfg) {
+  std::lock_guard lock(mu_);
+  auto& slot = bulkheads_[name];
+  if (!slot) slot = std::make_unique<Bulkhead>(name, cfg);
+  return *slot;
+}
+
 RateLimiter& ResilienceRegistry::GetRateLimiter(const std::string& name) {
   std::lock_guard lock(mu_);
   auto& slot = rate_limiters_[name];

@@ -47,6 +47,7 @@ class ResilienceRegistry {
   // For a caller that builds its own config (e.g. a breaker per upstream instance).
   CircuitBreaker& GetCircuitBreaker(const std::string& name, const CircuitBreakerConfig& cfg);
   CircuitBreakerConfig CircuitBreakerConfigFor(const std::string& name) const;
+  Bulkhead& GetBulkhead(const std::string& name, const BulkheadConfig& cfg);
 
   // Resilience4j/Micrometer names: resilience4j_circuitbreaker_state{name,state}, ...
   void Collect(metrics::Families& out) const;
