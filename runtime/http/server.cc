@@ -79,7 +79,14 @@ class Adapter : public P::Http::Handler {
       req.query.emplace(PercentDecode(it->first, true), PercentDecode(it->second, true));
     for (const auto& h : preq.headers().list()) {
       std::ostringstream v;
-      h->write(v);
+      // Pistache 0.0.5's Accept::write() writes nothing: rebuild it from the
+      // parsed media ranges.
+      if (auto* accept = dynamic_cast<const P::Http::Header::Accept*>(h.get())) {
+        const auto& media = accept->media();
+        for (size_t i = 0; i < media.size(); ++i) v << (i ? ", " : "") << media[i].toString();
+      } else {
+        h->write(v);
+      }
       req.headers.Add(h->name(), v.str());
     }
     for (const auto& [name, raw] : preq.headers().rawList()) req.headers.Add(raw.name(), raw.value());

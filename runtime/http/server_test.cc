@@ -19,7 +19,8 @@ class ServerTest : public ::testing::Test {
     router->Get("/hello/{name}", [](Request& r) {
       return Response::Json(200, {{"hello", r.PathParam("name")}, {"q", r.Query("q").value_or("")},
                                   {"requestId", r.Header("x-request-id").value_or("")},
-                                  {"traceparent", r.Header("traceparent").value_or("")}});
+                                  {"traceparent", r.Header("traceparent").value_or("")},
+                                  {"accept", r.Header("accept").value_or("")}});
     });
     router->Post("/echo", [](Request& r) { return Response::Json(201, r.JsonBody()); });
     router->Get("/boom", [](Request&) -> Response { throw std::runtime_error("secret detail"); });
@@ -49,6 +50,7 @@ class ServerTest : public ::testing::Test {
 TEST_F(ServerTest, RoutesWithParamsQueryAndCorrelationHeaders) {
   ClientRequest req{"GET", base + "/hello/w%C3%B6rld?q=a%20b", {}, {}, {}};
   req.headers.Set("X-Request-Id", "req-123");
+  req.headers.Set("Accept", "application/json");
   req.headers.Set("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
   auto resp = client.Send(req);
   ASSERT_TRUE(resp.ok()) << resp.error_message;
@@ -57,6 +59,7 @@ TEST_F(ServerTest, RoutesWithParamsQueryAndCorrelationHeaders) {
   EXPECT_EQ(body["hello"], "wörld");
   EXPECT_EQ(body["q"], "a b");
   EXPECT_EQ(body["requestId"], "req-123");
+  EXPECT_NE(body["accept"].get<std::string>().find("application/json"), std::string::npos) << body["accept"];
   std::string tp = body["traceparent"];
   EXPECT_EQ(tp.substr(0, 36), "00-4bf92f3577b34da6a3ce929d0e0e4736-") << "same trace, new span";
   EXPECT_NE(tp, "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");

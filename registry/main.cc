@@ -1,0 +1,423 @@
+// The service registry: Eureka's REST API under /eureka, so Eureka clients
+// and Prometheus's eureka_sd_configs work against it unchanged. Leases,
+// eviction, self-preservation, status overrides and deltas follow Eureka
+// (see instance_registry.h); peers given in registry.peers receive every
+// change in batches (POST /eureka/peerreplication/batch, marked with the
+// x-netflix-discovery-replication header so they do not forward it again),
+// and a starting node copies the registry of the first peer that answers.
+//
+// Threads: HTTP handlers; one "evictor"; one "replicator" per peer.
+#include <fmt/format.h>
+#include <pthread.h>
+
+#include <condition_variable>
+#include <deque>
+#include <thread>
+
+#include "registry/eureka_codec.h"
+#include "registry/instance_registry.h"
+#include "runtime/core/time_format.h"
+#include "runtime/logging/log.h"
+#include "runtime/service/service.h"
+
+namespace op::registry {
+namespace {
+
+constexpr const char* kReplicationHeader = "x-netflix-discovery-replication";
+
+bool IsReplication(const http::Request& r) { return r.Header(kReplicationHeader).value_or("") == "true"; }
+bool WantsJson(const http::Request& r) { return r.Header("accept").value_or("").find("json") != std::string::npos; }
+
+http::Response Negotiated(const http::Request& r, const nlohmann::json& json, const std::string& xml) {
+  if (WantsJson(r)) return http::Response::Json(200, json);
+  return http::Response::Text(200, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>" + xml, "application/xml");
+}
+
+std::optional<int64_t> QueryInt(const http::Request& r, const std::string& k) {
+  auto v = r.Query(k);
+  if (!v || v->empty()) return std::nullopt;
+  try {
+    return std::stoll(*v);
+  } catch (...) {
+    return std::nullopt;
+  }
+}
+
+bool ValidStatus(const std::string& s) {
+  return s == "UP" || s == "DOWN" || s == "STARTING" || s == "OUT_OF_SERVICE" || s == "UNKNOWN";
+}
+
+struct Task {
+  std::string action;  // Register, Heartbeat, Cancel, StatusUpdate, DeleteStatusOverride
+  std::string app, id;
+  std::optional<InstanceInfo> info;
+  std::string status;
+};
+
+// Replicates changes to one peer in batches. Owns one thread.
+class PeerReplicator {
+ public:
+  PeerReplicator(std::string peer, http::HttpClient& http, InstanceRegistry& reg, prometheus::Counter& failures,
+                 prometheus::Counter& batches)
+      : peer_(std::move(peer)), http_(http), reg_(reg), failures_(failures), batches_(batches),
+        thread_([this] { Run(); }) {}
+  ~PeerReplicator() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  void Add(Task t) {
+    std::lock_guard lock(mu_);
+    if (queue_.size() >= 10000) queue_.pop_front();  // a dead peer re-syncs at its start anyway
+    queue_.push_back(std::move(t));
+    cv_.notify_all();
+  }
+  const std::string& peer() const { return peer_; }
+
+ private:
+  void Run() {
+    pthread_setname_np(pthread_self(), "replicator");
+    auto backoff = std::chrono::milliseconds(100);
+    std::unique_lock lock(mu_);
+    while (!stop_) {
+      cv_.wait_for(lock, std::chrono::milliseconds(100), [&] { return stop_ || !queue_.empty(); });
+      if (stop_ || queue_.empty()) continue;
+      std::vector<Task> batch;
+      while (!queue_.empty() && batch.size() < 250) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      lock.unlock();
+      bool ok = Send(batch);
+      lock.lock();
+      if (!ok) {  // put back, in order, and back off
+        failures_.Increment();
+        for (auto it = batch.rbegin(); it != batch.rend(); ++it) queue_.push_front(std::move(*it));
+        cv_.wait_for(lock, backoff, [&] { return stop_; });
+        backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+      } else {
+        backoff = std::chrono::milliseconds(100);
+      }
+    }
+  }
+  bool Send(const std::vector<Task>& batch) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& t : batch) {
+      nlohmann::json item = {{"appName", t.app}, {"id", t.id}, {"action", t.action}};
+      if (t.info) {
+        item["instanceInfo"] = InstanceJson(*t.info);
+        item["lastDirtyTimestamp"] = std::to_string(t.info->last_dirty_timestamp);
+        item["status"] = InstanceRegistry::Effective(*t.info);
+        item["overriddenStatus"] = t.info->overridden_status;
+      }
+      if (!t.status.empty()) item["status"] = t.status;
+      list.push_back(item);
+    }
+    http::ClientRequest r{"POST", peer_ + "/peerreplication/batch", {}, nlohmann::json({{"replicationList", list}}).dump(),
+                          std::chrono::milliseconds(5000)};
+    r.headers.Set("Content-Type", "application/json");
+    r.headers.Set("Accept", "application/json");
+    r.headers.Set(kReplicationHeader, "true");
+    auto resp = http_.Send(r);
+    if (!resp.ok() || resp.status != 200) {
+      log::Warn("replication to peer failed", {{"peer", peer_}, {"error", resp.ok() ? std::to_string(resp.status) : resp.error_message}});
+      return false;
+    }
+    // A heartbeat the peer does not know (404) is answered with a register.
+    auto answers = nlohmann::json::parse(resp.body, nullptr, false);
+    if (answers.is_object() && answers.contains("responseList")) {
+      const auto& rl = answers["responseList"];
+      for (size_t k = 0; k < rl.size() && k < batch.size(); ++k)
+        if (rl[k].value("statusCode", 200) == 404 && batch[k].action == "Heartbeat")
+          if (auto i = reg_.Get(batch[k].app, batch[k].id)) Add({"Register", i->app, i->instance_id, *i, ""});
+    }
+    batches_.Increment();
+    return true;
+  }
+
+  const std::string peer_;
+  http::HttpClient& http_;
+  InstanceRegistry& reg_;
+  prometheus::Counter& failures_;
+  prometheus::Counter& batches_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Task> queue_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+class RegistryServer {
+ public:
+  explicit RegistryServer(Service& svc)
+      : svc_(svc),
+        reg_(RegistryOptions{svc.config().GetDouble("registry.renewal-percent-threshold"),
+                             svc.config().GetBool("registry.enable-self-preservation"),
+                             int(svc.config().GetDuration("registry.expected-client-renewal-interval").count() / 1000)}) {
+    auto& r = svc.metrics().Registry();
+    evictions_ = &prometheus::BuildCounter().Name("registry_evictions_total").Help("Instances evicted after their lease expired").Register(r).Add({});
+    replication_failures_ = &prometheus::BuildCounter().Name("registry_replication_failures_total").Help("Replication batches a peer did not take").Register(r).Add({});
+    replication_batches_ = &prometheus::BuildCounter().Name("registry_replication_batches_total").Help("Replication batches sent").Register(r).Add({});
+    svc.metrics().AddCollector([this](metrics::Families& out) {
+      auto inst = metrics::Family("registry_instances", "Registered instances by application and status", prometheus::MetricType::Gauge);
+      std::map<std::pair<std::string, std::string>, int> counts;
+      for (const auto& i : reg_.Instances()) counts[{i.app, InstanceRegistry::Effective(i)}]++;
+      for (const auto& [k, n] : counts) metrics::AddSample(inst, {{"app", k.first}, {"status", k.second}}, n);
+      auto renews = metrics::Family("registry_renewals_last_minute", "Lease renewals in the last minute", prometheus::MetricType::Gauge);
+      metrics::AddSample(renews, {}, double(reg_.RenewsLastMinute()));
+      auto threshold = metrics::Family("registry_renewal_threshold", "Renewals per minute below which self-preservation starts", prometheus::MetricType::Gauge);
+      metrics::AddSample(threshold, {}, double(reg_.RenewsThreshold()));
+      auto sp = metrics::Family("registry_self_preservation", "1 while self-preservation is active", prometheus::MetricType::Gauge);
+      metrics::AddSample(sp, {}, reg_.SelfPreservationActive() ? 1 : 0);
+      for (auto* f : {&inst, &renews, &threshold, &sp}) out.push_back(std::move(*f));
+    });
+    for (const auto& peer : svc.config().GetList("registry.peers")) {
+      std::string p = peer;
+      while (!p.empty() && p.back() == '/') p.pop_back();
+      peers_.push_back(std::make_unique<PeerReplicator>(p, svc.http_client(), reg_, *replication_failures_, *replication_batches_));
+    }
+    SyncFromPeers();
+    evictor_ = std::thread([this] { EvictLoop(); });
+  }
+  ~RegistryServer() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    evictor_.join();
+  }
+
+  void Mount(http::Router& router) {
+    router.Post("/eureka/apps/{app}", [this](http::Request& r) { return Register(r); });
+    router.Put("/eureka/apps/{app}/{id}", [this](http::Request& r) { return Renew(r); });
+    router.Delete("/eureka/apps/{app}/{id}", [this](http::Request& r) {
+      if (!reg_.Cancel(r.PathParam("app"), r.PathParam("id"), IsReplication(r)))
+        throw http::HttpError(404, "no instance " + r.PathParam("id") + " of " + r.PathParam("app"));
+      Replicate(r, {"Cancel", r.PathParam("app"), r.PathParam("id"), std::nullopt, ""});
+      log::Info("instance cancelled", {{"app", r.PathParam("app")}, {"id", r.PathParam("id")}, {"replication", IsReplication(r)}});
+      return http::Response::Empty(200);
+    });
+    router.Get("/eureka/apps", [this](http::Request& r) {
+      auto all = reg_.Instances();
+      return Negotiated(r, ApplicationsJson(all, reg_.Version(), reg_.AppsHashCode()),
+                        ApplicationsXml(all, reg_.Version(), reg_.AppsHashCode()));
+    });
+    router.Get("/eureka/apps/delta", [this](http::Request& r) {
+      auto delta = reg_.Delta();
+      return Negotiated(r, ApplicationsJson(delta, reg_.Version(), reg_.AppsHashCode()),
+                        ApplicationsXml(delta, reg_.Version(), reg_.AppsHashCode()));
+    });
+    router.Get("/eureka/apps/{app}", [this](http::Request& r) {
+      auto list = reg_.App(r.PathParam("app"));
+      if (list.empty()) throw http::HttpError(404, "no application " + r.PathParam("app"));
+      std::string name = list.front().app;
+      return Negotiated(r, {{"application", ApplicationJson(name, list)}}, ApplicationXml(name, list));
+    });
+    router.Get("/eureka/apps/{app}/{id}", [this](http::Request& r) {
+      auto i = reg_.Get(r.PathParam("app"), r.PathParam("id"));
+      if (!i) throw http::HttpError(404, "no instance " + r.PathParam("id") + " of " + r.PathParam("app"));
+      return Negotiated(r, {{"instance", InstanceJson(*i)}}, InstanceXml(*i));
+    });
+    router.Get("/eureka/instances/{id}", [this](http::Request& r) {
+      auto i = reg_.FindById(r.PathParam("id"));
+      if (!i) throw http::HttpError(404, "no instance " + r.PathParam("id"));
+      return Negotiated(r, {{"instance", InstanceJson(*i)}}, InstanceXml(*i));
+    });
+    router.Get("/eureka/vips/{vip}", [this](http::Request& r) {
+      std::vector<InstanceInfo> match;
+      for (auto& i : reg_.Instances())
+        if (i.vip_address == r.PathParam("vip")) match.push_back(i);
+      return Negotiated(r, ApplicationsJson(match, reg_.Version(), reg_.AppsHashCode()),
+                        ApplicationsXml(match, reg_.Version(), reg_.AppsHashCode()));
+    });
+    router.Put("/eureka/apps/{app}/{id}/status", [this](http::Request& r) {
+      std::string value = r.Query("value").value_or("");
+      if (!ValidStatus(value))
+        throw http::HttpError(http::Problem(http::MakeProblem(400, "invalid status").Field("value", "UP, DOWN, STARTING, OUT_OF_SERVICE or UNKNOWN")));
+      if (!reg_.StatusUpdate(r.PathParam("app"), r.PathParam("id"), value))
+        throw http::HttpError(404, "no instance " + r.PathParam("id"));
+      Replicate(r, {"StatusUpdate", r.PathParam("app"), r.PathParam("id"), reg_.Get(r.PathParam("app"), r.PathParam("id")), value});
+      return http::Response::Empty(200);
+    });
+    router.Delete("/eureka/apps/{app}/{id}/status", [this](http::Request& r) {
+      std::string value = r.Query("value").value_or("");
+      if (!value.empty() && !ValidStatus(value))
+        throw http::HttpError(http::Problem(http::MakeProblem(400, "invalid status").Field("value", "UP, DOWN, STARTING, OUT_OF_SERVICE or UNKNOWN")));
+      if (!reg_.DeleteStatusOverride(r.PathParam("app"), r.PathParam("id"), value))
+        throw http::HttpError(404, "no instance " + r.PathParam("id"));
+      Replicate(r, {"DeleteStatusOverride", r.PathParam("app"), r.PathParam("id"), reg_.Get(r.PathParam("app"), r.PathParam("id")), value});
+      return http::Response::Empty(200);
+    });
+    router.Put("/eureka/apps/{app}/{id}/metadata", [this](http::Request& r) {
+      if (!reg_.UpdateMetadata(r.PathParam("app"), r.PathParam("id"), {r.query.begin(), r.query.end()}))
+        throw http::HttpError(404, "no instance " + r.PathParam("id"));
+      return http::Response::Empty(200);
+    });
+    router.Post("/eureka/peerreplication/batch", [this](http::Request& r) { return Batch(r); });
+    router.Get("/registry/view", [this](http::Request&) { return http::Response::Json(200, View()); });
+  }
+
+ private:
+  http::Response Register(http::Request& r) {
+    InstanceInfo info;
+    try {
+      info = ParseInstanceJson(nlohmann::json::parse(r.body), r.PathParam("app"));
+    } catch (const nlohmann::json::exception& e) {
+      throw http::HttpError(http::Problem(http::MakeProblem(400, "register body is not Eureka JSON").Field("body", e.what())));
+    } catch (const std::invalid_argument& e) {
+      std::string what = e.what();
+      auto colon = what.find(':');
+      throw http::HttpError(http::Problem(http::MakeProblem(400, "invalid instance").Field(what.substr(0, colon), what.substr(colon + 2))));
+    }
+    bool known = reg_.Get(info.app, info.instance_id).has_value();
+    reg_.Register(info, IsReplication(r));
+    if (!known) log::Info("instance registered", {{"app", info.app}, {"id", info.instance_id}, {"status", info.status}, {"replication", IsReplication(r)}});
+    Replicate(r, {"Register", info.app, info.instance_id, reg_.Get(info.app, info.instance_id), ""});
+    return http::Response::Empty(204);
+  }
+
+  http::Response Renew(http::Request& r) {
+    InstanceInfo conflicting;
+    auto res = reg_.Renew(r.PathParam("app"), r.PathParam("id"), QueryInt(r, "lastDirtyTimestamp"), IsReplication(r), &conflicting);
+    if (res == InstanceRegistry::Result::kNotFound) throw http::HttpError(404, "no instance " + r.PathParam("id") + ": register again");
+    if (res == InstanceRegistry::Result::kConflict) return http::Response::Json(409, InstanceJson(conflicting));
+    Replicate(r, {"Heartbeat", r.PathParam("app"), r.PathParam("id"), std::nullopt, ""});
+    return http::Response::Empty(200);
+  }
+
+  http::Response Batch(http::Request& r) {
+    auto body = r.JsonBody();
+    nlohmann::json responses = nlohmann::json::array();
+    for (const auto& item : body.value("replicationList", nlohmann::json::array())) {
+      std::string action = item.value("action", ""), app = item.value("appName", ""), id = item.value("id", "");
+      int code = 200;
+      try {
+        if (action == "Register") {
+          reg_.Register(ParseInstanceJson({{"instance", item["instanceInfo"]}}, app), true);
+        } else if (action == "Heartbeat") {
+          auto res = reg_.Renew(app, id, std::nullopt, true);
+          code = res == InstanceRegistry::Result::kNotFound ? 404 : 200;
+        } else if (action == "Cancel") {
+          code = reg_.Cancel(app, id, true) ? 200 : 404;
+        } else if (action == "StatusUpdate") {
+          code = reg_.StatusUpdate(app, id, item.value("status", "UNKNOWN")) ? 200 : 404;
+        } else if (action == "DeleteStatusOverride") {
+          code = reg_.DeleteStatusOverride(app, id, "") ? 200 : 404;
+        } else {
+          code = 400;
+        }
+      } catch (const std::exception&) {
+        code = 400;
+      }
+      responses.push_back({{"statusCode", code}});
+    }
+    return http::Response::Json(200, {{"responseList", responses}});
+  }
+
+  void Replicate(const http::Request& r, Task t) {
+    if (IsReplication(r)) return;  // a peer told us: do not forward it again
+    for (auto& p : peers_) p->Add(t);
+  }
+
+  void SyncFromPeers() {
+    for (auto& p : peers_) {
+      http::ClientRequest req{"GET", p->peer() + "/apps", {}, {}, std::chrono::milliseconds(3000)};
+      req.headers.Set("Accept", "application/json");
+      auto resp = svc_.http_client().Send(req);
+      if (!resp.ok() || resp.status != 200) continue;
+      int n = 0;
+      auto apps = nlohmann::json::parse(resp.body, nullptr, false);
+      if (!apps.is_object()) continue;
+      for (const auto& app : apps["applications"].value("application", nlohmann::json::array()))
+        for (const auto& inst : app.value("instance", nlohmann::json::array())) {
+          try {
+            reg_.Register(ParseInstanceJson({{"instance", inst}}, app.value("name", "")), true);
+            ++n;
+          } catch (const std::exception&) {
+          }
+        }
+      log::Info("registry copied from peer", {{"peer", p->peer()}, {"instances", n}});
+      return;
+    }
+  }
+
+  void EvictLoop() {
+    pthread_setname_np(pthread_self(), "evictor");
+    auto interval = svc_.config().GetDuration("registry.eviction-interval");
+    std::unique_lock lock(mu_);
+    while (!cv_.wait_for(lock, interval, [&] { return stop_; })) {
+      lock.unlock();
+      if (reg_.SelfPreservationActive())
+        log::Warn("self-preservation: renewals below the threshold, not evicting",
+                  {{"renewsLastMinute", reg_.RenewsLastMinute()}, {"threshold", reg_.RenewsThreshold()}});
+      for (const auto& gone : reg_.Evict()) {
+        evictions_->Increment();
+        log::Warn("instance evicted: lease expired", {{"app", gone.app}, {"id", gone.instance_id}});
+        for (auto& p : peers_) p->Add({"Cancel", gone.app, gone.instance_id, std::nullopt, ""});
+      }
+      lock.lock();
+    }
+  }
+
+  nlohmann::json View() {
+    auto ms = [](int64_t t) {
+      return t ? FormatRfc3339(std::chrono::system_clock::time_point(std::chrono::milliseconds(t))) : std::string();
+    };
+    nlohmann::json apps = nlohmann::json::object();
+    for (const auto& i : reg_.Instances()) {
+      apps[i.app].push_back({{"instanceId", i.instance_id}, {"status", InstanceRegistry::Effective(i)},
+                             {"overriddenStatus", i.overridden_status}, {"homePageUrl", i.home_page_url},
+                             {"healthCheckUrl", i.health_check_url}, {"registeredAt", ms(i.registration_timestamp)},
+                             {"lastRenewal", ms(i.last_renewal_timestamp)},
+                             {"leaseExpiresAt", ms(i.last_renewal_timestamp + int64_t(i.duration_secs) * 1000)},
+                             {"metadata", i.metadata}});
+    }
+    nlohmann::json events = nlohmann::json::array();
+    for (const auto& e : reg_.RecentEvents(50))
+      events.push_back({{"at", ms(e.at_ms)}, {"kind", e.kind}, {"app", e.app}, {"instanceId", e.id}, {"status", e.status}});
+    nlohmann::json peers = nlohmann::json::array();
+    for (auto& p : peers_) peers.push_back(p->peer());
+    return {{"applications", apps}, {"selfPreservation", reg_.SelfPreservationActive()},
+            {"renewsLastMinute", reg_.RenewsLastMinute()}, {"renewsThreshold", reg_.RenewsThreshold()},
+            {"evictions", reg_.Evictions()}, {"recentEvents", events}, {"peers", peers}};
+  }
+
+  Service& svc_;
+  InstanceRegistry reg_;
+  std::vector<std::unique_ptr<PeerReplicator>> peers_;
+  prometheus::Counter *evictions_, *replication_failures_, *replication_batches_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread evictor_;
+};
+
+void Wire(Service& svc) {
+  double t = svc.config().GetDouble("registry.renewal-percent-threshold");
+  if (t <= 0 || t > 1) throw config::ConfigError("key 'registry.renewal-percent-threshold' must be in (0, 1]");
+  auto server = std::make_shared<RegistryServer>(svc);
+  server->Mount(svc.router());
+  svc.OnStop([server]() mutable { server.reset(); });
+}
+
+}  // namespace
+}  // namespace op::registry
+
+int main(int argc, char** argv) {
+  op::ServiceSpec spec;
+  spec.name = "service-registry";
+  spec.default_port = 8761;
+  spec.declare_config = [](op::config::Schema& s) {
+    using op::config::Type;
+    s.Add("registry.eviction-interval", Type::kDuration, "60s", "how often expired leases are evicted");
+    s.Add("registry.renewal-percent-threshold", Type::kDouble, "0.85", "self-preservation threshold");
+    s.Add("registry.enable-self-preservation", Type::kBool, "true", "keep instances when renewals collapse");
+    s.Add("registry.expected-client-renewal-interval", Type::kDuration, "30s", "clients' renewal interval, for the threshold");
+    s.Add("registry.peers", Type::kStringList, "", "peer registries (http://host:8761/eureka, ...)");
+  };
+  return op::Service::Run(spec, argc, argv, op::registry::Wire);
+}

@@ -1,0 +1,161 @@
+// Registry binaries over loopback: Eureka API, replication between two peers,
+// re-sync after a restart, lease eviction, and a real Prometheus discovering
+// scrape targets through eureka_sd_configs.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "runtime/core/time_format.h"
+#include "runtime/http/client.h"
+#include "testing/fixtures/process.h"
+
+namespace op {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+using testing::Process;
+using testing::WaitUntil;
+
+class RegistryTest : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = testing::MakeTempDir("reg"); }
+  void TearDown() override {
+    nodes_.clear();
+    testing::RemoveTree(dir_);
+  }
+  // Starts a registry node on `port` with the given extra YAML.
+  Process& Start(uint16_t port, const std::string& extra) {
+    std::string cfg = dir_ + "/r" + std::to_string(port) + ".yaml";
+    std::ofstream(cfg) << "server: {port: " << port << ", host: 127.0.0.1, access-log: false}\n" << extra;
+    auto p = std::make_unique<Process>(Process::Options{
+        {testing::Runfile("registry/service-registry"), "--config", cfg}, {}, dir_ + "/r" + std::to_string(port) + ".log"});
+    p->Start();
+    EXPECT_TRUE(testing::WaitForHttp(Url(port) + "/actuator/health/readiness", 200, 30s, p.get())) << p->Output();
+    nodes_[port] = std::move(p);
+    return *nodes_[port];
+  }
+  static std::string Url(uint16_t port) { return "http://127.0.0.1:" + std::to_string(port); }
+  static json Instance(const std::string& app, const std::string& id, uint16_t port, int lease = 90) {
+    return {{"instance",
+             {{"instanceId", id}, {"hostName", "127.0.0.1"}, {"app", app}, {"ipAddr", "127.0.0.1"}, {"status", "UP"},
+              {"port", {{"$", port}, {"@enabled", "true"}}}, {"vipAddress", app},
+              {"dataCenterInfo", {{"@class", "com.netflix.appinfo.InstanceInfo$MyDataCenterInfo"}, {"name", "MyOwn"}}},
+              {"leaseInfo", {{"renewalIntervalInSecs", 1}, {"durationInSecs", lease}}},
+              {"metadata", {{"version", "1.2.3"}}}}}};
+  }
+  http::ClientResponse Register(uint16_t node, const std::string& app, const std::string& id, uint16_t port, int lease = 90) {
+    http::ClientRequest r{"POST", Url(node) + "/eureka/apps/" + app, {}, Instance(app, id, port, lease).dump(), {}};
+    r.headers.Set("Content-Type", "application/json");
+    return http_.Send(r);
+  }
+  json Apps(uint16_t node) {
+    http::ClientRequest r{"GET", Url(node) + "/eureka/apps", {}, {}, {}};
+    r.headers.Set("Accept", "application/json");
+    return http_.Send(r).Json();
+  }
+  int Count(uint16_t node, const std::string& app) {
+    http::ClientRequest r{"GET", Url(node) + "/eureka/apps/" + app, {}, {}, {}};
+    r.headers.Set("Accept", "application/json");
+    auto resp = http_.Send(r);
+    return resp.status == 200 ? int(resp.Json()["application"]["instance"].size()) : 0;
+  }
+
+  std::string dir_;
+  std::map<uint16_t, std::unique_ptr<Process>> nodes_;
+  http::HttpClient http_;
+};
+
+TEST_F(RegistryTest, EurekaApiRegisterRenewQueryStatusCancel) {
+  uint16_t n = testing::FreePort();
+  Start(n, "");
+  EXPECT_EQ(Register(n, "order-service", "h:order-service:8081", 8081).status, 204);
+  EXPECT_EQ(http_.Send({"PUT", Url(n) + "/eureka/apps/ORDER-SERVICE/h:order-service:8081", {}, "", {}}).status, 200);
+  EXPECT_EQ(http_.Send({"PUT", Url(n) + "/eureka/apps/ORDER-SERVICE/unknown", {}, "", {}}).status, 404);
+  auto apps = Apps(n);
+  EXPECT_EQ(apps["applications"]["application"][0]["name"], "ORDER-SERVICE");
+  EXPECT_EQ(apps["applications"]["application"][0]["instance"][0]["metadata"]["version"], "1.2.3");
+  auto xml = http_.Get(Url(n) + "/eureka/apps");
+  EXPECT_EQ(*xml.headers.Get("content-type"), "application/xml") << "XML unless JSON is asked for, like Eureka";
+  EXPECT_NE(xml.body.find("<port enabled=\"true\">8081</port>"), std::string::npos);
+  EXPECT_EQ(http_.Send({"PUT", Url(n) + "/eureka/apps/ORDER-SERVICE/h:order-service:8081/status?value=OUT_OF_SERVICE", {}, "", {}}).status, 200);
+  EXPECT_EQ(Apps(n)["applications"]["application"][0]["instance"][0]["status"], "OUT_OF_SERVICE");
+  EXPECT_EQ(http_.Send({"PUT", Url(n) + "/eureka/apps/ORDER-SERVICE/h:order-service:8081/status?value=HAPPY", {}, "", {}}).status, 400);
+  EXPECT_EQ(http_.Send({"DELETE", Url(n) + "/eureka/apps/ORDER-SERVICE/h:order-service:8081/status?value=UP", {}, "", {}}).status, 200);
+  EXPECT_EQ(Apps(n)["applications"]["application"][0]["instance"][0]["status"], "UP");
+  http::ClientRequest delta{"GET", Url(n) + "/eureka/apps/delta", {}, {}, {}};
+  delta.headers.Set("Accept", "application/json");
+  EXPECT_FALSE(http_.Send(delta).Json()["applications"]["application"].empty());
+  auto bad = http_.Send({"POST", Url(n) + "/eureka/apps/x", {}, "{\"instance\":{}}", {}});
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(bad.Json()["errors"][0]["field"], "instance.hostName");
+  EXPECT_EQ(http_.Send({"DELETE", Url(n) + "/eureka/apps/ORDER-SERVICE/h:order-service:8081", {}, "", {}}).status, 200);
+  EXPECT_EQ(Count(n, "ORDER-SERVICE"), 0);
+  EXPECT_EQ(http_.Get(Url(n) + "/registry/view").Json()["recentEvents"][0]["kind"], "CANCELLED");
+}
+
+TEST_F(RegistryTest, PeersReplicateAndARestartedNodeResyncs) {
+  uint16_t a = testing::FreePort(), b = testing::FreePort();
+  Start(a, "registry: {peers: [" + Url(b) + "/eureka]}\n");
+  Start(b, "registry: {peers: [" + Url(a) + "/eureka]}\n");
+  ASSERT_EQ(Register(a, "payment-service", "p1", 8082).status, 204);
+  ASSERT_EQ(Register(b, "payment-service", "p2", 8092).status, 204);
+  ASSERT_TRUE(WaitUntil([&] { return Count(a, "PAYMENT-SERVICE") == 2 && Count(b, "PAYMENT-SERVICE") == 2; }, 10s));
+  // cancel at b shows at a
+  ASSERT_EQ(http_.Send({"DELETE", Url(b) + "/eureka/apps/PAYMENT-SERVICE/p1", {}, "", {}}).status, 200);
+  ASSERT_TRUE(WaitUntil([&] { return Count(a, "PAYMENT-SERVICE") == 1; }, 10s));
+  // b restarts with an empty memory and copies a's registry
+  nodes_[b]->Stop(10s);
+  nodes_.erase(b);
+  ASSERT_EQ(Register(a, "order-service", "o1", 8081).status, 204);
+  Start(b, "registry: {peers: [" + Url(a) + "/eureka]}\n");
+  EXPECT_EQ(Count(b, "ORDER-SERVICE"), 1);
+  EXPECT_EQ(Count(b, "PAYMENT-SERVICE"), 1);
+}
+
+TEST_F(RegistryTest, ExpiredLeasesAreEvicted) {
+  uint16_t n = testing::FreePort();
+  Start(n, "registry: {eviction-interval: 200ms, enable-self-preservation: false}\n");
+  ASSERT_EQ(Register(n, "inventory-service", "i1", 8084, /*lease=*/1).status, 204);
+  ASSERT_EQ(Register(n, "inventory-service", "i2", 8094, /*lease=*/60).status, 204);
+  ASSERT_TRUE(WaitUntil([&] { return Count(n, "INVENTORY-SERVICE") == 1; }, 10s));
+  EXPECT_EQ(http_.Send({"PUT", Url(n) + "/eureka/apps/INVENTORY-SERVICE/i1", {}, "", {}}).status, 404)
+      << "an evicted instance's renew is 404: it registers again";
+  EXPECT_NE(http_.Get(Url(n) + "/actuator/prometheus").body.find("registry_evictions_total 1"), std::string::npos);
+}
+
+TEST_F(RegistryTest, PrometheusDiscoversTargetsThroughEurekaSd) {
+  uint16_t n = testing::FreePort(), prom = testing::FreePort();
+  Start(n, "");
+  // the registry itself is the scrape target: it serves /metrics
+  ASSERT_EQ(Register(n, "service-registry", "reg-1", n).status, 204);
+  std::ofstream(dir_ + "/prometheus.yml")
+      << "global: {scrape_interval: 1s}\n"
+      << "scrape_configs:\n  - job_name: platform\n    eureka_sd_configs:\n      - server: " << Url(n) << "/eureka\n"
+      << "        refresh_interval: 1s\n"
+      << "    relabel_configs:\n      - source_labels: [__meta_eureka_app_name]\n        target_label: application\n";
+  Process p(Process::Options{{"/usr/bin/prometheus", "--config.file=" + dir_ + "/prometheus.yml",
+                              "--storage.tsdb.path=" + dir_ + "/tsdb", "--web.listen-address=127.0.0.1:" + std::to_string(prom)},
+                             {}, dir_ + "/prometheus.log"});
+  p.Start();
+  json target;
+  std::string last;
+  ASSERT_TRUE(WaitUntil([&] {
+    auto r = http_.Get(Url(prom) + "/api/v1/targets");
+    last = r.body;
+    if (r.status != 200) return false;
+    const json targets = r.Json();  // named: a range-for over a temporary's member dangles
+    for (auto& t : targets["data"]["activeTargets"])
+      if (t["labels"]["application"] == "SERVICE-REGISTRY" && t["health"] == "up") {
+        target = t;
+        return true;
+      }
+    return false;
+  }, 60s)) << last;
+  EXPECT_EQ(target["labels"]["instance"], "reg-1");
+  EXPECT_EQ(target["scrapeUrl"], Url(n) + "/metrics");
+  p.Stop(10s);
+}
+
+}  // namespace
+}  // namespace op
