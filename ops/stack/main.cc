@@ -41,7 +41,7 @@ void OnSignal(int) { g_stop = 1; }
 const char* Color(const std::string& name) {
   static const std::map<std::string, const char*> c = {
       {"order-service", "\033[36m"}, {"payment-service", "\033[33m"}, {"inventory-service", "\033[32m"},
-      {"notification-service", "\033[35m"}, {"api-gateway", "\033[31m"}, {"mariadb", "\033[34m"}, {"kafka", "\033[34m"}};
+      {"notification-service", "\033[35m"}, {"api-gateway", "\033[31m"}, {"service-registry", "\033[37m"}, {"mariadb", "\033[34m"}, {"kafka", "\033[34m"}};
   auto it = c.find(name);
   return isatty(1) ? (it == c.end() ? "\033[37m" : it->second) : "";
 }
@@ -154,6 +154,7 @@ int main(int argc, char** argv) {
   fs::create_directories(data + "/config");
 
   std::vector<ServiceDef> defs = {
+      {"service-registry", "registry/service-registry", 8761, ""},
       {"inventory-service", "services/inventory/inventory-service", 8084, "inventory_db"},
       {"payment-service", "services/payment/payment-service", 8082, "payments_db"},
       {"order-service", "services/order/order-service", 8081, "orders_db"},
@@ -223,18 +224,25 @@ int main(int argc, char** argv) {
     std::ofstream y(c->config);
     y << "# written by ops/stack at every start\n"
       << "server:\n  port: " << d.port << "\n";
+    if (d.name == "service-registry") {
+      // one machine, few instances: a stopped service should disappear within
+      // seconds, so self-preservation is off and leases are short
+      y << "registry:\n  eviction-interval: 5s\n  enable-self-preservation: false\n"
+        << "  expected-client-renewal-interval: 5s\n";
+      y.close();
+      children[d.name] = std::move(c);
+      continue;
+    }
+    y << "eureka:\n  client:\n    service-url: [http://127.0.0.1:8761/eureka]\n    registry-fetch-interval: 2s\n"
+      << "  instance:\n    lease-renewal-interval: 5s\n    lease-expiration-duration: 15s\n";
     if (d.name == "api-gateway") {
-      y << "discovery:\n  static:\n"
-        << "    order-service: [http://127.0.0.1:8081]\n    payment-service: [http://127.0.0.1:8082]\n"
-        << "    notification-service: [http://127.0.0.1:8083]\n    inventory-service: [http://127.0.0.1:8084]\n";
       y.close();
       children[d.name] = std::move(c);
       continue;
     }
     y << "mysql:\n  host: " << mysql_host << "\n  port: " << mysql_port << "\n  user: " << mysql_user
       << "\n  password: \"" << mysql_password << "\"\n  database: " << d.database << "\n  create-database: true\n"
-      << "kafka:\n  bootstrap.servers: \"" << bootstrap << "\"\n"
-      << "discovery:\n  static:\n    inventory-service: [http://127.0.0.1:8084]\n";
+      << "kafka:\n  bootstrap.servers: \"" << bootstrap << "\"\n";
     if (d.name == "inventory-service") y << "inventory:\n  seed-demo-data: true\n";
     if (d.name == "payment-service") y << "payment:\n  seed-demo-data: true\n";
     y.close();
@@ -252,11 +260,12 @@ int main(int argc, char** argv) {
     }
     return true;
   };
+  Launch(*children["service-registry"]);
+  bool all_ready = ready(defs.front());
   for (auto& d : defs)
-    if (d.name != "api-gateway") Launch(*children[d.name]);
-  bool all_ready = true;
+    if (all_ready && d.name != "api-gateway" && d.name != "service-registry") Launch(*children[d.name]);
   for (auto& d : defs)
-    if (d.name != "api-gateway") all_ready = all_ready && ready(d);
+    if (all_ready && d.name != "api-gateway" && d.name != "service-registry") all_ready = ready(d);
   if (all_ready) {
     Launch(*children["api-gateway"]);
     ready(defs.back());
@@ -266,6 +275,7 @@ int main(int argc, char** argv) {
     std::lock_guard lock(g_out);
     std::cout << "\n  Order platform is up.\n\n"
               << "  API gateway (REST API) http://127.0.0.1:8080/api/orders\n"
+              << "  service registry       http://127.0.0.1:8761/eureka/apps  (view: /registry/view)\n"
               << "  order-service          http://127.0.0.1:8081/api/orders\n"
               << "  payment-service        http://127.0.0.1:8082/api/accounts/alice\n"
               << "  notification-service   http://127.0.0.1:8083/api/notifications\n"

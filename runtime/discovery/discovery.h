@@ -43,6 +43,21 @@ class StaticDiscovery : public Discovery {
   std::map<std::string, std::vector<Instance>> apps_;
 };
 
+// Fixed entries first: an app listed in `first` is served from it, any other
+// from `second` (static config overriding the registry, as a local override).
+class CompositeDiscovery : public Discovery {
+ public:
+  CompositeDiscovery(Discovery& first, Discovery& second) : first_(first), second_(second) {}
+  std::vector<Instance> Instances(const std::string& app) override {
+    auto v = first_.Instances(app);
+    return v.empty() ? second_.Instances(app) : v;
+  }
+
+ private:
+  Discovery& first_;
+  Discovery& second_;
+};
+
 // Breaker name for one instance of an app: "inventory-service@host:8084".
 std::string InstanceBreakerName(const Instance& i);
 

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "runtime/actuator/actuator.h"
+#include "runtime/core/time_format.h"
 #include "runtime/core/trace_context.h"
 #include "runtime/http/server.h"
 #include "runtime/logging/log.h"
@@ -39,6 +40,7 @@ void DeclareRuntimeSchema(config::Schema& s, const ServiceSpec& spec) {
   s.Add("http-client.connect-timeout", Type::kDuration, "1s", "connect timeout of outgoing HTTP calls");
   resilience::ResilienceRegistry::DeclareSchema(s);
   discovery::StaticDiscovery::DeclareSchema(s);
+  discovery::EurekaClientOptions::DeclareSchema(s);
   if (spec.uses_database) {
     db::DbOptions::DeclareSchema(s);
     s.Add("mysql.startup-timeout", Type::kDuration, "60s", "wait for the database at start-up at most");
@@ -186,7 +188,14 @@ int Service::Start(int argc, char** argv, const std::function<void(Service&)>& w
   http_client_ = std::make_unique<http::HttpClient>(http::ClientOptions{
       config_->GetDuration("http-client.timeout"), config_->GetDuration("http-client.connect-timeout"), 64, name});
   try {
-    discovery_ = std::make_unique<discovery::StaticDiscovery>(*config_);
+    static_discovery_ = std::make_unique<discovery::StaticDiscovery>(*config_);
+    auto eo = discovery::EurekaClientOptions::FromConfig(*config_);
+    eo.app = config_->GetString("service.name");
+    eo.instance_id = instance_id_;
+    eo.port = port_;
+    eo.metadata = {{"version", spec_.version}};
+    eureka_ = std::make_unique<discovery::EurekaClient>(eo, *http_client_);
+    discovery_ = std::make_unique<discovery::CompositeDiscovery>(*static_discovery_, *eureka_);
   } catch (const config::ConfigError& e) {
     std::cerr << name << ": configuration error: " << e.what() << std::endl;
     return kExitConfig;
@@ -309,6 +318,20 @@ int Service::Start(int argc, char** argv, const std::function<void(Service&)>& w
       return all ? actuator::Health::Up({{"consumers", groups}}) : actuator::Health::Down({{"consumers", groups}});
     });
   health_->SetReady(true);
+  // Register only now: an instance is in the registry once it can serve.
+  if (!config_->GetList("eureka.client.service-url").empty()) {
+    eureka_->SetPort(port_);
+    eureka_->Start();
+    health_->Add("registry", [this] {
+      auto last = eureka_->LastContact();
+      nlohmann::json d = {{"registered", eureka_->Registered()}, {"fetches", eureka_->Fetches()}};
+      if (last) d["lastContact"] = FormatRfc3339(*last);
+      bool recent = last && std::chrono::system_clock::now() - *last < std::chrono::minutes(3);
+      if (recent) return actuator::Health::Up(d);
+      d["error"] = eureka_->LastError();
+      return actuator::Health::Down(d);
+    }, /*readiness=*/false);  // a registry outage must not take healthy instances out
+  }
   log::Info("started", {{"port", port_}, {"instance", instance_id_}});
 
   sigset_t set;
@@ -320,6 +343,7 @@ int Service::Start(int argc, char** argv, const std::function<void(Service&)>& w
   log::Info("stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
 
   health_->SetReady(false);
+  eureka_->Stop();  // cancel the lease first: callers stop choosing this instance
   for (auto& c : consumers_) c->Stop();  // finish the current record, commit, leave the group
   bool drained = server.Shutdown(config_->GetDuration("server.drain-timeout"));
   if (!drained) log::Warn("requests still running at the drain deadline");

@@ -26,6 +26,7 @@
 #include "runtime/db/db.h"
 #include "runtime/db/migrations.h"
 #include "runtime/discovery/discovery.h"
+#include "runtime/discovery/eureka_client.h"
 #include "runtime/discovery/service_client.h"
 #include "runtime/http/client.h"
 #include "runtime/http/router.h"
@@ -101,6 +102,8 @@ class Service {
   std::unique_ptr<actuator::HealthRegistry> health_;
   std::shared_ptr<http::Router> router_;
   std::unique_ptr<http::HttpClient> http_client_;
+  std::unique_ptr<discovery::Discovery> static_discovery_;
+  std::unique_ptr<discovery::EurekaClient> eureka_;
   std::unique_ptr<discovery::Discovery> discovery_;
   std::unique_ptr<discovery::LoadBalancer> load_balancer_;
   std::unique_ptr<discovery::ServiceClient> service_client_;
