@@ -1,0 +1,83 @@
+// The README's first command as a user runs it: the stack binary brings the
+// whole platform up on its default ports, an order placed through the gateway
+// is confirmed, a second start is refused with one line, Ctrl-C stops
+// everything, and a restart finds the data again.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <nlohmann/json.hpp>
+
+#include "runtime/http/client.h"
+#include "testing/fixtures/process.h"
+
+namespace op {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::Process;
+using testing::WaitUntil;
+
+class StackTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = testing::MakeTempDir("stk");
+    mysql_port_ = testing::FreePort();
+  }
+  void TearDown() override { testing::RemoveTree(dir_); }
+  std::unique_ptr<Process> Launch(const std::string& log) {
+    auto p = std::make_unique<Process>(Process::Options{
+        {testing::Runfile("ops/stack")},
+        {{"STACK_DATA_DIR", dir_ + "/data"}, {"STACK_MYSQL_PORT", std::to_string(mysql_port_)}},
+        dir_ + "/" + log});
+    p->Start();
+    return p;
+  }
+  bool Up(Process& p) {
+    return WaitUntil([&] { return p.Output().find("Order platform is up") != std::string::npos || !p.Running(); }, 180s, 100ms) &&
+           p.Running();
+  }
+  std::string dir_;
+  uint16_t mysql_port_ = 0;
+  http::HttpClient http_;
+};
+
+TEST_F(StackTest, StartsServesStopsCleanlyAndKeepsItsData) {
+  auto stack = Launch("first.log");
+  ASSERT_TRUE(Up(*stack)) << stack->Output();
+
+  auto placed = http_.PostJson("http://127.0.0.1:8080/api/orders",
+                               {{"customerId", "alice"}, {"items", {{{"sku", "SKU-BOOK"}, {"quantity", 1}}}}});
+  ASSERT_EQ(placed.status, 202) << placed.body;
+  std::string id = placed.Json()["orderId"];
+  ASSERT_TRUE(WaitUntil([&] { return http_.Get("http://127.0.0.1:8080/api/orders/" + id).Json()["status"] == "CONFIRMED"; }, 30s));
+
+  http::ClientRequest apps{"GET", "http://127.0.0.1:8761/eureka/apps", {}, {}, {}};
+  apps.headers.Set("Accept", "application/json");
+  auto registered = http_.Send(apps).Json()["applications"]["application"];
+  std::set<std::string> names;
+  for (auto& a : registered) names.insert(a["name"]);
+  EXPECT_EQ(names, (std::set<std::string>{"API-GATEWAY", "INVENTORY-SERVICE", "NOTIFICATION-SERVICE", "ORDER-SERVICE",
+                                          "PAYMENT-SERVICE"}));
+
+  auto second = Launch("second.log");
+  auto code = second->Wait(60s);
+  ASSERT_TRUE(code.has_value());
+  EXPECT_NE(*code, 0);
+  EXPECT_NE(second->Output().find("is already in use"), std::string::npos) << second->Output();
+
+  stack->Signal(SIGINT);  // Ctrl-C
+  auto stopped = stack->Wait(90s);
+  ASSERT_TRUE(stopped.has_value()) << "the stack did not stop";
+  EXPECT_EQ(*stopped, 0) << stack->Output();
+  for (uint16_t port : {8080, 8081, 8082, 8083, 8084, 8761}) EXPECT_FALSE(testing::PortOpen(port)) << port;
+  EXPECT_FALSE(testing::PortOpen(mysql_port_));
+
+  auto again = Launch("third.log");
+  ASSERT_TRUE(Up(*again)) << again->Output();
+  EXPECT_EQ(http_.Get("http://127.0.0.1:8080/api/orders/" + id).Json()["status"], "CONFIRMED") << "data survives a restart";
+  again->Signal(SIGINT);
+  EXPECT_EQ(again->Wait(90s), 0);
+}
+
+}  // namespace
+}  // namespace op
