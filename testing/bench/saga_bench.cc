@@ -1,0 +1,122 @@
+// Orders per second end to end (POST accepted -> CONFIRMED) and the saga's
+// latency (createdAt -> updatedAt of the confirmed order, measured by the
+// order service), beside MariaDB's own commit rate in the same run: one
+// connection doing autocommit single-row inserts on the same server.
+//   bazel run -c opt //testing/bench:saga_bench [-- ORDERS CONCURRENCY]
+#include <algorithm>
+#include <atomic>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "runtime/core/time_format.h"
+#include "runtime/core/uuid.h"
+#include "runtime/db/db.h"
+#include "runtime/http/client.h"
+#include "runtime/logging/log.h"
+#include "testing/fixtures/platform.h"
+
+using namespace std::chrono;
+using nlohmann::json;
+
+int main(int argc, char** argv) {
+  int orders = argc > 1 ? std::atoi(argv[1]) : 1000;
+  int concurrency = argc > 2 ? std::atoi(argv[2]) : 16;
+  op::log::Init("saga-bench", "bench", op::log::Level::kWarn);
+  op::testing::Platform::Options po;
+  po.smtp = false;
+  po.saga_timeout = 120s;
+  po.extra_yaml = "server:\n  access-log: false\nlogging:\n  level: warn\n";
+  op::testing::Platform platform(po);
+  platform.Start();
+  op::http::HttpClient http;
+  auto U = [&](const std::string& s) { return platform.Url(s); };
+
+  // MariaDB's own commit rate, same server, same run.
+  op::db::DbOptions dbo;
+  dbo.port = platform.db().Port();
+  dbo.user = platform.db().User();
+  dbo.password = platform.db().Password();
+  dbo.database = "bench_baseline";
+  dbo.create_database = true;
+  op::db::ConnectionPool pool(dbo);
+  pool.Exec("CREATE TABLE IF NOT EXISTS t (id BIGINT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(36))");
+  auto t0 = steady_clock::now();
+  int commits = 0;
+  while (steady_clock::now() - t0 < 3s) pool.Exec("INSERT INTO t (v) VALUES (?)", "x"), ++commits;
+  double commit_rate = commits / duration<double>(steady_clock::now() - t0).count();
+
+  http.PutJson(U("inventory-service") + "/api/products/BENCH", {{"name", "bench"}, {"priceCents", 100}, {"available", 10000000}});
+  std::vector<std::string> customers;
+  for (int i = 0; i < 50; ++i) {
+    customers.push_back("bench-" + std::to_string(i));
+    http.PutJson(U("payment-service") + "/api/accounts/" + customers.back(), {{"balanceCents", 1'000'000'000}});
+  }
+  // warm-up (connections, caches, consumer assignments)
+  for (int i = 0; i < 20; ++i)
+    http.PostJson(U("order-service") + "/api/orders", {{"customerId", "bench-0"}, {"items", {{{"sku", "BENCH"}, {"quantity", 1}}}}});
+  std::this_thread::sleep_for(3s);
+
+  std::mutex mu;
+  std::vector<std::string> ids;
+  std::atomic<int> next{0}, failed{0};
+  auto start = steady_clock::now();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < concurrency; ++t)
+    threads.emplace_back([&] {
+      op::http::HttpClient client;
+      for (int i; (i = next++) < orders;) {
+        auto r = client.PostJson(U("order-service") + "/api/orders",
+                                 {{"customerId", customers[i % customers.size()]}, {"items", {{{"sku", "BENCH"}, {"quantity", 1}}}}});
+        if (r.status != 202) {
+          ++failed;
+          continue;
+        }
+        std::lock_guard lock(mu);
+        ids.push_back(r.Json()["orderId"]);
+      }
+    });
+  for (auto& t : threads) t.join();
+  auto accepted_at = steady_clock::now();
+  // wait until every order is decided
+  std::vector<double> latency_ms;
+  size_t confirmed = 0;
+  std::set<std::string> pending(ids.begin(), ids.end());
+  while (!pending.empty() && steady_clock::now() - accepted_at < 300s) {
+    for (auto it = pending.begin(); it != pending.end();) {
+      auto o = http.Get(U("order-service") + "/api/orders/" + *it).Json();
+      if (o["status"] == "PENDING") {
+        ++it;
+        continue;
+      }
+      if (o["status"] == "CONFIRMED") {
+        ++confirmed;
+        auto c = op::ParseRfc3339(o["createdAt"].get<std::string>()), u = op::ParseRfc3339(o["updatedAt"].get<std::string>());
+        if (c && u) latency_ms.push_back(duration<double, std::milli>(*u - *c).count());
+      }
+      it = pending.erase(it);
+    }
+    if (!pending.empty()) std::this_thread::sleep_for(100ms);
+  }
+  // the last decision time, from the orders themselves
+  auto done = steady_clock::now();
+  double wall = duration<double>(done - start).count();
+  std::sort(latency_ms.begin(), latency_ms.end());
+  auto pct = [&](double p) { return latency_ms.empty() ? 0 : latency_ms[size_t(p * (latency_ms.size() - 1))]; };
+  double accept_rate = ids.size() / duration<double>(accepted_at - start).count();
+  constexpr double kCommitsPerOrder = 12;  // see docs/benchmarks.md
+  std::cout << "\norders: " << orders << ", concurrency " << concurrency << ", failed POSTs " << failed << "\n"
+            << "accepted/s (POST 202):             " << accept_rate << "\n"
+            << "confirmed: " << confirmed << " of " << ids.size() << " in " << wall << " s (upper bound, polled)\n"
+            << "saga latency ms p50 / p99 / max:   " << pct(0.5) << " / " << pct(0.99) << " / " << pct(1.0) << "\n"
+            << "MariaDB commits/s (1 connection):  " << commit_rate << "\n"
+            << "physical bound (commits/s / " << kCommitsPerOrder << "): " << commit_rate / kCommitsPerOrder << " orders/s\n"
+            << "accepted/s as a fraction of the bound: " << accept_rate / (commit_rate / kCommitsPerOrder) << "\n";
+  for (const auto& s : op::testing::Platform::Services()) {
+    auto m = http.Get(U(s) + "/actuator/prometheus").body;
+    auto pos = m.find("\nprocess_resident_memory_bytes ");
+    if (pos != std::string::npos)
+      std::cout << "RSS " << s << ": " << std::stod(m.substr(pos + 31)) / (1 << 20) << " MiB\n";
+  }
+  return pending.empty() ? 0 : 1;
+}
