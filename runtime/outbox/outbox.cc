@@ -115,42 +115,46 @@ size_t OutboxRelay::RelayOnce() {
     int64_t id;
     kafka::OutRecord record;
   };
-  return pool_.Transact([&](db::Session& s) -> size_t {
-    std::vector<Row> rows;
-    auto rs = s.Query("SELECT id, topic, record_key, payload, headers FROM outbox WHERE published_at IS NULL "
-                      "ORDER BY id LIMIT ? FOR UPDATE", options_.batch_size);
+  // No row locks: only the leader relays (named lock above), and a locking
+  // read here would take next-key locks on the unpublished-rows index, making
+  // every service transaction that inserts an outbox row wait for this
+  // batch's Kafka acks.
+  std::vector<Row> rows;
+  {
+    auto rs = pool_.Query("SELECT id, topic, record_key, payload, headers FROM outbox WHERE published_at IS NULL "
+                          "ORDER BY id LIMIT ?", options_.batch_size);
     while (rs.Next()) {
       Row r{rs.Int("id"), {rs.String("topic"), rs.String("record_key"), rs.String("payload"), {}}};
       for (auto& h : nlohmann::json::parse(rs.String("headers"))) r.record.headers.emplace_back(h[0], h[1]);
       rows.push_back(std::move(r));
     }
-    if (rows.empty()) return 0;
-    // Send the whole batch, then wait: the idempotent producer keeps order.
-    std::vector<std::future<kafka::DeliveryReport>> acks;
-    for (auto& r : rows) acks.push_back(producer_.Send(r.record));
-    size_t ok = 0;
-    std::string error;
-    for (auto& a : acks) {
-      auto rep = a.get();
-      if (!rep.ok) {
-        if (error.empty()) error = rep.error;
-      } else if (error.empty()) {
-        ++ok;  // a prefix of the batch, in id order
-      }
+  }
+  if (rows.empty()) return 0;
+  // Send the whole batch, then wait: the idempotent producer keeps order.
+  std::vector<std::future<kafka::DeliveryReport>> acks;
+  for (auto& r : rows) acks.push_back(producer_.Send(r.record));
+  size_t ok = 0;
+  std::string error;
+  for (auto& a : acks) {
+    auto rep = a.get();
+    if (!rep.ok) {
+      if (error.empty()) error = rep.error;
+    } else if (error.empty()) {
+      ++ok;  // a prefix of the batch, in id order
     }
-    if (ok > 0) {
-      std::string ids;
-      for (size_t i = 0; i < ok; ++i) ids += (i ? "," : "") + std::to_string(rows[i].id);
-      // ids are integers we read ourselves; no user input reaches this text
-      s.Exec("UPDATE outbox SET published_at = CURRENT_TIMESTAMP(3) WHERE id IN (" + ids + ")");
-    }
-    published_ += ok;
-    if (!error.empty()) {
-      failures_++;
-      log::Warn("outbox relay: publish failed, will retry", {{"error", error}, {"published", ok}, {"batch", rows.size()}});
-    }
-    return ok;
-  });
+  }
+  if (ok > 0) {
+    std::string ids;
+    for (size_t i = 0; i < ok; ++i) ids += (i ? "," : "") + std::to_string(rows[i].id);
+    // ids are integers we read ourselves; no user input reaches this text
+    pool_.Exec("UPDATE outbox SET published_at = CURRENT_TIMESTAMP(3) WHERE id IN (" + ids + ")");
+  }
+  published_ += ok;
+  if (!error.empty()) {
+    failures_++;
+    log::Warn("outbox relay: publish failed, will retry", {{"error", error}, {"published", ok}, {"batch", rows.size()}});
+  }
+  return ok;
 }
 
 void OutboxRelay::RefreshBacklog() {

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <iostream>
 #include <mutex>
+#include <sstream>
 #include <thread>
 
 #include "runtime/core/time_format.h"
@@ -78,6 +79,18 @@ int main(int argc, char** argv) {
     });
   for (auto& t : threads) t.join();
   auto accepted_at = steady_clock::now();
+  // where the backlog is when the last order was accepted
+  for (const auto& s : op::testing::Platform::Services()) {
+    auto m = http.Get(U(s) + "/actuator/prometheus").body;
+    double lag = 0, processed = 0;
+    std::istringstream in(m);
+    for (std::string line; std::getline(in, line);) {
+      if (line.rfind("kafka_consumergroup_lag{", 0) == 0) lag += std::stod(line.substr(line.rfind(' ') + 1));
+      if (line.rfind("kafka_consumer_records_total{", 0) == 0 && line.find("processed") != std::string::npos)
+        processed += std::stod(line.substr(line.rfind(' ') + 1));
+    }
+    std::cout << "at last accept: " << s << " processed " << processed << ", lag " << lag << "\n";
+  }
   // wait until every order is decided
   std::vector<double> latency_ms;
   size_t confirmed = 0;
