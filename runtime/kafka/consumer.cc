@@ -136,9 +136,17 @@ Consumer::Consumer(ConsumerOptions options, Handler handler, Producer* dead_lett
       auto paused = metrics::Family("kafka_consumer_paused", "1 while the consumer is paused",
                                     prometheus::MetricType::Gauge);
       metrics::AddSample(paused, g, paused_.load() ? 1 : 0);
+      auto handler = metrics::Family("kafka_consumer_handler_seconds", "Time in the record handler (its transaction)",
+                                     prometheus::MetricType::Histogram);
+      metrics::AddHistogram(handler, g, handler_stats_.Read());
+      auto commit = metrics::Family("kafka_consumer_commit_seconds", "Time committing a record's offset",
+                                    prometheus::MetricType::Histogram);
+      metrics::AddHistogram(commit, g, commit_stats_.Read());
       out.push_back(std::move(lag));
       out.push_back(std::move(records));
       out.push_back(std::move(paused));
+      out.push_back(std::move(handler));
+      out.push_back(std::move(commit));
     });
   }
 }
@@ -258,8 +266,12 @@ void Consumer::Process(RdKafka::Message& m) {
       r.headers.emplace_back(h.key(), std::string(static_cast<const char*>(h.value()), h.value_size()));
   TpKey tp{r.topic, r.partition};
   try {
+    auto t0 = Clock::now();
     handler_(r);
+    auto t1 = Clock::now();
     Commit(r);
+    handler_stats_.Record(t1 - t0);
+    commit_stats_.Record(Clock::now() - t1);
     processed_.fetch_add(1);
     impl_->retrying.erase(tp);
     return;

@@ -128,6 +128,7 @@ class Consumer {
   std::atomic<uint64_t> processed_{0}, dead_lettered_{0}, retried_{0};
   mutable std::mutex lag_mu_;
   std::vector<PartitionLag> lag_;
+  metrics::LatencyStats handler_stats_, commit_stats_;
   metrics::MetricsRegistry* metrics_;
   int collector_id_ = -1;
 };

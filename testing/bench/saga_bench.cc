@@ -89,7 +89,17 @@ int main(int argc, char** argv) {
       if (line.rfind("kafka_consumer_records_total{", 0) == 0 && line.find("processed") != std::string::npos)
         processed += std::stod(line.substr(line.rfind(' ') + 1));
     }
-    std::cout << "at last accept: " << s << " processed " << processed << ", lag " << lag << "\n";
+    double hs = 0, hc = 0, cs = 0, cc = 0;
+    std::istringstream in2(m);
+    for (std::string line; std::getline(in2, line);) {
+      auto v = [&] { return std::stod(line.substr(line.rfind(' ') + 1)); };
+      if (line.rfind("kafka_consumer_handler_seconds_sum", 0) == 0) hs += v();
+      if (line.rfind("kafka_consumer_handler_seconds_count", 0) == 0) hc += v();
+      if (line.rfind("kafka_consumer_commit_seconds_sum", 0) == 0) cs += v();
+      if (line.rfind("kafka_consumer_commit_seconds_count", 0) == 0) cc += v();
+    }
+    std::cout << "at last accept: " << s << " processed " << processed << ", lag " << lag << ", mean handler "
+              << (hc ? hs / hc * 1000 : 0) << " ms, mean offset commit " << (cc ? cs / cc * 1000 : 0) << " ms\n";
   }
   // wait until every order is decided
   std::vector<double> latency_ms;
