@@ -28,6 +28,9 @@ PACKAGES=(
   python3 python3-aiosmtpd
 )
 
+repo=$(cd "$(dirname "$0")/.." && pwd)
+command -v npm >/dev/null 2>&1 || PACKAGES+=(nodejs npm)  # a real Eureka client (npm) for the registry tests
+
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -35,13 +38,19 @@ done
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "ops/setup.sh: all ${#PACKAGES[@]} packages already installed"
-  exit 0
+else
+  echo "ops/setup.sh: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # mariadb-server's post-install cannot start the service in a container
+  # ("policy-rc.d denied"); that is expected: the project starts its own server.
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-echo "ops/setup.sh: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-# mariadb-server's post-install cannot start the service in a container
-# ("policy-rc.d denied"); that is expected: the project starts its own server.
-apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# npm packages, pinned by package-lock.json (the npm registry is reachable; nothing
+# is fetched at run time).
+if [ ! -d "$repo/testing/eureka_client/node_modules/eureka-js-client" ]; then
+  echo "ops/setup.sh: npm ci in testing/eureka_client"
+  npm ci --prefix "$repo/testing/eureka_client" --no-audit --no-fund --loglevel=error
+fi
 echo "ops/setup.sh: done"
