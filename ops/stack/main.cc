@@ -18,6 +18,7 @@
 
 #include <cstdlib>
 #include <iomanip>
+#include <sstream>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -41,7 +42,8 @@ void OnSignal(int) { g_stop = 1; }
 const char* Color(const std::string& name) {
   static const std::map<std::string, const char*> c = {
       {"order-service", "\033[36m"}, {"payment-service", "\033[33m"}, {"inventory-service", "\033[32m"},
-      {"notification-service", "\033[35m"}, {"api-gateway", "\033[31m"}, {"service-registry", "\033[37m"}, {"mariadb", "\033[34m"}, {"kafka", "\033[34m"}};
+      {"notification-service", "\033[35m"}, {"api-gateway", "\033[31m"}, {"service-registry", "\033[37m"},
+      {"prometheus", "\033[33m"}, {"mariadb", "\033[34m"}, {"kafka", "\033[34m"}};
   auto it = c.find(name);
   return isatty(1) ? (it == c.end() ? "\033[37m" : it->second) : "";
 }
@@ -174,6 +176,10 @@ int main(int argc, char** argv) {
   if (embedded_db && op::testing::PortOpen(mysql_port))
     Die("port " + std::to_string(mysql_port) + " (MariaDB) is already in use: set STACK_MYSQL_PORT or MYSQL_HOST");
   if (embedded_db && !fs::exists("/usr/sbin/mariadbd")) Die("MariaDB is not installed: run `bash ops/setup.sh` first");
+  const bool with_prometheus = fs::exists("/usr/bin/prometheus");
+  const uint16_t prometheus_port = uint16_t(std::stoi(Env("STACK_PROMETHEUS_PORT", "9090")));
+  if (with_prometheus && op::testing::PortOpen(prometheus_port))
+    Die("port " + std::to_string(prometheus_port) + " (Prometheus) is already in use: set STACK_PROMETHEUS_PORT");
 
   struct sigaction sa {};
   sa.sa_handler = OnSignal;
@@ -271,6 +277,48 @@ int main(int argc, char** argv) {
     ready(defs.back());
   }
 
+  // Prometheus (when installed) finds every instance through the registry.
+  std::unique_ptr<Process> prometheus;
+  std::thread prometheus_reader;
+  if (!g_stop && with_prometheus) {
+    fs::create_directories(data + "/prometheus");
+    auto subst = [](std::string text, const std::string& from, const std::string& to) {
+      for (size_t p = text.find(from); p != std::string::npos; p = text.find(from, p + to.size())) text.replace(p, from.size(), to);
+      return text;
+    };
+    auto read = [](const std::string& path) {
+      std::ifstream in(path);
+      std::stringstream ss;
+      ss << in.rdbuf();
+      return ss.str();
+    };
+    std::string cfg = read(op::testing::Runfile("ops/prometheus/prometheus.yml"));
+    cfg = subst(subst(cfg, "REGISTRY_URL", "http://127.0.0.1:8761/eureka"), "REGISTRY_TARGET", "127.0.0.1:8761");
+    std::ofstream(data + "/prometheus/prometheus.yml") << cfg;
+    std::ofstream(data + "/prometheus/alerts.yml") << read(op::testing::Runfile("ops/prometheus/alerts.yml"));
+    Process::Options o;
+    o.argv = {"/usr/bin/prometheus", "--config.file=" + data + "/prometheus/prometheus.yml",
+              "--storage.tsdb.path=" + data + "/prometheus/tsdb", "--storage.tsdb.retention.time=2d",
+              "--web.listen-address=127.0.0.1:" + std::to_string(prometheus_port), "--log.level=warn"};
+    o.pipe_output = true;
+    prometheus = std::make_unique<Process>(o);
+    prometheus->Start();
+    int fd = prometheus->OutputFd();
+    prometheus_reader = std::thread([fd] {
+      char buf[4096];
+      std::string acc;
+      ssize_t n;
+      while ((n = ::read(fd, buf, sizeof buf)) > 0) {
+        acc.append(buf, size_t(n));
+        for (size_t nl; (nl = acc.find('\n')) != std::string::npos; acc.erase(0, nl + 1)) Say("prometheus", acc.substr(0, nl));
+      }
+      ::close(fd);
+    });
+    if (!op::testing::WaitForHttp("http://127.0.0.1:" + std::to_string(prometheus_port) + "/-/ready", 200,
+                                  std::chrono::seconds(60), prometheus.get()))
+      Say("stack", "Prometheus did not become ready; the platform runs without it");
+  }
+
   if (!g_stop) {
     std::lock_guard lock(g_out);
     std::cout << "\n  Order platform is up.\n\n"
@@ -282,6 +330,9 @@ int main(int argc, char** argv) {
               << "  inventory-service      http://127.0.0.1:8084/api/products\n"
               << "  metrics (each service) http://127.0.0.1:8081/actuator/prometheus\n"
               << "  Kafka bootstrap        " << bootstrap << "\n"
+              << "  Prometheus             "
+              << (with_prometheus ? "http://127.0.0.1:" + std::to_string(prometheus_port) + "/targets" : std::string("(not installed)"))
+              << "\n"
               << "  MySQL                  " << mysql_host << ":" << mysql_port << " (user " << mysql_user << ")\n\n"
               << "  Place an order:\n"
               << "    curl -s -XPOST http://127.0.0.1:8080/api/orders -H 'Content-Type: application/json' \\\n"
@@ -309,6 +360,10 @@ int main(int argc, char** argv) {
   }
 
   Say("stack", "stopping");
+  if (prometheus) {
+    prometheus->Stop(std::chrono::seconds(20));
+    if (prometheus_reader.joinable()) prometheus_reader.join();
+  }
   for (auto it = defs.rbegin(); it != defs.rend(); ++it) {
     auto& c = *children[it->name];
     if (c.process) c.process->Signal(SIGTERM);

@@ -59,6 +59,35 @@ TEST_F(StackTest, StartsServesStopsCleanlyAndKeepsItsData) {
   EXPECT_EQ(names, (std::set<std::string>{"API-GATEWAY", "INVENTORY-SERVICE", "NOTIFICATION-SERVICE", "ORDER-SERVICE",
                                           "PAYMENT-SERVICE"}));
 
+  // Prometheus: every instance discovered through the registry and up, every
+  // alert rule evaluating, the platform's metrics present.
+  const std::string prom = "http://127.0.0.1:9090";
+  std::string last;
+  ASSERT_TRUE(WaitUntil([&] {
+    auto r = http_.Get(prom + "/api/v1/targets");
+    last = r.body;
+    if (r.status != 200) return false;
+    const nlohmann::json t = r.Json();
+    std::set<std::string> up;
+    for (auto& target : t["data"]["activeTargets"])
+      if (target["health"] == "up") up.insert(target["labels"]["application"]);
+    return up.size() == 6;
+  }, 90s)) << last;
+  ASSERT_TRUE(WaitUntil([&] {
+    const nlohmann::json rules = http_.Get(prom + "/api/v1/rules").Json();
+    int ok = 0, total = 0;
+    for (auto& g : rules["data"]["groups"])
+      for (auto& rule : g["rules"]) ++total, ok += rule["health"] == "ok";
+    return total >= 9 && ok == total;
+  }, 60s)) << http_.Get(prom + "/api/v1/rules").body;
+  for (const char* q : {"http_server_requests_seconds_count", "kafka_consumergroup_lag", "resilience4j_circuitbreaker_state",
+                        "outbox_backlog", "orders_total", "registry_instances", "hikaricp_connections_active"}) {
+    EXPECT_TRUE(WaitUntil([&] {
+      const nlohmann::json r = http_.Get(prom + "/api/v1/query?query=" + q).Json();
+      return r["status"] == "success" && !r["data"]["result"].empty();
+    }, 30s)) << q;
+  }
+
   auto second = Launch("second.log");
   auto code = second->Wait(60s);
   ASSERT_TRUE(code.has_value());
@@ -69,7 +98,7 @@ TEST_F(StackTest, StartsServesStopsCleanlyAndKeepsItsData) {
   auto stopped = stack->Wait(90s);
   ASSERT_TRUE(stopped.has_value()) << "the stack did not stop";
   EXPECT_EQ(*stopped, 0) << stack->Output();
-  for (uint16_t port : {8080, 8081, 8082, 8083, 8084, 8761}) EXPECT_FALSE(testing::PortOpen(port)) << port;
+  for (uint16_t port : {8080, 8081, 8082, 8083, 8084, 8761, 9090}) EXPECT_FALSE(testing::PortOpen(port)) << port;
   EXPECT_FALSE(testing::PortOpen(mysql_port_));
 
   auto again = Launch("third.log");
