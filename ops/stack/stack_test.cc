@@ -7,6 +7,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
+#include <fstream>
+
 #include "runtime/http/client.h"
 #include "testing/fixtures/process.h"
 
@@ -86,6 +89,26 @@ TEST_F(StackTest, StartsServesStopsCleanlyAndKeepsItsData) {
       const nlohmann::json r = http_.Get(prom + "/api/v1/query?query=" + q).Json();
       return r["status"] == "success" && !r["data"]["result"].empty();
     }, 30s)) << q;
+  }
+
+  // Every Grafana panel query evaluates and returns data on the running stack
+  // ($application = all, $__rate_interval = 1m, as Grafana would send them).
+  for (const auto& entry : std::filesystem::directory_iterator(
+           std::filesystem::path(testing::Runfile("ops/grafana/dashboards/platform-overview.json")).parent_path())) {
+    if (entry.path().extension() != ".json") continue;
+    std::ifstream in(entry.path());
+    auto dashboard = nlohmann::json::parse(in);
+    for (auto& panel : dashboard["panels"])
+      for (auto& target : panel["targets"]) {
+        std::string q = target["expr"];
+        for (auto [from, to] : {std::pair<std::string, std::string>{"$application", ".+"}, {"$__rate_interval", "1m"}})
+          for (size_t p = q.find(from); p != std::string::npos; p = q.find(from)) q.replace(p, from.size(), to);
+        nlohmann::json result;
+        EXPECT_TRUE(WaitUntil([&] {
+          result = http_.Get(prom + "/api/v1/query?query=" + http::PercentEncode(q)).Json();
+          return result["status"] == "success" && !result["data"]["result"].empty();
+        }, 60s)) << entry.path().filename() << " / " << panel["title"] << ": " << q << " -> " << result.dump();
+      }
   }
 
   auto second = Launch("second.log");
