@@ -15,6 +15,7 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -119,6 +120,9 @@ int main(int argc, char** argv) {
     topics.insert(t);
   }
   std::string bootstrap = rd_kafka_mock_cluster_bootstraps(mc);
+  // What the faults API has done, for GET /brokers (the mock API has no getters).
+  std::map<int, nlohmann::json> broker_state;
+  for (int id = 1; id <= args.brokers; ++id) broker_state[id] = {{"id", id}, {"state", "UP"}, {"rttMs", 0}};
 
   auto router = std::make_shared<op::http::Router>();
   auto check = [](rd_kafka_resp_err_t e, const std::string& what) {
@@ -132,6 +136,12 @@ int main(int argc, char** argv) {
     for (const auto& t : topics)
       list.push_back({{"name", t}, {"partitions", args.partitions}, {"replicationFactor", args.replication}});
     return Response::Json(200, {{"bootstrap", bootstrap}, {"brokers", args.brokers}, {"topics", list}});
+  });
+  router->Get("/brokers", [&](Request&) {
+    std::lock_guard lock(mu);
+    nlohmann::json list = nlohmann::json::array();
+    for (auto& [id, b] : broker_state) list.push_back(b);
+    return Response::Json(200, {{"bootstrap", bootstrap}, {"brokers", list}});
   });
   router->Post("/topics", [&](Request& r) {
     auto body = r.JsonBody();
@@ -151,6 +161,7 @@ int main(int argc, char** argv) {
     int id = BrokerId(r, args.brokers);
     std::lock_guard lock(mu);
     check(rd_kafka_mock_broker_set_down(mc, id), "broker down");
+    broker_state[id]["state"] = "DOWN";
     op::log::Warn("fault: broker down", {{"broker", id}});
     return Response::Json(200, {{"broker", id}, {"state", "DOWN"}});
   });
@@ -158,6 +169,7 @@ int main(int argc, char** argv) {
     int id = BrokerId(r, args.brokers);
     std::lock_guard lock(mu);
     check(rd_kafka_mock_broker_set_up(mc, id), "broker up");
+    broker_state[id]["state"] = "UP";
     op::log::Info("fault cleared: broker up", {{"broker", id}});
     return Response::Json(200, {{"broker", id}, {"state", "UP"}});
   });
@@ -168,6 +180,7 @@ int main(int argc, char** argv) {
       throw HttpError(op::http::Problem(op::http::MakeProblem(400, "invalid rtt").Field("ms", "must be a non-negative integer")));
     std::lock_guard lock(mu);
     check(rd_kafka_mock_broker_set_rtt(mc, id, body["ms"].get<int>()), "set rtt");
+    broker_state[id]["rttMs"] = body["ms"];
     return Response::Json(200, {{"broker", id}, {"rttMs", body["ms"]}});
   });
   router->Post("/faults/partitions/{topic}/{partition}/leader", [&](Request& r) {

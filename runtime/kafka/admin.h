@@ -1,0 +1,71 @@
+#pragma once
+// Read-only cluster view for operators: brokers, topics with their partition
+// leaders/replicas/ISR, and a consumer group's committed offsets and lag
+// (high watermark − committed) per partition. Talks the Kafka protocol
+// (Metadata, OffsetFetch, ListOffsets) through librdkafka, so it works the
+// same against the dev broker and a real cluster.
+//
+// Threads: every call blocks the caller up to its timeout; one mutex
+// serialises calls (the cached per-group handles are not shared otherwise).
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace RdKafka {
+class Producer;
+class KafkaConsumer;
+}  // namespace RdKafka
+
+namespace op::kafka {
+
+struct PartitionInfo {
+  int32_t id = 0;
+  int32_t leader = -1;
+  std::vector<int32_t> replicas, isr;
+  std::string error;  // empty when the partition is healthy
+};
+struct TopicInfo {
+  std::string name;
+  std::vector<PartitionInfo> partitions;
+  std::string error;
+};
+struct BrokerInfo {
+  int32_t id = 0;
+  std::string host;
+  int port = 0;
+};
+struct ClusterInfo {
+  std::vector<BrokerInfo> brokers;
+  std::vector<TopicInfo> topics;  // sorted by name; internal topics left out
+};
+struct GroupPartitionLag {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t committed = -1;  // -1: the group has not committed on this partition
+  int64_t low = 0, high = 0;
+  int64_t lag = 0;  // high − committed, or high − low when nothing is committed
+};
+
+class ClusterAdmin {
+ public:
+  // Throws std::runtime_error when the client cannot be created (bad config).
+  explicit ClusterAdmin(std::string bootstrap_servers, std::string client_id = "orderplatform-admin");
+  ~ClusterAdmin();
+  // Throws std::runtime_error when no broker answers within `timeout`.
+  ClusterInfo Describe(std::chrono::milliseconds timeout);
+  // Lag of `group` on every partition of `topics` (topics as in `cluster`).
+  std::vector<GroupPartitionLag> GroupLag(const std::string& group, const ClusterInfo& cluster,
+                                          const std::vector<std::string>& topics, std::chrono::milliseconds timeout);
+
+ private:
+  RdKafka::KafkaConsumer& GroupHandle(const std::string& group);
+  std::string bootstrap_, client_id_;
+  std::mutex mu_;
+  std::unique_ptr<RdKafka::Producer> meta_;
+  std::map<std::string, std::unique_ptr<RdKafka::KafkaConsumer>> groups_;
+};
+
+}  // namespace op::kafka
