@@ -26,6 +26,8 @@ PACKAGES=(
   curl procps iproute2 wrk nginx-light
   # a real SMTP server for notification tests
   python3 python3-aiosmtpd
+  # the dashboard's browser test (Playwright drives Debian's chromium)
+  chromium
 )
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -52,5 +54,9 @@ fi
 if [ ! -d "$repo/testing/eureka_client/node_modules/eureka-js-client" ]; then
   echo "ops/setup.sh: npm ci in testing/eureka_client"
   npm ci --prefix "$repo/testing/eureka_client" --no-audit --no-fund --loglevel=error
+fi
+if [ ! -d "$repo/testing/browser/node_modules/playwright-core" ]; then
+  echo "ops/setup.sh: npm ci in testing/browser"
+  npm ci --prefix "$repo/testing/browser" --no-audit --no-fund --loglevel=error
 fi
 echo "ops/setup.sh: done"

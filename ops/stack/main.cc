@@ -42,7 +42,7 @@ void OnSignal(int) { g_stop = 1; }
 const char* Color(const std::string& name) {
   static const std::map<std::string, const char*> c = {
       {"order-service", "\033[36m"}, {"payment-service", "\033[33m"}, {"inventory-service", "\033[32m"},
-      {"notification-service", "\033[35m"}, {"api-gateway", "\033[31m"}, {"service-registry", "\033[37m"},
+      {"notification-service", "\033[35m"}, {"api-gateway", "\033[31m"}, {"dashboard", "\033[36m"}, {"service-registry", "\033[37m"},
       {"prometheus", "\033[33m"}, {"mariadb", "\033[34m"}, {"kafka", "\033[34m"}};
   auto it = c.find(name);
   return isatty(1) ? (it == c.end() ? "\033[37m" : it->second) : "";
@@ -162,6 +162,7 @@ int main(int argc, char** argv) {
       {"order-service", "services/order/order-service", 8081, "orders_db"},
       {"notification-service", "services/notification/notification-service", 8083, "notifications_db"},
       {"api-gateway", "gateway/api-gateway", 8080, ""},
+      {"dashboard", "dashboard/dashboard", 8090, ""},
   };
   for (auto& d : defs) {
     d.binary = op::testing::Runfile(d.binary);
@@ -241,6 +242,13 @@ int main(int argc, char** argv) {
     }
     y << "eureka:\n  client:\n    service-url: [http://127.0.0.1:8761/eureka]\n    registry-fetch-interval: 2s\n"
       << "  instance:\n    lease-renewal-interval: 5s\n    lease-expiration-duration: 15s\n";
+    if (d.name == "dashboard") {
+      y << "kafka:\n  bootstrap.servers: \"" << bootstrap << "\"\n";
+      if (broker) y << "dashboard:\n  devbroker-url: " << broker->AdminUrl() << "\n";
+      y.close();
+      children[d.name] = std::move(c);
+      continue;
+    }
     if (d.name == "api-gateway") {
       y.close();
       children[d.name] = std::move(c);
@@ -268,13 +276,17 @@ int main(int argc, char** argv) {
   };
   Launch(*children["service-registry"]);
   bool all_ready = ready(defs.front());
+  auto front = [](const std::string& n) { return n == "api-gateway" || n == "dashboard" || n == "service-registry"; };
   for (auto& d : defs)
-    if (all_ready && d.name != "api-gateway" && d.name != "service-registry") Launch(*children[d.name]);
+    if (all_ready && !front(d.name)) Launch(*children[d.name]);
   for (auto& d : defs)
-    if (all_ready && d.name != "api-gateway" && d.name != "service-registry") all_ready = ready(d);
+    if (all_ready && !front(d.name)) all_ready = ready(d);
+  // then the gateway and the dashboard in front of them
   if (all_ready) {
     Launch(*children["api-gateway"]);
-    ready(defs.back());
+    Launch(*children["dashboard"]);
+    for (auto& d : defs)
+      if (d.name == "api-gateway" || d.name == "dashboard") all_ready = all_ready && ready(d);
   }
 
   // Prometheus (when installed) finds every instance through the registry.
@@ -322,6 +334,7 @@ int main(int argc, char** argv) {
   if (!g_stop) {
     std::lock_guard lock(g_out);
     std::cout << "\n  Order platform is up.\n\n"
+              << "  dashboard              http://127.0.0.1:8090/\n"
               << "  API gateway (REST API) http://127.0.0.1:8080/api/orders\n"
               << "  service registry       http://127.0.0.1:8761/eureka/apps  (view: /registry/view)\n"
               << "  order-service          http://127.0.0.1:8081/api/orders\n"

@@ -59,8 +59,22 @@ TEST_F(StackTest, StartsServesStopsCleanlyAndKeepsItsData) {
   auto registered = http_.Send(apps).Json()["applications"]["application"];
   std::set<std::string> names;
   for (auto& a : registered) names.insert(a["name"]);
-  EXPECT_EQ(names, (std::set<std::string>{"API-GATEWAY", "INVENTORY-SERVICE", "NOTIFICATION-SERVICE", "ORDER-SERVICE",
-                                          "PAYMENT-SERVICE"}));
+  EXPECT_EQ(names, (std::set<std::string>{"API-GATEWAY", "DASHBOARD", "INVENTORY-SERVICE", "NOTIFICATION-SERVICE",
+                                          "ORDER-SERVICE", "PAYMENT-SERVICE"}));
+
+  // The dashboard at the printed URL: the page, and the order in its snapshot.
+  EXPECT_NE(stack->Output().find("http://127.0.0.1:8090/"), std::string::npos);
+  auto page = http_.Get("http://127.0.0.1:8090/");
+  EXPECT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("Order platform"), std::string::npos);
+  ASSERT_TRUE(WaitUntil([&] {
+    auto snap = http_.Get("http://127.0.0.1:8090/api/snapshot");
+    if (snap.status != 200) return false;
+    auto j = snap.Json();
+    bool listed = false;
+    for (auto& o : j["orders"]["items"]) listed |= o["orderId"] == id && o["status"] == "CONFIRMED";
+    return listed && j["registry"]["apps"].size() == 6 && j["kafka"]["reachable"] == true;
+  }, 30s)) << http_.Get("http://127.0.0.1:8090/api/snapshot").body;
 
   // Prometheus: every instance discovered through the registry and up, every
   // alert rule evaluating, the platform's metrics present.
@@ -74,7 +88,7 @@ TEST_F(StackTest, StartsServesStopsCleanlyAndKeepsItsData) {
     std::set<std::string> up;
     for (auto& target : t["data"]["activeTargets"])
       if (target["health"] == "up") up.insert(target["labels"]["application"]);
-    return up.size() == 6;
+    return up.size() == 7;
   }, 90s)) << last;
   ASSERT_TRUE(WaitUntil([&] {
     const nlohmann::json rules = http_.Get(prom + "/api/v1/rules").Json();

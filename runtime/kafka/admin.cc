@@ -76,32 +76,55 @@ RdKafka::KafkaConsumer& ClusterAdmin::GroupHandle(const std::string& group) {
   return *h;
 }
 
-std::vector<GroupPartitionLag> ClusterAdmin::GroupLag(const std::string& group, const ClusterInfo& cluster,
-                                                      const std::vector<std::string>& topics,
-                                                      std::chrono::milliseconds timeout) {
-  std::lock_guard lock(mu_);
-  auto& c = GroupHandle(group);
+namespace {
+std::vector<RdKafka::TopicPartition*> Partitions(const ClusterInfo& cluster, const std::vector<std::string>& topics) {
   std::vector<RdKafka::TopicPartition*> tps;
   for (const auto& t : cluster.topics)
     if (std::find(topics.begin(), topics.end(), t.name) != topics.end())
       for (const auto& p : t.partitions) tps.push_back(RdKafka::TopicPartition::create(t.name, p.id));
-  std::vector<GroupPartitionLag> out;
-  auto e = c.committed(tps, int(timeout.count()));
-  if (e == RdKafka::ERR_NO_ERROR) {
-    for (auto* tp : tps) {
-      GroupPartitionLag l;
-      l.topic = tp->topic();
-      l.partition = tp->partition();
-      l.committed = tp->offset() >= 0 ? tp->offset() : -1;
-      if (c.query_watermark_offsets(l.topic, l.partition, &l.low, &l.high, int(timeout.count())) != RdKafka::ERR_NO_ERROR)
-        l.low = l.high = -1;
-      l.lag = l.high < 0 ? -1 : std::max<int64_t>(0, l.high - (l.committed >= 0 ? l.committed : l.low));
-      out.push_back(l);
-    }
-  }
-  for (auto* tp : tps) delete tp;
+  return tps;
+}
+struct Owned {
+  std::vector<RdKafka::TopicPartition*> v;
+  ~Owned() { RdKafka::TopicPartition::destroy(v); }
+};
+}  // namespace
+
+Watermarks ClusterAdmin::HighWatermarks(const ClusterInfo& cluster, const std::vector<std::string>& topics,
+                                        std::chrono::milliseconds timeout) {
+  std::lock_guard lock(mu_);
+  Owned tps{Partitions(cluster, topics)};
+  // Timestamp -1 (OFFSET_END) asks ListOffsets for the latest offset.
+  for (auto* tp : tps.v) tp->set_offset(RdKafka::Topic::OFFSET_END);
+  Watermarks out;
+  meta_->offsetsForTimes(tps.v, int(timeout.count()));
+  for (auto* tp : tps.v)
+    if (tp->err() == RdKafka::ERR_NO_ERROR && tp->offset() >= 0) out[{tp->topic(), tp->partition()}] = tp->offset();
+  return out;
+}
+
+std::vector<GroupPartitionLag> ClusterAdmin::GroupLag(const std::string& group, const ClusterInfo& cluster,
+                                                      const std::vector<std::string>& topics, const Watermarks& high,
+                                                      std::chrono::milliseconds timeout) {
+  std::lock_guard lock(mu_);
+  auto& c = GroupHandle(group);
+  Owned tps{Partitions(cluster, topics)};
+  auto e = c.committed(tps.v, int(timeout.count()));
   if (e != RdKafka::ERR_NO_ERROR)
     throw std::runtime_error("committed offsets of group " + group + ": " + RdKafka::err2str(e));
+  std::vector<GroupPartitionLag> out;
+  for (auto* tp : tps.v) {
+    GroupPartitionLag l;
+    l.topic = tp->topic();
+    l.partition = tp->partition();
+    l.committed = tp->offset() >= 0 ? tp->offset() : -1;
+    auto h = high.find({l.topic, l.partition});
+    if (h != high.end()) {
+      l.high = h->second;
+      l.lag = std::max<int64_t>(0, l.high - std::max<int64_t>(0, l.committed));
+    }
+    out.push_back(l);
+  }
   return out;
 }
 

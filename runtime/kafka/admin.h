@@ -45,9 +45,11 @@ struct GroupPartitionLag {
   std::string topic;
   int32_t partition = 0;
   int64_t committed = -1;  // -1: the group has not committed on this partition
-  int64_t low = 0, high = 0;
-  int64_t lag = 0;  // high − committed, or high − low when nothing is committed
+  int64_t high = -1;       // -1: unknown (the partition's leader did not answer)
+  int64_t lag = -1;        // high − committed (from offset 0 when nothing is committed); -1 unknown
 };
+// Latest offset of each partition, by (topic, partition).
+using Watermarks = std::map<std::pair<std::string, int32_t>, int64_t>;
 
 class ClusterAdmin {
  public:
@@ -56,9 +58,15 @@ class ClusterAdmin {
   ~ClusterAdmin();
   // Throws std::runtime_error when no broker answers within `timeout`.
   ClusterInfo Describe(std::chrono::milliseconds timeout);
-  // Lag of `group` on every partition of `topics` (topics as in `cluster`).
+  // High watermarks of every partition of `topics`, in one batched ListOffsets
+  // round per leader; partitions whose leader does not answer are left out.
+  Watermarks HighWatermarks(const ClusterInfo& cluster, const std::vector<std::string>& topics,
+                            std::chrono::milliseconds timeout);
+  // Lag of `group` on every partition of `topics` (one OffsetFetch); throws
+  // std::runtime_error when the group coordinator does not answer.
   std::vector<GroupPartitionLag> GroupLag(const std::string& group, const ClusterInfo& cluster,
-                                          const std::vector<std::string>& topics, std::chrono::milliseconds timeout);
+                                          const std::vector<std::string>& topics, const Watermarks& high,
+                                          std::chrono::milliseconds timeout);
 
  private:
   RdKafka::KafkaConsumer& GroupHandle(const std::string& group);

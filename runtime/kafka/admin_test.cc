@@ -50,7 +50,7 @@ TEST(ClusterAdminTest, DescribesBrokersTopicsAndAGroupsLag) {
   po.bootstrap_servers = broker.Bootstrap();
   Producer producer(po);
   for (int i = 0; i < 7; ++i) ASSERT_TRUE(producer.SendSync({"t.lag", "k" + std::to_string(i), "v", {}}).ok);
-  auto lag = admin.GroupLag("g-lag", cluster, {"t.lag"}, 5s);
+  auto lag = admin.GroupLag("g-lag", cluster, {"t.lag"}, admin.HighWatermarks(cluster, {"t.lag"}, 5s), 5s);
   ASSERT_EQ(lag.size(), 6u);
   EXPECT_EQ(TotalLag(lag), 7);
   for (auto& l : lag) EXPECT_EQ(l.committed, -1);
@@ -65,9 +65,9 @@ TEST(ClusterAdminTest, DescribesBrokersTopicsAndAGroupsLag) {
   Consumer consumer(co, [&](const InRecord&) { ++seen; }, &producer);
   consumer.Start();
   ASSERT_TRUE(testing::WaitUntil([&] { return seen.load() == 7; }, 30s));
-  ASSERT_TRUE(testing::WaitUntil([&] { return TotalLag(admin.GroupLag("g-lag", cluster, {"t.lag"}, 5s)) == 0; }, 30s));
+  ASSERT_TRUE(testing::WaitUntil([&] { return TotalLag(admin.GroupLag("g-lag", cluster, {"t.lag"}, admin.HighWatermarks(cluster, {"t.lag"}, 5s), 5s)) == 0; }, 30s));
   int64_t committed = 0;
-  for (auto& l : admin.GroupLag("g-lag", cluster, {"t.lag"}, 5s)) committed += std::max<int64_t>(0, l.committed);
+  for (auto& l : admin.GroupLag("g-lag", cluster, {"t.lag"}, admin.HighWatermarks(cluster, {"t.lag"}, 5s), 5s)) committed += std::max<int64_t>(0, l.committed);
   EXPECT_EQ(committed, 7);
   consumer.Stop();
 }

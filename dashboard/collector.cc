@@ -1,0 +1,239 @@
+#include "dashboard/collector.h"
+
+#include <algorithm>
+#include <future>
+#include <set>
+
+#include "runtime/core/time_format.h"
+#include "runtime/logging/log.h"
+
+namespace op::dashboard {
+
+using Json = nlohmann::json;
+
+Collector::Collector(CollectorOptions options, http::HttpClient& http, discovery::ServiceClient& services,
+                     kafka::ClusterAdmin* admin, DeadLetters* dead_letters)
+    : options_(std::move(options)),
+      http_(http),
+      services_(services),
+      admin_(admin),
+      dead_letters_(dead_letters),
+      tracker_(options_.forget_after) {
+  registry_ = {{"reachable", false}, {"error", "not polled yet"}, {"apps", Json::array()},
+               {"breakers", Json::array()}, {"bulkheads", Json::array()}};
+  orders_ = {{"reachable", false}, {"error", "not polled yet"}, {"items", Json::array()}};
+  kafka_ = {{"reachable", false}, {"error", "not polled yet"}};
+}
+
+Collector::~Collector() { Stop(); }
+
+void Collector::Start() {
+  platform_ = std::thread([this] { PlatformLoop(); });
+  kafka_thread_ = std::thread([this] { KafkaLoop(); });
+}
+
+void Collector::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (platform_.joinable()) platform_.join();
+  if (kafka_thread_.joinable()) kafka_thread_.join();
+}
+
+bool Collector::WaitFor(std::chrono::milliseconds d) {
+  std::unique_lock lock(mu_);
+  return !cv_.wait_for(lock, d, [this] { return stop_; });
+}
+
+std::string Collector::Snapshot() const {
+  std::lock_guard lock(mu_);
+  Json out = {{"generatedAt", generated_at_}, {"registry", registry_}, {"orders", orders_}, {"kafka", kafka_}};
+  // Overlay the dev broker's fault state; a broker it took down may be missing from metadata.
+  Json& brokers = out["kafka"]["brokers"];
+  if (!brokers.is_array()) brokers = Json::array();
+  for (const auto& f : devbroker_) {
+    bool found = false;
+    for (auto& b : brokers)
+      if (b["id"] == f["id"]) {
+        b["state"] = f.value("state", "UP");
+        b["rttMs"] = f.value("rttMs", 0);
+        found = true;
+      }
+    if (!found)
+      brokers.push_back({{"id", f["id"]}, {"host", ""}, {"port", 0}, {"state", f.value("state", "UP")}, {"rttMs", f.value("rttMs", 0)}});
+  }
+  std::sort(brokers.begin(), brokers.end(), [](const Json& a, const Json& b) { return a["id"] < b["id"]; });
+  if (dead_letters_) out["deadLetters"] = dead_letters_->Json();
+  return out.dump();
+}
+
+void Collector::PlatformLoop() {
+  pthread_setname_np(pthread_self(), "dash-platform");
+  do {
+    Json registry = PollRegistry();
+    Json orders = PollOrders();
+    Json devbroker = PollDevBroker();
+    std::lock_guard lock(mu_);
+    devbroker_ = std::move(devbroker);
+    registry_ = std::move(registry);
+    orders_ = std::move(orders);
+    generated_at_ = FormatRfc3339(std::chrono::system_clock::now());
+  } while (WaitFor(options_.interval));
+}
+
+void Collector::KafkaLoop() {
+  pthread_setname_np(pthread_self(), "dash-kafka");
+  do {
+    Json kafka = PollKafka();
+    std::lock_guard lock(mu_);
+    kafka_ = std::move(kafka);
+  } while (WaitFor(options_.interval * 2));
+}
+
+Json Collector::PollRegistry() {
+  Json view;
+  std::string error;
+  if (options_.registry_url.empty()) {
+    error = "no registry configured (eureka.client.service-url)";
+  } else {
+    http::ClientRequest req{"GET", options_.registry_url + "/registry/view", {}, {}, options_.probe_timeout};
+    auto r = http_.Send(req);
+    if (!r.ok()) error = r.error_message;
+    else if (r.status != 200) error = "registry answered " + std::to_string(r.status);
+    else view = Json::parse(r.body, nullptr, false);
+    if (error.empty() && (view.is_discarded() || !view.is_object())) error = "registry view is not JSON";
+  }
+  // Probe every listed instance in parallel: a stopped one costs one timeout, not one per endpoint.
+  std::map<std::string, std::future<InstanceProbe>> pending;
+  if (error.empty() && view.contains("applications"))
+    for (auto& [app, instances] : view["applications"].items())
+      for (const auto& i : instances) {
+        std::string base = i.value("homePageUrl", "");
+        while (!base.empty() && base.back() == '/') base.pop_back();
+        if (base.empty()) continue;
+        pending[i.value("instanceId", "")] = std::async(std::launch::async, [this, base] {
+          InstanceProbe p;
+          auto get = [&](const std::string& path) {
+            return http_.Send({"GET", base + path, {}, {}, options_.probe_timeout});
+          };
+          auto h = get("/actuator/health");
+          if (!h.ok()) {
+            p.error = h.error_message;
+            return p;
+          }
+          p.reachable = true;
+          auto hj = Json::parse(h.body, nullptr, false);
+          p.health = hj.is_object() ? hj.value("status", "UNKNOWN") : "UNKNOWN";
+          auto cb = get("/actuator/circuitbreakers");
+          if (cb.ok() && cb.status == 200) {
+            auto j = Json::parse(cb.body, nullptr, false);
+            if (j.is_object() && j.contains("circuitBreakers")) p.breakers = j["circuitBreakers"];
+          }
+          auto bh = get("/actuator/bulkheads");
+          if (bh.ok() && bh.status == 200) {
+            auto j = Json::parse(bh.body, nullptr, false);
+            if (j.is_object() && j.contains("bulkheads")) p.bulkheads = j["bulkheads"];
+          }
+          return p;
+        });
+      }
+  std::map<std::string, InstanceProbe> probes;
+  for (auto& [id, f] : pending) probes[id] = f.get();
+  Json out = tracker_.Update(error.empty() ? view : Json::object(), probes, std::chrono::system_clock::now());
+  out["url"] = options_.registry_url;
+  out["reachable"] = error.empty();
+  out["error"] = error.empty() ? Json(nullptr) : Json(error);
+  for (const char* k : {"selfPreservation", "renewsLastMinute", "renewsThreshold", "evictions", "recentEvents", "peers"})
+    out[k] = error.empty() && view.contains(k) ? view[k] : Json(nullptr);
+  return out;
+}
+
+// The dev broker's own view of its faults (which brokers it took down, added
+// latency): cheap HTTP, polled with the platform so a fault shows at once even
+// while Kafka calls are slow because of it.
+Json Collector::PollDevBroker() {
+  if (options_.devbroker_url.empty()) return Json::array();
+  auto r = http_.Send({"GET", options_.devbroker_url + "/brokers", {}, {}, options_.probe_timeout});
+  if (!r.ok() || r.status != 200) return Json::array();
+  auto j = Json::parse(r.body, nullptr, false);
+  return j.is_object() && j.contains("brokers") ? j["brokers"] : Json::array();
+}
+
+Json Collector::PollOrders() {
+  http::ClientRequest req{"GET", "/api/orders?limit=" + std::to_string(options_.recent_orders), {}, {},
+                          options_.probe_timeout * 2};
+  auto r = services_.Call("order-service", req);
+  if (!r.ok()) return {{"reachable", false}, {"error", r.error}, {"items", Json::array()}};
+  auto j = Json::parse(r.response.body, nullptr, false);
+  if (j.is_discarded() || !j.contains("items")) return {{"reachable", false}, {"error", "order-service answered no list"}, {"items", Json::array()}};
+  Json items = Json::array();
+  for (auto& o : j["items"]) {
+    Json timeline = Timeline(o, Json());
+    o["steps"] = timeline.size();
+    o["sagaMs"] = timeline.empty() ? Json(nullptr) : timeline.back()["sinceStartMs"];
+    o.erase("history");
+    items.push_back(o);
+  }
+  return {{"reachable", true}, {"error", nullptr}, {"items", items}};
+}
+
+Json Collector::PollKafka() {
+  Json out = {{"bootstrap", options_.bootstrap_servers}, {"devbroker", options_.devbroker_url.empty() ? Json(nullptr) : Json(options_.devbroker_url)}};
+  if (!admin_) {
+    out["reachable"] = false;
+    out["error"] = "no Kafka configured";
+    return out;
+  }
+  try {
+    auto cluster = admin_->Describe(std::chrono::milliseconds(2000));
+    Json brokers = Json::array();
+    for (auto& b : cluster.brokers)
+      brokers.push_back({{"id", b.id}, {"host", b.host}, {"port", b.port}, {"state", "UP"}, {"rttMs", 0}});
+    Json topics = Json::array();
+    std::vector<std::string> platform_topics;
+    for (auto& t : cluster.topics) {
+      Json parts = Json::array();
+      for (auto& p : t.partitions)
+        parts.push_back({{"id", p.id}, {"leader", p.leader}, {"replicas", p.replicas}, {"isr", p.isr},
+                         {"error", p.error.empty() ? Json(nullptr) : Json(p.error)}});
+      topics.push_back({{"name", t.name}, {"partitions", parts}, {"error", t.error.empty() ? Json(nullptr) : Json(t.error)}});
+      if (t.name.size() < 4 || t.name.compare(t.name.size() - 4, 4, ".DLT") != 0) platform_topics.push_back(t.name);
+    }
+    Json groups = Json::array();
+    auto high = admin_->HighWatermarks(cluster, platform_topics, std::chrono::milliseconds(1000));
+    for (const auto& g : options_.consumer_groups) {
+      Json gj = {{"group", g}, {"totalLag", 0}, {"partitions", Json::array()}, {"error", nullptr}};
+      try {
+        int64_t total = 0;
+        auto lag = admin_->GroupLag(g, cluster, platform_topics, high, std::chrono::milliseconds(1000));
+        // Only topics the group reads: those where it committed somewhere.
+        std::set<std::string> read;
+        for (auto& l : lag)
+          if (l.committed >= 0) read.insert(l.topic);
+        for (auto& l : lag) {
+          if (!read.count(l.topic)) continue;
+          gj["partitions"].push_back({{"topic", l.topic}, {"partition", l.partition}, {"committed", l.committed},
+                                      {"high", l.high}, {"lag", l.lag}});
+          total += std::max<int64_t>(0, l.lag);
+        }
+        gj["totalLag"] = total;
+      } catch (const std::exception& e) {
+        gj["error"] = e.what();
+      }
+      groups.push_back(gj);
+    }
+    out["reachable"] = true;
+    out["error"] = nullptr;
+    out["brokers"] = brokers;
+    out["topics"] = topics;
+    out["groups"] = groups;
+  } catch (const std::exception& e) {
+    out["reachable"] = false;
+    out["error"] = e.what();
+  }
+  return out;
+}
+
+}  // namespace op::dashboard

@@ -1,0 +1,64 @@
+#include "dashboard/dead_letters.h"
+
+#include <stdexcept>
+
+#include "runtime/core/time_format.h"
+#include "runtime/logging/log.h"
+
+namespace op::dashboard {
+
+DeadLetters::DeadLetters(kafka::ConsumerOptions options, kafka::Producer& producer, size_t keep)
+    : producer_(producer), keep_(keep) {
+  consumer_ = std::make_unique<kafka::Consumer>(std::move(options), [this](const kafka::InRecord& r) { Add(r); },
+                                                &producer_);
+}
+
+DeadLetters::~DeadLetters() { consumer_->Stop(); }
+
+void DeadLetters::Add(const kafka::InRecord& r) {
+  std::lock_guard lock(mu_);
+  records_.push_front(r);
+  if (records_.size() > keep_) records_.pop_back();
+  ++total_;
+}
+
+nlohmann::json DeadLetters::Json() const {
+  std::lock_guard lock(mu_);
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& r : records_) {
+    auto h = [&](const char* name) { return r.Header(name).value_or(""); };
+    items.push_back({{"topic", r.topic}, {"partition", r.partition}, {"offset", r.offset}, {"key", r.key},
+                     {"at", FormatRfc3339(std::chrono::system_clock::time_point(std::chrono::milliseconds(r.timestamp_ms)))},
+                     {"eventType", h("event_type")},
+                     {"error", h(kafka::Consumer::kDltExceptionMessage)},
+                     {"errorKind", h(kafka::Consumer::kDltExceptionClass)},
+                     {"originalTopic", h(kafka::Consumer::kDltOriginalTopic)},
+                     {"originalPartition", h(kafka::Consumer::kDltOriginalPartition)},
+                     {"originalOffset", h(kafka::Consumer::kDltOriginalOffset)},
+                     {"group", h(kafka::Consumer::kDltOriginalGroup)},
+                     {"bytes", r.value.size()}});
+  }
+  return {{"total", total_}, {"items", items}};
+}
+
+std::optional<nlohmann::json> DeadLetters::Replay(const std::string& topic, int32_t partition, int64_t offset) {
+  std::optional<kafka::InRecord> found;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& r : records_)
+      if (r.topic == topic && r.partition == partition && r.offset == offset) found = r;
+  }
+  if (!found) return std::nullopt;
+  auto original = found->Header(kafka::Consumer::kDltOriginalTopic);
+  std::string target = original ? *original : topic.substr(0, topic.size() - 4);  // strip ".DLT"
+  kafka::OutRecord out{target, found->key, found->value, {}};
+  for (const auto& [k, v] : found->headers)
+    if (k.rfind("kafka_dlt-", 0) != 0) out.headers.emplace_back(k, v);
+  out.headers.emplace_back("x-replayed-from", topic + "/" + std::to_string(partition) + "/" + std::to_string(offset));
+  auto rep = producer_.SendSync(std::move(out));
+  if (!rep.ok) throw std::runtime_error("replay to " + target + " failed: " + rep.error);
+  log::Info("dead letter replayed", {{"from", topic}, {"partition", partition}, {"offset", offset}, {"to", target}});
+  return nlohmann::json{{"replayedTo", target}, {"partition", rep.partition}, {"offset", rep.offset}};
+}
+
+}  // namespace op::dashboard

@@ -1,0 +1,134 @@
+// Drives the dashboard page in Debian's chromium through playwright-core.
+// One phase per run (the C++ test kills processes between phases):
+//   up     – every application's instance is UP; dev-broker faults from the page
+//   order  – an order placed through the gateway shows up with its whole saga
+//   dlt    – a poison record shows up as a dead letter; Replay sends it again
+//   down   – after INVENTORY-SERVICE was killed: its instance is DOWN and the
+//            breakers of its callers (gateway, order-service) are OPEN
+// Exits non-zero with a message on the first failed expectation; saves
+// screenshots to $SHOTS.
+// PLAYWRIGHT: path of playwright-core's index.mjs (the test's runfiles).
+const { chromium } = await import(process.env.PLAYWRIGHT || 'playwright-core');
+
+const { DASHBOARD_URL, GATEWAY_URL, PHASE, SHOTS } = process.env;
+const TIMEOUT = 45000;
+
+function fail(msg) {
+  throw new Error(`[${PHASE}] ${msg}`);
+}
+
+async function waitFor(what, fn, timeout = TIMEOUT) {
+  const end = Date.now() + timeout;
+  let last;
+  while (Date.now() < end) {
+    try {
+      last = await fn();  // true when met; anything else describes what was seen
+      if (last === true) return;
+    } catch (e) {
+      last = e.message;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  fail(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
+}
+
+async function gateway(method, path, body) {
+  const r = await fetch(GATEWAY_URL + path, {
+    method,
+    headers: body ? { 'Content-Type': 'application/json' } : {},
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await r.text();
+  return { status: r.status, body: text ? JSON.parse(text) : null };
+}
+
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+const errors = [];
+try {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1800 } });
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(DASHBOARD_URL + '/');
+  const shot = (name) => page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
+  const count = (sel) => page.locator(sel).count();
+
+  if (PHASE === 'up') {
+    const apps = ['ORDER-SERVICE', 'PAYMENT-SERVICE', 'INVENTORY-SERVICE', 'NOTIFICATION-SERVICE', 'API-GATEWAY', 'DASHBOARD'];
+    for (const app of apps)
+      await waitFor(`${app} UP on the page`, async () => (await count(`tr.instance[data-app="${app}"][data-status="UP"]`)) === 1);
+    if ((await count('tr.instance.dead')) !== 0) fail('an instance is marked dead');
+    await waitFor('breaker tiles', async () => (await count('.breaker')) > 0);
+    if ((await count('.breaker[data-state="OPEN"]')) !== 0) fail('a breaker is OPEN with every service UP');
+    await waitFor('3 brokers', async () => (await count('.broker[data-state="UP"]')) === 3);
+    await waitFor('consumer groups', async () => (await count('tr.group[data-group="payment-service"]')) === 1);
+    await waitFor('topics', async () => (await count('tr.topic[data-topic="order.events"]')) === 1);
+    await shot('1-all-up');
+    // A dev-broker fault from the page, and back.
+    await page.click('.broker[data-broker="3"] button[data-fault="down"]');
+    await waitFor('broker 3 DOWN', async () => (await count('.broker[data-broker="3"][data-state="DOWN"]')) === 1);
+    await shot('2-broker-down');
+    await page.click('.broker[data-broker="3"] button[data-fault="up"]');
+    await waitFor('broker 3 UP again', async () => (await count('.broker[data-broker="3"][data-state="UP"]')) === 1);
+  } else if (PHASE === 'order') {
+    for (const [path, body] of [['/api/products/SKU-BOOK', { name: 'A book', priceCents: 3999, available: 100 }],
+      ['/api/accounts/alice', { balanceCents: 100000 }]]) {
+      const s = await gateway('PUT', path, body);
+      if (s.status !== 200 && s.status !== 201) fail(`PUT ${path}: ${s.status} ${JSON.stringify(s.body)}`);
+    }
+    const r = await gateway('POST', '/api/orders', { customerId: 'alice', items: [{ sku: 'SKU-BOOK', quantity: 1 }] });
+    if (r.status !== 202) fail(`order not accepted: ${r.status} ${JSON.stringify(r.body)}`);
+    const id = r.body.orderId;
+    console.log(`order ${id}`);
+    await waitFor('the order in the recent list', async () => (await count(`tr.order[data-order-id="${id}"]`)) === 1);
+    await page.fill('#order-search', id);
+    await page.click('#order-search-form button[type="submit"]');
+    await waitFor('CONFIRMED in the detail', async () => (await count('#order-detail-status[data-status="CONFIRMED"]')) === 1);
+    const want = [['OrderCreated', 'order-service'], ['PaymentCompleted', 'payment-service'],
+      ['InventoryReserved', 'inventory-service'], ['OrderConfirmed', 'order-service']];
+    for (const [event, source] of want)
+      await waitFor(`${event} by ${source} on the timeline`,
+        async () => (await count(`li.step[data-event="${event}"][data-source="${source}"]`)) === 1);
+    await waitFor('a notification on the timeline', async () => (await count('li.step[data-source="notification-service"]')) > 0);
+    const text = await page.locator('#order-detail').innerText();
+    if (!/\+\d+ ms \(step \d+ ms\)/.test(text)) fail(`no step durations in the timeline: ${text}`);
+    await waitFor('CONFIRMED in the list', async () => (await count(`tr.order[data-order-id="${id}"][data-status="CONFIRMED"]`)) === 1);
+    await shot('3-order-timeline');
+    // Search by customer lists it too.
+    await page.fill('#order-search', 'alice');
+    await page.click('#order-search-form button[type="submit"]');
+    await waitFor('the order in the customer search', async () => (await count(`tr.order[data-order-id="${id}"]`)) === 1);
+  } else if (PHASE === 'dlt') {
+    await waitFor('a dead letter from order.events', async () => (await count('tr.dead-letter[data-topic="order.events.DLT"]')) > 0);
+    const before = await count('tr.dead-letter');
+    const text = await page.locator('tr.dead-letter').first().innerText();
+    if (!/order\.events/.test(text)) fail(`dead letter row lacks its origin: ${text}`);
+    await shot('4-dead-letter');
+    await page.locator('tr.dead-letter button[data-replay-topic]').first().click();
+    // replayed, it is still poison: the consumer dead-letters it again
+    await waitFor('the replayed record back as a new dead letter', async () => (await count('tr.dead-letter')) > before);
+  } else if (PHASE === 'down') {
+    let n = 0;
+    await waitFor('INVENTORY-SERVICE DOWN and its callers\' breakers OPEN', async () => {
+      // callers keep calling: the gateway's route and order-service's pricing
+      await gateway('GET', '/api/products');
+      await gateway('POST', '/api/orders', { customerId: 'alice', items: [{ sku: `SKU-UNCACHED-${n++}`, quantity: 1 }] });
+      const down = await count('tr.instance[data-app="INVENTORY-SERVICE"][data-status="DOWN"]');
+      const gw = await count('.breaker[data-app="API-GATEWAY"][data-name="products"][data-state="OPEN"]');
+      const order = await count('.breaker[data-app="ORDER-SERVICE"][data-name="inventory-service"][data-state="OPEN"]');
+      return down >= 1 && gw === 1 && order === 1 ? true : { down, gw, order };
+    });
+    if ((await count('tr.instance.dead[data-app="INVENTORY-SERVICE"]')) < 1) fail('the dead instance is not marked');
+    for (const app of ['ORDER-SERVICE', 'PAYMENT-SERVICE', 'API-GATEWAY'])
+      if ((await count(`tr.instance[data-app="${app}"][data-status="UP"]`)) !== 1) fail(`${app} is not UP`);
+    await shot('5-inventory-down');
+  } else {
+    fail(`unknown phase ${PHASE}`);
+  }
+  if (errors.length) fail(`page errors: ${errors.join('; ')}`);
+  console.log(`phase ${PHASE}: ok`);
+} finally {
+  await browser.close();
+}
