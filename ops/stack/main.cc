@@ -10,6 +10,7 @@
 //
 // Threads: main supervises (polls children, restarts, waits for signals);
 // one thread per child copies its output to the terminal.
+#include <curl/curl.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
@@ -23,6 +24,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <set>
 #include <mutex>
 #include <thread>
 
@@ -48,10 +50,13 @@ const char* Color(const std::string& name) {
   return isatty(1) ? (it == c.end() ? "\033[37m" : it->second) : "";
 }
 
-void Say(const std::string& who, const std::string& line) {
+void Say(const std::string& who_label, const std::string& line) {
+  std::string who = who_label;
   std::lock_guard lock(g_out);
   const char* reset = isatty(1) ? "\033[0m" : "";
-  std::cout << Color(who) << std::left << std::setw(21) << who << reset << "| " << line << "\n" << std::flush;
+  std::string app = who;
+  if (app.size() > 2 && app[app.size() - 2] == '-' && isdigit(app.back())) app.resize(app.size() - 2);
+  std::cout << Color(app) << std::left << std::setw(21) << who << reset << "| " << line << "\n" << std::flush;
 }
 
 // One JSON log line → "12:00:01.234 INFO  started port=8081 ..."; anything else as is.
@@ -75,6 +80,8 @@ struct ServiceDef {
   std::string binary;  // runfiles path
   uint16_t port;
   std::string database;
+  int instance = 1;    // 2, 3, ... for extra instances (--instances)
+  std::string label{}; // log prefix and key: the name, or "payment-service-2"
 };
 
 struct Child {
@@ -84,12 +91,18 @@ struct Child {
   std::thread reader;
   int restarts = 0;
   std::chrono::steady_clock::time_point restart_at{};
+  struct LastLine {
+    std::mutex mu;
+    std::string text;  // the child's last log line, for a one-line failure message
+  };
+  std::shared_ptr<LastLine> last = std::make_shared<LastLine>();
 };
 
 void StartReader(Child& c) {
   int fd = c.process->OutputFd();
-  std::string name = c.def.name;
-  c.reader = std::thread([fd, name] {
+  std::string name = c.def.label;
+  auto last = c.last;
+  c.reader = std::thread([fd, name, last] {
     std::string buf;
     char chunk[4096];
     ssize_t n;
@@ -97,8 +110,13 @@ void StartReader(Child& c) {
       buf.append(chunk, size_t(n));
       size_t nl;
       while ((nl = buf.find('\n')) != std::string::npos) {
-        Say(name, Pretty(buf.substr(0, nl)));
+        std::string line = Pretty(buf.substr(0, nl));
         buf.erase(0, nl + 1);
+        if (!line.empty() && line[0] != '%') {  // librdkafka's own noise lines start with %
+          std::lock_guard lock(last->mu);
+          last->text = line;
+        }
+        Say(name, line);
       }
     }
     if (!buf.empty()) Say(name, Pretty(buf));
@@ -126,19 +144,77 @@ std::string Env(const char* k, const std::string& dflt = "") {
   std::exit(1);
 }
 
+// Whether anything accepts a TCP connection at host:port within `timeout`.
+bool TcpReachable(const std::string& host_port, std::chrono::milliseconds timeout) {
+  CURL* c = curl_easy_init();
+  curl_easy_setopt(c, CURLOPT_URL, ("http://" + host_port + "/").c_str());
+  curl_easy_setopt(c, CURLOPT_CONNECT_ONLY, 1L);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, long(timeout.count()));
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  bool ok = curl_easy_perform(c) == CURLE_OK;
+  curl_easy_cleanup(c);
+  return ok;
+}
+
+// An external dependency that is not there fails the start at once, with one
+// line, instead of every service waiting out its start-up timeout.
+void RequireReachable(const std::string& what, const std::string& list, const std::string& setting) {
+  std::istringstream in(list);
+  for (std::string hp; std::getline(in, hp, ',');) {
+    while (!hp.empty() && hp.front() == ' ') hp.erase(0, 1);
+    auto slash = hp.find("://");
+    if (slash != std::string::npos) hp = hp.substr(slash + 3);
+    if (!hp.empty() && TcpReachable(hp, std::chrono::milliseconds(3000))) return;
+  }
+  Die("no " + what + " accepts connections at " + list + " (" + setting + ")");
+}
+
+uint16_t ParsePort(const std::string& what, const std::string& v) {
+  char* end = nullptr;
+  long n = std::strtol(v.c_str(), &end, 10);
+  if (v.empty() || *end || n < 1 || n > 65535) Die(what + " must be a port number in [1, 65535], got '" + v + "'");
+  return uint16_t(n);
+}
+
+std::pair<std::string, std::string> SplitAssign(const std::string& flag, const std::string& v) {
+  auto eq = v.find('=');
+  if (eq == std::string::npos || eq == 0) Die(flag + " takes NAME=VALUE, got '" + v + "'");
+  return {v.substr(0, eq), v.substr(eq + 1)};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   bool reset = false;
+  std::map<std::string, int> instances;       // --instances payment-service=2
+  std::map<std::string, uint16_t> port_flags;  // --port api-gateway=9080
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) Die("missing value for " + a);
+      return argv[++i];
+    };
     if (a == "--reset") reset = true;
-    else if (a == "--help" || a == "-h") {
-      std::cout << "usage: bazel run //ops:stack [-- --reset]\n\n"
-                   "  --reset   delete the stack's data (databases) before starting\n\n"
+    else if (a == "--instances") {
+      auto [name, n] = SplitAssign(a, value());
+      if (n.empty() || n.find_first_not_of("0123456789") != std::string::npos || std::stoi(n) < 1 || std::stoi(n) > 5)
+        Die("--instances " + name + "=N: N must be 1..5, got '" + n + "'");
+      instances[name] = std::stoi(n);
+    } else if (a == "--port") {
+      auto [name, v] = SplitAssign(a, value());
+      port_flags[name] = ParsePort("--port " + name, v);
+    } else if (a == "--help" || a == "-h") {
+      std::cout << "usage: bazel run //ops:stack [-- OPTIONS]\n\n"
+                   "  --reset                 delete the stack's data (databases) before starting\n"
+                   "  --instances NAME=N      run N instances of a service (1..5), e.g. payment-service=2;\n"
+                   "                          instance k listens on the service's port + 100*(k-1)\n"
+                   "  --port NAME=PORT        move one program: service-registry, api-gateway, dashboard,\n"
+                   "                          order-service, payment-service, notification-service,\n"
+                   "                          inventory-service, prometheus, mariadb\n\n"
                    "environment:\n"
                    "  STACK_DATA_DIR            data directory (default ~/.local/share/orderplatform)\n"
                    "  STACK_MYSQL_PORT          port of the embedded MariaDB (default 3307)\n"
+                   "  STACK_PROMETHEUS_PORT     port of Prometheus (default 9090)\n"
                    "  KAFKA_BOOTSTRAP_SERVERS   use this Kafka instead of the dev broker\n"
                    "  MYSQL_HOST, MYSQL_PORT, MYSQL_USER, MYSQL_PASSWORD   use this MySQL instead of the embedded MariaDB\n";
       return 0;
@@ -156,31 +232,71 @@ int main(int argc, char** argv) {
   fs::create_directories(data + "/config");
 
   std::vector<ServiceDef> defs = {
-      {"service-registry", "registry/service-registry", 8761, ""},
-      {"inventory-service", "services/inventory/inventory-service", 8084, "inventory_db"},
-      {"payment-service", "services/payment/payment-service", 8082, "payments_db"},
-      {"order-service", "services/order/order-service", 8081, "orders_db"},
-      {"notification-service", "services/notification/notification-service", 8083, "notifications_db"},
-      {"api-gateway", "gateway/api-gateway", 8080, ""},
-      {"dashboard", "dashboard/dashboard", 8090, ""},
+      {"service-registry", "registry/service-registry", 8761, "", 1, ""},
+      {"inventory-service", "services/inventory/inventory-service", 8084, "inventory_db", 1, ""},
+      {"payment-service", "services/payment/payment-service", 8082, "payments_db", 1, ""},
+      {"order-service", "services/order/order-service", 8081, "orders_db", 1, ""},
+      {"notification-service", "services/notification/notification-service", 8083, "notifications_db", 1, ""},
+      {"api-gateway", "gateway/api-gateway", 8080, "", 1, ""},
+      {"dashboard", "dashboard/dashboard", 8090, "", 1, ""},
   };
-  for (auto& d : defs) {
-    d.binary = op::testing::Runfile(d.binary);
-    if (!fs::exists(d.binary)) Die(d.binary + " is missing: run it with `bazel run //ops:stack`");
+  const std::set<std::string> scalable = {"order-service", "payment-service", "notification-service",
+                                          "inventory-service", "api-gateway"};
+  for (auto& [name, n] : instances)
+    if (!scalable.count(name)) Die("--instances: '" + name + "' cannot be scaled (one of: order-service, payment-service, "
+                                   "notification-service, inventory-service, api-gateway)");
+  std::set<std::string> known = {"prometheus", "mariadb"};
+  for (auto& d : defs) known.insert(d.name);
+  for (auto& [name, port] : port_flags)
+    if (!known.count(name)) Die("--port: no program named '" + name + "' (try --help)");
+  {
+    std::vector<ServiceDef> expanded;
+    for (auto d : defs) {
+      if (port_flags.count(d.name)) d.port = port_flags[d.name];
+      d.binary = op::testing::Runfile(d.binary);
+      if (!fs::exists(d.binary)) Die(d.binary + " is missing: run it with `bazel run //ops:stack`");
+      int n = instances.count(d.name) ? instances[d.name] : 1;
+      for (int k = 1; k <= n; ++k) {
+        ServiceDef e = d;
+        e.instance = k;
+        e.port = uint16_t(d.port + 100 * (k - 1));
+        e.label = k == 1 ? d.name : d.name + "-" + std::to_string(k);
+        expanded.push_back(e);
+      }
+    }
+    defs = std::move(expanded);
   }
+  auto port_of = [&](const std::string& name) {
+    for (auto& d : defs)
+      if (d.name == name) return d.port;
+    return uint16_t(0);
+  };
+  const std::string registry_url = "http://127.0.0.1:" + std::to_string(port_of("service-registry"));
   // Ports: a clear one-line answer instead of a half-started stack.
   bool embedded_db = Env("MYSQL_HOST").empty(), embedded_kafka = Env("KAFKA_BOOTSTRAP_SERVERS").empty();
-  uint16_t mysql_port = uint16_t(std::stoi(Env("STACK_MYSQL_PORT", "3307")));
-  for (auto& d : defs)
+  uint16_t mysql_port = port_flags.count("mariadb") ? port_flags["mariadb"]
+                                                    : ParsePort("STACK_MYSQL_PORT", Env("STACK_MYSQL_PORT", "3307"));
+  std::set<uint16_t> taken;
+  for (auto& d : defs) {
+    if (!taken.insert(d.port).second) Die("port " + std::to_string(d.port) + " is given to two programs (" + d.label + ")");
     if (op::testing::PortOpen(d.port))
-      Die("port " + std::to_string(d.port) + " (" + d.name + ") is already in use: stop whatever listens there");
+      Die("port " + std::to_string(d.port) + " (" + d.label + ") is already in use: stop whatever listens there or use --port " +
+          d.name + "=PORT");
+  }
   if (embedded_db && op::testing::PortOpen(mysql_port))
-    Die("port " + std::to_string(mysql_port) + " (MariaDB) is already in use: set STACK_MYSQL_PORT or MYSQL_HOST");
+    Die("port " + std::to_string(mysql_port) + " (MariaDB) is already in use: use --port mariadb=PORT or MYSQL_HOST");
   if (embedded_db && !fs::exists("/usr/sbin/mariadbd")) Die("MariaDB is not installed: run `bash ops/setup.sh` first");
   const bool with_prometheus = fs::exists("/usr/bin/prometheus");
-  const uint16_t prometheus_port = uint16_t(std::stoi(Env("STACK_PROMETHEUS_PORT", "9090")));
+  const uint16_t prometheus_port = port_flags.count("prometheus")
+                                       ? port_flags["prometheus"]
+                                       : ParsePort("STACK_PROMETHEUS_PORT", Env("STACK_PROMETHEUS_PORT", "9090"));
   if (with_prometheus && op::testing::PortOpen(prometheus_port))
-    Die("port " + std::to_string(prometheus_port) + " (Prometheus) is already in use: set STACK_PROMETHEUS_PORT");
+    Die("port " + std::to_string(prometheus_port) + " (Prometheus) is already in use: use --port prometheus=PORT");
+
+  // External dependencies are checked before anything is started.
+  if (!embedded_kafka) RequireReachable("Kafka broker", Env("KAFKA_BOOTSTRAP_SERVERS"), "KAFKA_BOOTSTRAP_SERVERS");
+  if (!embedded_db)
+    RequireReachable("MySQL server", Env("MYSQL_HOST") + ":" + Env("MYSQL_PORT", "3306"), "MYSQL_HOST, MYSQL_PORT");
 
   struct sigaction sa {};
   sa.sa_handler = OnSignal;
@@ -205,7 +321,7 @@ int main(int argc, char** argv) {
       Die(std::string("MariaDB did not start: ") + e.what());
     }
   } else {
-    mysql_port = uint16_t(std::stoi(Env("MYSQL_PORT", "3306")));
+    mysql_port = ParsePort("MYSQL_PORT", Env("MYSQL_PORT", "3306"));
     Say("mariadb", "using external MySQL at " + mysql_host + ":" + std::to_string(mysql_port));
   }
   std::unique_ptr<op::testing::DevBroker> broker;
@@ -215,6 +331,7 @@ int main(int argc, char** argv) {
     try {
       broker->Start();
     } catch (const std::exception& e) {
+      if (mariadb) mariadb->Stop();
       Die(std::string("the dev Kafka broker did not start: ") + e.what());
     }
     bootstrap = broker->Bootstrap();
@@ -227,7 +344,7 @@ int main(int argc, char** argv) {
   for (auto& d : defs) {
     auto c = std::make_unique<Child>();
     c->def = d;
-    c->config = data + "/config/" + d.name + ".yaml";
+    c->config = data + "/config/" + d.label + ".yaml";
     std::ofstream y(c->config);
     y << "# written by ops/stack at every start\n"
       << "server:\n  port: " << d.port << "\n";
@@ -237,21 +354,21 @@ int main(int argc, char** argv) {
       y << "registry:\n  eviction-interval: 5s\n  enable-self-preservation: false\n"
         << "  expected-client-renewal-interval: 5s\n";
       y.close();
-      children[d.name] = std::move(c);
+      children[d.label] = std::move(c);
       continue;
     }
-    y << "eureka:\n  client:\n    service-url: [http://127.0.0.1:8761/eureka]\n    registry-fetch-interval: 2s\n"
+    y << "eureka:\n  client:\n    service-url: [" << registry_url << "/eureka]\n    registry-fetch-interval: 2s\n"
       << "  instance:\n    lease-renewal-interval: 5s\n    lease-expiration-duration: 15s\n";
     if (d.name == "dashboard") {
       y << "kafka:\n  bootstrap.servers: \"" << bootstrap << "\"\n";
       if (broker) y << "dashboard:\n  devbroker-url: " << broker->AdminUrl() << "\n";
       y.close();
-      children[d.name] = std::move(c);
+      children[d.label] = std::move(c);
       continue;
     }
     if (d.name == "api-gateway") {
       y.close();
-      children[d.name] = std::move(c);
+      children[d.label] = std::move(c);
       continue;
     }
     y << "mysql:\n  host: " << mysql_host << "\n  port: " << mysql_port << "\n  user: " << mysql_user
@@ -260,34 +377,44 @@ int main(int argc, char** argv) {
     if (d.name == "inventory-service") y << "inventory:\n  seed-demo-data: true\n";
     if (d.name == "payment-service") y << "payment:\n  seed-demo-data: true\n";
     y.close();
-    children[d.name] = std::move(c);
+    children[d.label] = std::move(c);
   }
   // The services need only the database and Kafka: start them together, then
   // the gateway in front of them once they are ready.
   auto ready = [&](const ServiceDef& d) {
-    auto& c = *children[d.name];
+    auto& c = *children[d.label];
     std::string url = "http://127.0.0.1:" + std::to_string(d.port) + "/actuator/health/readiness";
     if (!op::testing::WaitForHttp(url, 200, std::chrono::seconds(120), c.process.get()) || g_stop) {
+      if (!g_stop) {
+        // One line that says why: the service's own last words (e.g. "cannot reach the database").
+        std::string last;
+        {
+          std::lock_guard lock(c.last->mu);
+          last = c.last->text;
+        }
+        std::lock_guard lock(g_out);
+        std::cerr << "stack: " << d.label << " did not become ready"
+                  << (c.process->Running() ? " within 120 s" : " (it exited)") << (last.empty() ? "" : ": " + last)
+                  << "\n";
+      }
       g_stop = 1;
-      Say("stack", d.name + " did not become ready; stopping");
       return false;
     }
     return true;
   };
-  Launch(*children["service-registry"]);
-  bool all_ready = ready(defs.front());
-  auto front = [](const std::string& n) { return n == "api-gateway" || n == "dashboard" || n == "service-registry"; };
-  for (auto& d : defs)
-    if (all_ready && !front(d.name)) Launch(*children[d.name]);
-  for (auto& d : defs)
-    if (all_ready && !front(d.name)) all_ready = ready(d);
-  // then the gateway and the dashboard in front of them
-  if (all_ready) {
-    Launch(*children["api-gateway"]);
-    Launch(*children["dashboard"]);
+  bool all_ready = true;
+  auto start_group = [&](auto&& pick) {
     for (auto& d : defs)
-      if (d.name == "api-gateway" || d.name == "dashboard") all_ready = all_ready && ready(d);
-  }
+      if (all_ready && pick(d.name)) Launch(*children[d.label]);
+    for (auto& d : defs)
+      if (all_ready && pick(d.name)) all_ready = ready(d);
+  };
+  start_group([](const std::string& n) { return n == "service-registry"; });
+  auto front = [](const std::string& n) { return n == "api-gateway" || n == "dashboard" || n == "service-registry"; };
+  start_group([&](const std::string& n) { return !front(n); });
+  // then the gateway and the dashboard in front of them
+  start_group([](const std::string& n) { return n == "api-gateway" || n == "dashboard"; });
+  const bool start_failed = !all_ready;
 
   // Prometheus (when installed) finds every instance through the registry.
   std::unique_ptr<Process> prometheus;
@@ -305,7 +432,7 @@ int main(int argc, char** argv) {
       return ss.str();
     };
     std::string cfg = read(op::testing::Runfile("ops/prometheus/prometheus.yml"));
-    cfg = subst(subst(cfg, "REGISTRY_URL", "http://127.0.0.1:8761/eureka"), "REGISTRY_TARGET", "127.0.0.1:8761");
+    cfg = subst(subst(cfg, "REGISTRY_URL", registry_url + "/eureka"), "REGISTRY_TARGET", registry_url.substr(7));
     std::ofstream(data + "/prometheus/prometheus.yml") << cfg;
     std::ofstream(data + "/prometheus/alerts.yml") << read(op::testing::Runfile("ops/prometheus/alerts.yml"));
     Process::Options o;
@@ -333,22 +460,28 @@ int main(int argc, char** argv) {
 
   if (!g_stop) {
     std::lock_guard lock(g_out);
+    auto url = [&](const std::string& name, const std::string& path) {
+      std::string out;
+      for (auto& d : defs)
+        if (d.name == name) out += (out.empty() ? "" : "  ") + ("http://127.0.0.1:" + std::to_string(d.port) + path);
+      return out;
+    };
     std::cout << "\n  Order platform is up.\n\n"
-              << "  dashboard              http://127.0.0.1:8090/\n"
-              << "  API gateway (REST API) http://127.0.0.1:8080/api/orders\n"
-              << "  service registry       http://127.0.0.1:8761/eureka/apps  (view: /registry/view)\n"
-              << "  order-service          http://127.0.0.1:8081/api/orders\n"
-              << "  payment-service        http://127.0.0.1:8082/api/accounts/alice\n"
-              << "  notification-service   http://127.0.0.1:8083/api/notifications\n"
-              << "  inventory-service      http://127.0.0.1:8084/api/products\n"
-              << "  metrics (each service) http://127.0.0.1:8081/actuator/prometheus\n"
+              << "  dashboard              " << url("dashboard", "/") << "\n"
+              << "  API gateway (REST API) " << url("api-gateway", "/api/orders") << "\n"
+              << "  service registry       " << url("service-registry", "/eureka/apps") << "  (view: /registry/view)\n"
+              << "  order-service          " << url("order-service", "/api/orders") << "\n"
+              << "  payment-service        " << url("payment-service", "/api/accounts/alice") << "\n"
+              << "  notification-service   " << url("notification-service", "/api/notifications") << "\n"
+              << "  inventory-service      " << url("inventory-service", "/api/products") << "\n"
+              << "  metrics (each service) " << url("order-service", "/actuator/prometheus") << "\n"
               << "  Kafka bootstrap        " << bootstrap << "\n"
               << "  Prometheus             "
               << (with_prometheus ? "http://127.0.0.1:" + std::to_string(prometheus_port) + "/targets" : std::string("(not installed)"))
               << "\n"
               << "  MySQL                  " << mysql_host << ":" << mysql_port << " (user " << mysql_user << ")\n\n"
               << "  Place an order:\n"
-              << "    curl -s -XPOST http://127.0.0.1:8080/api/orders -H 'Content-Type: application/json' \\\n"
+              << "    curl -s -XPOST http://127.0.0.1:" << port_of("api-gateway") << "/api/orders -H 'Content-Type: application/json' \\\n"
               << "      -d '{\"customerId\":\"alice\",\"items\":[{\"sku\":\"SKU-BOOK\",\"quantity\":1}]}'\n\n"
               << "  Ctrl-C stops everything.\n\n"
               << std::flush;
@@ -378,7 +511,7 @@ int main(int argc, char** argv) {
     if (prometheus_reader.joinable()) prometheus_reader.join();
   }
   for (auto it = defs.rbegin(); it != defs.rend(); ++it) {
-    auto& c = *children[it->name];
+    auto& c = *children[it->label];
     if (c.process) c.process->Signal(SIGTERM);
   }
   for (auto& [name, c] : children) {
@@ -391,5 +524,5 @@ int main(int argc, char** argv) {
     mariadb->Stop();
   }
   Say("stack", "stopped");
-  return 0;
+  return start_failed ? 1 : 0;
 }

@@ -27,11 +27,12 @@ class StackTest : public ::testing::Test {
     mysql_port_ = testing::FreePort();
   }
   void TearDown() override { testing::RemoveTree(dir_); }
-  std::unique_ptr<Process> Launch(const std::string& log) {
-    auto p = std::make_unique<Process>(Process::Options{
-        {testing::Runfile("ops/stack")},
-        {{"STACK_DATA_DIR", dir_ + "/data"}, {"STACK_MYSQL_PORT", std::to_string(mysql_port_)}},
-        dir_ + "/" + log});
+  std::unique_ptr<Process> Launch(const std::string& log, std::vector<std::string> args = {},
+                                  std::map<std::string, std::string> env = {}) {
+    args.insert(args.begin(), testing::Runfile("ops/stack"));
+    env["STACK_DATA_DIR"] = dir_ + "/data";
+    env["STACK_MYSQL_PORT"] = std::to_string(mysql_port_);
+    auto p = std::make_unique<Process>(Process::Options{args, env, dir_ + "/" + log});
     p->Start();
     return p;
   }
@@ -44,8 +45,30 @@ class StackTest : public ::testing::Test {
   http::HttpClient http_;
 };
 
+TEST_F(StackTest, BadSetupsFailAtOnceWithOneLine) {
+  struct Case {
+    std::vector<std::string> args;
+    std::map<std::string, std::string> env;
+    std::string says;
+  };
+  for (const auto& c : std::vector<Case>{
+           {{}, {{"KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:1"}}, "no Kafka broker accepts connections at 127.0.0.1:1"},
+           {{}, {{"MYSQL_HOST", "127.0.0.1"}, {"MYSQL_PORT", "1"}}, "no MySQL server accepts connections"},
+           {{"--instances", "payment-service=9"}, {}, "N must be 1..5"},
+           {{"--port", "nothing=9000"}, {}, "no program named 'nothing'"},
+           {{"--bogus"}, {}, "unknown argument '--bogus'"}}) {
+    auto p = Launch("bad.log", c.args, c.env);
+    auto code = p->Wait(30s);
+    ASSERT_TRUE(code.has_value()) << c.says << ": the stack hangs";
+    EXPECT_EQ(*code, 1) << c.says;
+    EXPECT_NE(p->Output().find(c.says), std::string::npos) << p->Output();
+    EXPECT_FALSE(testing::PortOpen(mysql_port_)) << "nothing is left running";
+  }
+}
+
 TEST_F(StackTest, StartsServesStopsCleanlyAndKeepsItsData) {
-  auto stack = Launch("first.log");
+  // two payment-service instances share the consumer group and the work
+  auto stack = Launch("first.log", {"--instances", "payment-service=2"});
   ASSERT_TRUE(Up(*stack)) << stack->Output();
 
   auto placed = http_.PostJson("http://127.0.0.1:8080/api/orders",
@@ -61,6 +84,12 @@ TEST_F(StackTest, StartsServesStopsCleanlyAndKeepsItsData) {
   for (auto& a : registered) names.insert(a["name"]);
   EXPECT_EQ(names, (std::set<std::string>{"API-GATEWAY", "DASHBOARD", "INVENTORY-SERVICE", "NOTIFICATION-SERVICE",
                                           "ORDER-SERVICE", "PAYMENT-SERVICE"}));
+  for (auto& a : registered) {
+    if (a["name"] == "PAYMENT-SERVICE") {
+      EXPECT_EQ(a["instance"].size(), 2u) << a.dump();
+    }
+  }
+  EXPECT_NE(stack->Output().find("http://127.0.0.1:8182/api/accounts/alice"), std::string::npos);
 
   // The dashboard at the printed URL: the page, and the order in its snapshot.
   EXPECT_NE(stack->Output().find("http://127.0.0.1:8090/"), std::string::npos);
@@ -85,10 +114,11 @@ TEST_F(StackTest, StartsServesStopsCleanlyAndKeepsItsData) {
     last = r.body;
     if (r.status != 200) return false;
     const nlohmann::json t = r.Json();
-    std::set<std::string> up;
+    std::set<std::string> apps;
+    size_t up = 0;
     for (auto& target : t["data"]["activeTargets"])
-      if (target["health"] == "up") up.insert(target["labels"]["application"]);
-    return up.size() == 7;
+      if (target["health"] == "up") apps.insert(target["labels"]["application"]), ++up;
+    return apps.size() == 7 && up == 8;  // 6 applications + the registry; payment-service twice
   }, 90s)) << last;
   ASSERT_TRUE(WaitUntil([&] {
     const nlohmann::json rules = http_.Get(prom + "/api/v1/rules").Json();
@@ -135,7 +165,7 @@ TEST_F(StackTest, StartsServesStopsCleanlyAndKeepsItsData) {
   auto stopped = stack->Wait(90s);
   ASSERT_TRUE(stopped.has_value()) << "the stack did not stop";
   EXPECT_EQ(*stopped, 0) << stack->Output();
-  for (uint16_t port : {8080, 8081, 8082, 8083, 8084, 8761, 9090}) EXPECT_FALSE(testing::PortOpen(port)) << port;
+  for (uint16_t port : {8080, 8081, 8082, 8182, 8083, 8084, 8090, 8761, 9090}) EXPECT_FALSE(testing::PortOpen(port)) << port;
   EXPECT_FALSE(testing::PortOpen(mysql_port_));
 
   auto again = Launch("third.log");
