@@ -28,6 +28,8 @@ PACKAGES=(
   python3 python3-aiosmtpd
   # the dashboard's browser test (Playwright drives Debian's chromium)
   chromium
+  # container images: loaded and run by podman (runc runtime) in the image test
+  podman runc
 )
 
 repo=$(cd "$(dirname "$0")/.." && pwd)

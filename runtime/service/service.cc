@@ -149,17 +149,21 @@ int Service::Start(int argc, char** argv, const std::function<void(Service&)>& w
   if (spec_.declare_config) spec_.declare_config(schema_);
 
   std::string config_file;
+  bool health_check = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--help" || a == "-h") {
       PrintHelp(spec_, schema_);
       return 0;
+    } else if (a == "--health-check") {
+      health_check = true;
     } else if (a == "--config" && i + 1 < argc) {
       config_file = argv[++i];
     } else if (a.rfind("--config=", 0) == 0) {
       config_file = a.substr(9);
     } else {
-      std::cerr << name << ": unknown argument '" << a << "'\nusage: " << name << " [--config FILE.yaml] [--help]\n";
+      std::cerr << name << ": unknown argument '" << a << "'\nusage: " << name
+                << " [--config FILE.yaml] [--health-check] [--help]\n";
       return kExitConfig;
     }
   }
@@ -172,6 +176,14 @@ int Service::Start(int argc, char** argv, const std::function<void(Service&)>& w
       throw config::ConfigError("key 'logging.level' must be debug, info, warn or error: got '" +
                                 config_->GetString("logging.level") + "'");
     port_ = static_cast<uint16_t>(config_->GetInt("server.port"));
+    if (health_check) {
+      // For container health checks (images have no shell or curl): is the
+      // instance with this configuration alive? 0 yes, 1 no.
+      http::HttpClient probe(http::ClientOptions{std::chrono::milliseconds(2000), std::chrono::milliseconds(1000), 1, name});
+      auto r = probe.Get("http://127.0.0.1:" + std::to_string(port_) + "/actuator/health/liveness");
+      std::cout << (r.ok() ? std::to_string(r.status) + " " + r.body : r.error_message) << std::endl;
+      return r.ok() && r.status == 200 ? 0 : 1;
+    }
     instance_id_ = config_->GetString("service.instance-id");
     if (instance_id_.empty()) instance_id_ = Hostname() + ":" + std::to_string(port_);
     log::Init(config_->GetString("service.name"), instance_id_, *log::ParseLevel(config_->GetString("logging.level")));

@@ -126,11 +126,18 @@ TEST_F(ServiceTest, StartsServesEventsEndToEndAndDrainsOnSigterm) {
                 "kafka_consumer_records_total{consumergroup=\"demo-service\",result=\"dead_lettered\"} 1"),
             std::string::npos);
 
+  // --health-check (container health checks: no shell or curl in the image)
+  // asks the running instance configured the same way, and exits 0.
+  auto check = Launch(Env(port, "demo_e2e"), {"--health-check"});
+  EXPECT_EQ(check->Wait(10s), 0) << check->Output();
+
   svc->Signal(SIGTERM);
   auto code = svc->Wait(30s);
   ASSERT_TRUE(code.has_value()) << "did not stop";
   EXPECT_EQ(*code, 0) << svc->Output();
   EXPECT_NE(svc->Output().find("\"msg\":\"stopped\""), std::string::npos);
+  auto dead_check = Launch(Env(port, "demo_e2e"), {"--health-check"});
+  EXPECT_EQ(dead_check->Wait(10s), 1) << "nothing listens any more";
 }
 
 TEST_F(ServiceTest, ConfigErrorsExitTwoNamingTheKey) {
