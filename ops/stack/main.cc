@@ -432,7 +432,7 @@ int main(int argc, char** argv) {
       return ss.str();
     };
     std::string cfg = read(op::testing::Runfile("ops/prometheus/prometheus.yml"));
-    cfg = subst(subst(cfg, "REGISTRY_URL", registry_url + "/eureka"), "REGISTRY_TARGET", registry_url.substr(7));
+    cfg = subst(cfg, "service-registry:8761", registry_url.substr(7));  // http://127.0.0.1:PORT
     std::ofstream(data + "/prometheus/prometheus.yml") << cfg;
     std::ofstream(data + "/prometheus/alerts.yml") << read(op::testing::Runfile("ops/prometheus/alerts.yml"));
     Process::Options o;
