@@ -56,7 +56,10 @@ void DeclareRuntimeSchema(config::Schema& s, const ServiceSpec& spec) {
 
 void PrintHelp(const ServiceSpec& spec, const config::Schema& schema) {
   std::cout << spec.name << " " << spec.version << "\n\nusage: " << spec.name
-            << " [--config FILE.yaml]\n\nConfiguration keys (YAML path; environment variable overrides):\n";
+            << " [--config FILE.yaml] [--health-check]\n\n"
+            << "  --health-check   ask the instance this configuration describes for /actuator/health/liveness;\n"
+            << "                   exit 0 when it answers 200, 1 otherwise (for container health checks)\n\n"
+            << "Configuration keys (YAML path; environment variable overrides):\n";
   for (const auto& k : schema.Specs()) {
     if (k.key.find(".configs.") != std::string::npos) continue;  // same keys as instances.*
     std::cout << fmt::format("  {:<62} {}{}\n      env {}\n", k.key, k.description,
