@@ -2,6 +2,7 @@
 // protocol itself (metadata, produce) rather than through the API's answers.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <set>
 
 #include "runtime/http/client.h"
@@ -82,6 +83,27 @@ TEST_F(DevBrokerTest, BrokerDownAndUpIsReportedAndProducersRideThroughRequestErr
   ASSERT_EQ(rtt.status, 200);
   EXPECT_EQ(http_.Get(Admin("/brokers")).Json()["brokers"][0]["rttMs"], 50);
   ASSERT_EQ(http_.PostJson(Admin("/faults/brokers/1/rtt"), {{"ms", 0}}).status, 200);
+}
+
+// Any Kafka client works against it: kcat lists the cluster, produces and consumes.
+TEST_F(DevBrokerTest, KcatProducesAndConsumes) {
+  ASSERT_EQ(http_.PostJson(Admin("/topics"), {{"name", "kcat.check"}, {"partitions", 1}}).status, 201);
+  std::string dir = op::testing::MakeTempDir("kcat");
+  auto run = [&](std::vector<std::string> argv, const std::string& name) {
+    op::testing::Process p({argv, {}, dir + "/" + name + ".log"});
+    p.Start();
+    auto code = p.Wait(30s);
+    EXPECT_EQ(code, 0) << name << ": " << p.Output();
+    return p.Output();
+  };
+  auto meta = nlohmann::json::parse(run({"/usr/bin/kcat", "-b", broker_->Bootstrap(), "-L", "-J"}, "list"));
+  EXPECT_EQ(meta["brokers"].size(), 3u);
+  std::ofstream(dir + "/in.txt") << "k1:hello from kcat\n";
+  run({"/usr/bin/kcat", "-b", broker_->Bootstrap(), "-t", "kcat.check", "-P", "-K", ":", "-l", dir + "/in.txt"}, "produce");
+  auto out = run({"/usr/bin/kcat", "-b", broker_->Bootstrap(), "-t", "kcat.check", "-C", "-o", "beginning", "-c", "1",
+                  "-e", "-f", "%k=%s\\n"},
+                 "consume");
+  EXPECT_NE(out.find("k1=hello from kcat"), std::string::npos) << out;
 }
 
 TEST_F(DevBrokerTest, BadFaultRequestsAreClearClientErrors) {

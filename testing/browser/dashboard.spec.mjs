@@ -10,7 +10,7 @@
 // PLAYWRIGHT: path of playwright-core's index.mjs (the test's runfiles).
 const { chromium } = await import(process.env.PLAYWRIGHT || 'playwright-core');
 
-const { DASHBOARD_URL, GATEWAY_URL, PHASE, SHOTS } = process.env;
+const { DASHBOARD_URL, GATEWAY_URL, ORDER_URL, PHASE, SHOTS } = process.env;
 const TIMEOUT = 45000;
 
 function fail(msg) {
@@ -32,8 +32,8 @@ async function waitFor(what, fn, timeout = TIMEOUT) {
   fail(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
 }
 
-async function gateway(method, path, body) {
-  const r = await fetch(GATEWAY_URL + path, {
+async function gateway(method, path, body, base = GATEWAY_URL) {
+  const r = await fetch(base + path, {
     method,
     headers: body ? { 'Content-Type': 'application/json' } : {},
     body: body ? JSON.stringify(body) : undefined,
@@ -74,7 +74,7 @@ try {
     await waitFor('broker 3 UP again', async () => (await count('.broker[data-broker="3"][data-state="UP"]')) === 1);
   } else if (PHASE === 'order') {
     for (const [path, body] of [['/api/products/SKU-BOOK', { name: 'A book', priceCents: 3999, available: 100 }],
-      ['/api/accounts/alice', { balanceCents: 100000 }]]) {
+      ['/api/accounts/alice', { balanceCents: 100000 }], ['/api/accounts/dave', { balanceCents: 0 }]]) {
       const s = await gateway('PUT', path, body);
       if (s.status !== 200 && s.status !== 201) fail(`PUT ${path}: ${s.status} ${JSON.stringify(s.body)}`);
     }
@@ -96,6 +96,18 @@ try {
     if (!/\+\d+ ms \(step \d+ ms\)/.test(text)) fail(`no step durations in the timeline: ${text}`);
     await waitFor('CONFIRMED in the list', async () => (await count(`tr.order[data-order-id="${id}"][data-status="CONFIRMED"]`)) === 1);
     await shot('3-order-timeline');
+    // A failed saga: the reason and the compensation are on the page.
+    const d = await gateway('POST', '/api/orders', { customerId: 'dave', items: [{ sku: 'SKU-BOOK', quantity: 1 }] });
+    if (d.status !== 202) fail(`dave's order not accepted: ${d.status}`);
+    await page.fill('#order-search', d.body.orderId);
+    await page.click('#order-search-form button[type="submit"]');
+    await waitFor('CANCELLED in the detail', async () => (await count('#order-detail-status[data-status="CANCELLED"]')) === 1);
+    await waitFor('the reason', async () => (await page.locator('#order-detail-reason').innerText()) === 'INSUFFICIENT_FUNDS');
+    await waitFor('PaymentFailed marked as a failure', async () => (await count('li.step.failure[data-event="PaymentFailed"]')) === 1);
+    await waitFor('OrderCancelled', async () => (await count('li.step[data-event="OrderCancelled"][data-source="order-service"]')) === 1);
+    await waitFor('the compensation InventoryReleased', async () =>
+      (await count('li.step.compensation[data-event="InventoryReleased"][data-source="inventory-service"]')) === 1);
+    await shot('3b-cancelled-with-compensation');
     // Search by customer lists it too.
     await page.fill('#order-search', 'alice');
     await page.click('#order-search-form button[type="submit"]');
@@ -112,9 +124,10 @@ try {
   } else if (PHASE === 'down') {
     let n = 0;
     await waitFor('INVENTORY-SERVICE DOWN and its callers\' breakers OPEN', async () => {
-      // callers keep calling: the gateway's route and order-service's pricing
+      // callers keep calling: the gateway's route, and order-service's pricing
+      // (directly: the gateway soon stops passing order-service's 503s on)
       await gateway('GET', '/api/products');
-      await gateway('POST', '/api/orders', { customerId: 'alice', items: [{ sku: `SKU-UNCACHED-${n++}`, quantity: 1 }] });
+      await gateway('POST', '/api/orders', { customerId: 'alice', items: [{ sku: `SKU-UNCACHED-${n++}`, quantity: 1 }] }, ORDER_URL);
       const down = await count('tr.instance[data-app="INVENTORY-SERVICE"][data-status="DOWN"]');
       const gw = await count('.breaker[data-app="API-GATEWAY"][data-name="products"][data-state="OPEN"]');
       const order = await count('.breaker[data-app="ORDER-SERVICE"][data-name="inventory-service"][data-state="OPEN"]');

@@ -39,6 +39,7 @@ class DashboardBrowserTest : public ::testing::Test {
     testing::Process node({{"/usr/bin/node", script},
                            {{"DASHBOARD_URL", platform_->Url("dashboard")},
                             {"GATEWAY_URL", platform_->Url("api-gateway")},
+                            {"ORDER_URL", platform_->Url("order-service")},
                             {"PHASE", phase},
                             {"SHOTS", shots},
                             {"PLAYWRIGHT", testing::Runfile("testing/browser/node_modules/playwright-core/index.mjs")}},
