@@ -4,6 +4,9 @@
 #include <pthread.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <functional>
 #include <random>
 #include <set>
 
@@ -22,6 +25,10 @@ void ConsumerOptions::DeclareSchema(config::Schema& s) {
   s.Add("kafka.consumer.session-timeout", config::Type::kDuration, "10s", "group session timeout");
   s.Add("kafka.consumer.retry-backoff-initial", config::Type::kDuration, "200ms", "first wait before a failed record is retried");
   s.Add("kafka.consumer.retry-backoff-max", config::Type::kDuration, "10s", "longest wait between retries of a record");
+  s.Add(config::KeySpec{"kafka.consumer.concurrency", config::Type::kInt, "4",
+                        "partitions handled in parallel (worker threads); 1 handles on the consumer thread", 1, 64});
+  s.Add(config::KeySpec{"kafka.consumer.max-queued", config::Type::kInt, "500",
+                        "records fetched ahead of the workers at most", 1, 100000});
 }
 
 ConsumerOptions ConsumerOptions::FromConfig(const config::Config& c) {
@@ -35,6 +42,8 @@ ConsumerOptions ConsumerOptions::FromConfig(const config::Config& c) {
   o.session_timeout = c.GetDuration("kafka.consumer.session-timeout");
   o.retry_backoff_initial = c.GetDuration("kafka.consumer.retry-backoff-initial");
   o.retry_backoff_max = c.GetDuration("kafka.consumer.retry-backoff-max");
+  o.concurrency = int(c.GetInt("kafka.consumer.concurrency"));
+  o.max_queued = int(c.GetInt("kafka.consumer.max-queued"));
   return o;
 }
 
@@ -56,6 +65,24 @@ struct Consumer::Impl : public RdKafka::RebalanceCb {
   bool applied_pause = false;
   std::mt19937_64 rng{std::random_device{}()};
 
+  // Concurrency > 1. `epoch` is a partition's generation: bumped (under
+  // epoch_mu) when a record of it fails or it is revoked, so queued records of
+  // the old generation are dropped instead of handled out of order.
+  std::mutex epoch_mu;
+  std::map<TpKey, uint64_t> epoch;
+  std::set<TpKey> blocked;  // a record failed; records fetched until the seek-back are dropped
+  struct Outcome {
+    TpKey tp;
+    int64_t offset;
+    Consumer::Outcome outcome;
+  };
+  std::mutex outcomes_mu;
+  std::condition_variable outcomes_cv;
+  std::deque<Outcome> outcomes;
+  std::map<TpKey, int64_t> inflight;      // consumer thread: dispatched, outcome not yet drained
+  int64_t inflight_total = 0;
+  std::map<TpKey, int64_t> to_commit;     // consumer thread: next offset to commit
+
   void rebalance_cb(RdKafka::KafkaConsumer* c, RdKafka::ErrorCode err,
                     std::vector<RdKafka::TopicPartition*>& parts) override {
     if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
@@ -65,6 +92,9 @@ struct Consumer::Impl : public RdKafka::RebalanceCb {
       self->joined_ = true;
       log::Info("kafka partitions assigned", {{"group", self->options_.group_id}, {"count", parts.size()}});
     } else {
+      std::vector<TpKey> revoked;
+      for (auto* p : parts) revoked.emplace_back(p->topic(), p->partition());
+      self->Quiesce(revoked);  // finish and commit what the workers hold of them
       for (auto* p : parts) {
         assigned.erase({p->topic(), p->partition()});
         retrying.erase({p->topic(), p->partition()});
@@ -156,10 +186,30 @@ Consumer::~Consumer() {
   if (metrics_ && collector_id_ >= 0) metrics_->RemoveCollector(collector_id_);
 }
 
+struct Consumer::Worker {
+  std::thread thread;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::pair<InRecord, uint64_t>> queue;  // record, its partition's epoch
+  bool stop = false;
+};
+
 void Consumer::Start() {
   auto e = impl_->consumer->subscribe(options_.topics);
   if (e != RdKafka::ERR_NO_ERROR) throw std::runtime_error("kafka consumer: subscribe failed: " + RdKafka::err2str(e));
   running_ = true;
+  if (options_.concurrency > 1) {
+    for (int i = 0; i < options_.concurrency; ++i) {
+      auto w = std::make_unique<Worker>();
+      Worker* raw = w.get();
+      w->thread = std::thread([this, raw] {
+        pthread_setname_np(pthread_self(), "kafka-worker");
+        log::LogContext ctx({{"consumerGroup", options_.group_id}});
+        WorkerLoop(*raw);
+      });
+      workers_.push_back(std::move(w));
+    }
+  }
   thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "kafka-consumer");
     log::LogContext ctx({{"consumerGroup", options_.group_id}});
@@ -170,7 +220,16 @@ void Consumer::Start() {
 void Consumer::Stop() {
   if (!thread_.joinable()) return;
   stop_ = true;
-  thread_.join();
+  thread_.join();  // Loop() finished the records in hand and committed them
+  for (auto& w : workers_) {
+    {
+      std::lock_guard lock(w->mu);
+      w->stop = true;
+    }
+    w->cv.notify_all();
+  }
+  for (auto& w : workers_) w->thread.join();
+  workers_.clear();
   impl_->consumer->close();  // leaves the group: partitions move to others at once
   running_ = false;
 }
@@ -235,10 +294,19 @@ void Consumer::Loop() {
       ++it;
     }
 
-    std::unique_ptr<RdKafka::Message> m(c.consume(100));
+    if (!workers_.empty()) {
+      DrainOutcomes(false);
+      if (impl_->inflight_total >= options_.max_queued) {  // the workers are behind: wait for them
+        std::unique_lock lock(impl_->outcomes_mu);
+        impl_->outcomes_cv.wait_for(lock, std::chrono::milliseconds(50), [&] { return !impl_->outcomes.empty(); });
+        continue;
+      }
+    }
+    std::unique_ptr<RdKafka::Message> m(c.consume(workers_.empty() ? 100 : 10));
     switch (m->err()) {
       case RdKafka::ERR_NO_ERROR:
-        Process(*m);
+        if (workers_.empty()) Process(*m);
+        else Dispatch(*m);
         break;
       case RdKafka::ERR__TIMED_OUT:
       case RdKafka::ERR__PARTITION_EOF:
@@ -251,9 +319,10 @@ void Consumer::Loop() {
       last_lag = Clock::now();
     }
   }
+  if (!workers_.empty()) Quiesce({impl_->assigned.begin(), impl_->assigned.end()});
 }
 
-void Consumer::Process(RdKafka::Message& m) {
+InRecord Consumer::ToRecord(RdKafka::Message& m) {
   InRecord r;
   r.topic = m.topic_name();
   r.partition = m.partition();
@@ -264,30 +333,44 @@ void Consumer::Process(RdKafka::Message& m) {
   if (auto* hs = m.headers())
     for (const auto& h : hs->get_all())
       r.headers.emplace_back(h.key(), std::string(static_cast<const char*>(h.value()), h.value_size()));
-  TpKey tp{r.topic, r.partition};
+  return r;
+}
+
+Consumer::Outcome Consumer::Handle(const InRecord& r) {
   try {
     auto t0 = Clock::now();
     handler_(r);
-    auto t1 = Clock::now();
-    Commit(r);
-    handler_stats_.Record(t1 - t0);
-    commit_stats_.Record(Clock::now() - t1);
+    handler_stats_.Record(Clock::now() - t0);
     processed_.fetch_add(1);
-    impl_->retrying.erase(tp);
-    return;
+    return Outcome::kDone;
   } catch (const PoisonRecord& e) {
     if (DeadLetter(r, e.what(), "PoisonRecord")) {
-      Commit(r);
       dead_lettered_.fetch_add(1);
-      impl_->retrying.erase(tp);
-      return;
+      return Outcome::kDeadLettered;
     }
   } catch (const std::exception& e) {
     log::Warn("record failed, will retry", {{"topic", r.topic}, {"partition", r.partition},
                                             {"offset", r.offset}, {"error", e.what()}});
   }
-  // Transient: go back to this record and pause the partition for a backoff.
   retried_.fetch_add(1);
+  return Outcome::kRetry;
+}
+
+void Consumer::Process(RdKafka::Message& m) {
+  InRecord r = ToRecord(m);
+  if (Handle(r) == Outcome::kRetry) {
+    RetryLater(r.topic, r.partition, r.offset);
+    return;
+  }
+  auto t0 = Clock::now();
+  Commit(r);
+  commit_stats_.Record(Clock::now() - t0);
+  impl_->retrying.erase({r.topic, r.partition});
+}
+
+// Transient failure: go back to the record and pause its partition for a backoff.
+void Consumer::RetryLater(const std::string& topic, int32_t partition, int64_t offset) {
+  TpKey tp{topic, partition};
   auto& st = impl_->retrying[tp];
   st.attempts++;
   auto cap = std::min<int64_t>(options_.retry_backoff_max.count(),
@@ -297,11 +380,136 @@ void Consumer::Process(RdKafka::Message& m) {
   auto parts = impl_->Parts({tp});
   impl_->consumer->pause(parts);
   Impl::Free(parts);
-  std::unique_ptr<RdKafka::TopicPartition> seek_to(RdKafka::TopicPartition::create(r.topic, r.partition, r.offset));
+  std::unique_ptr<RdKafka::TopicPartition> seek_to(RdKafka::TopicPartition::create(topic, partition, offset));
   auto e = impl_->consumer->seek(*seek_to, 5000);
   if (e != RdKafka::ERR_NO_ERROR)
     log::Error("kafka seek failed; the record will be redelivered after a restart or rebalance",
-               {{"topic", r.topic}, {"partition", r.partition}, {"offset", r.offset}, {"error", RdKafka::err2str(e)}});
+               {{"topic", topic}, {"partition", partition}, {"offset", offset}, {"error", RdKafka::err2str(e)}});
+}
+
+// Concurrency > 1 -------------------------------------------------------------
+//
+// A partition whose record failed is "blocked" from the moment its worker sees
+// the failure until this thread has sought back to that record: records of it
+// fetched meanwhile are dropped here, and those already queued are dropped by
+// the worker (their epoch is old). Nothing after a failed record is handled
+// before it, and nothing is skipped.
+
+void Consumer::Dispatch(RdKafka::Message& m) {
+  InRecord r = ToRecord(m);
+  TpKey tp{r.topic, r.partition};
+  uint64_t epoch;
+  {
+    std::lock_guard lock(impl_->epoch_mu);
+    if (impl_->blocked.count(tp)) return;  // fetched before the seek-back: it comes again
+    epoch = impl_->epoch[tp];
+  }
+  size_t h = std::hash<std::string>{}(r.topic) * 31 + size_t(r.partition);
+  Worker& w = *workers_[h % workers_.size()];
+  impl_->inflight[tp]++;
+  impl_->inflight_total++;
+  {
+    std::lock_guard lock(w.mu);
+    w.queue.emplace_back(std::move(r), epoch);
+  }
+  w.cv.notify_one();
+}
+
+void Consumer::WorkerLoop(Worker& w) {
+  for (;;) {
+    std::pair<InRecord, uint64_t> item;
+    {
+      std::unique_lock lock(w.mu);
+      w.cv.wait(lock, [&] { return w.stop || !w.queue.empty(); });
+      if (w.queue.empty()) return;
+      item = std::move(w.queue.front());
+      w.queue.pop_front();
+    }
+    const InRecord& r = item.first;
+    TpKey tp{r.topic, r.partition};
+    bool current;
+    {
+      std::lock_guard lock(impl_->epoch_mu);
+      current = impl_->epoch[tp] == item.second;
+    }
+    Outcome o = current ? Handle(r) : Outcome::kDropped;
+    if (o == Outcome::kRetry) {
+      std::lock_guard lock(impl_->epoch_mu);
+      impl_->epoch[tp]++;          // what is queued behind it is dropped
+      impl_->blocked.insert(tp);   // what is fetched behind it too, until the seek-back
+    }
+    {
+      std::lock_guard lock(impl_->outcomes_mu);
+      impl_->outcomes.push_back({tp, r.offset, o});
+    }
+    impl_->outcomes_cv.notify_all();
+  }
+}
+
+void Consumer::DrainOutcomes(bool commit_sync) {
+  std::deque<Impl::Outcome> got;
+  {
+    std::lock_guard lock(impl_->outcomes_mu);
+    got.swap(impl_->outcomes);
+  }
+  for (const auto& o : got) {
+    impl_->inflight[o.tp]--;
+    impl_->inflight_total--;
+    switch (o.outcome) {
+      case Outcome::kDone:
+      case Outcome::kDeadLettered: {
+        auto& next = impl_->to_commit[o.tp];
+        next = std::max(next, o.offset + 1);
+        impl_->retrying.erase(o.tp);
+        break;
+      }
+      case Outcome::kRetry:
+        if (impl_->assigned.count(o.tp)) RetryLater(o.tp.first, o.tp.second, o.offset);
+        {
+          std::lock_guard lock(impl_->epoch_mu);
+          impl_->blocked.erase(o.tp);
+        }
+        break;
+      case Outcome::kDropped:
+        break;
+    }
+  }
+  if (impl_->to_commit.empty()) return;
+  std::vector<RdKafka::TopicPartition*> parts;
+  for (auto& [tp, next] : impl_->to_commit) parts.push_back(RdKafka::TopicPartition::create(tp.first, tp.second, next));
+  auto t0 = Clock::now();
+  auto e = commit_sync ? impl_->consumer->commitSync(parts) : impl_->consumer->commitAsync(parts);
+  commit_stats_.Record(Clock::now() - t0);
+  RdKafka::TopicPartition::destroy(parts);
+  if (e != RdKafka::ERR_NO_ERROR)  // the effects are guarded: a redelivery is a no-op
+    log::Warn("offset commit failed; records may be redelivered", {{"error", RdKafka::err2str(e)}});
+  impl_->to_commit.clear();
+}
+
+// Drops what is queued for `partitions`, waits for the records being handled,
+// and commits synchronously: called on revoke and at stop.
+void Consumer::Quiesce(const std::vector<std::pair<std::string, int32_t>>& partitions) {
+  if (workers_.empty()) return;
+  {
+    std::lock_guard lock(impl_->epoch_mu);
+    for (auto& tp : partitions) impl_->epoch[tp]++;
+  }
+  for (auto& tp : partitions) impl_->assigned.erase(tp);  // no seek-back on a partition going away
+  auto busy = [&] {
+    for (auto& tp : partitions)
+      if (impl_->inflight[tp] > 0) return true;
+    return false;
+  };
+  while (busy()) {
+    {
+      std::unique_lock lock(impl_->outcomes_mu);
+      impl_->outcomes_cv.wait_for(lock, std::chrono::milliseconds(50), [&] { return !impl_->outcomes.empty(); });
+    }
+    DrainOutcomes(false);
+  }
+  DrainOutcomes(true);
+  std::lock_guard lock(impl_->epoch_mu);
+  for (auto& tp : partitions) impl_->blocked.erase(tp);
 }
 
 bool Consumer::DeadLetter(const InRecord& r, const std::string& error, const std::string& kind) {

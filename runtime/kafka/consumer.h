@@ -14,8 +14,16 @@
 //   (e.g. while a downstream breaker is open), surviving rebalances.
 //
 // Threads: Start() spawns one thread ("kafka-consumer") that owns the
-// librdkafka consumer and runs the handler; Stop() joins it after the current
-// record, then leaves the group.
+// librdkafka consumer. With concurrency 1 it also runs the handler; with N > 1
+// it hands records to N workers ("kafka-worker"), each owning a fixed share of
+// the partitions (by hash), so records of one partition (one order, as the
+// key is the order id) stay in order while partitions run in parallel. Only
+// the consumer thread calls librdkafka: workers report outcomes back to it,
+// and it commits the highest contiguous processed offset per partition
+// (asynchronously, synchronously on revoke and stop) and does the seek-back
+// for a transient failure; a worker drops the records of a partition queued
+// behind one that failed. Stop() finishes the records being handled, commits,
+// then leaves the group.
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -63,6 +71,8 @@ struct ConsumerOptions {
   std::chrono::milliseconds session_timeout{10000};
   std::chrono::milliseconds retry_backoff_initial{200};
   std::chrono::milliseconds retry_backoff_max{10000};
+  int concurrency = 1;        // worker threads (partitions handled in parallel)
+  int max_queued = 500;       // records fetched but not yet handled, across workers
   std::map<std::string, std::string> extra;
 
   static void DeclareSchema(config::Schema& schema);
@@ -112,8 +122,17 @@ class Consumer {
 
  private:
   struct Impl;
+  struct Worker;
+  enum class Outcome { kDone, kDeadLettered, kRetry, kDropped };
   void Loop();
-  void Process(RdKafka::Message& m);
+  InRecord ToRecord(RdKafka::Message& m);
+  Outcome Handle(const InRecord& r);           // any thread: handler, dead letter
+  void Process(RdKafka::Message& m);           // concurrency 1: handle and commit here
+  void Dispatch(RdKafka::Message& m);          // concurrency > 1: queue for a worker
+  void WorkerLoop(Worker& w);
+  void DrainOutcomes(bool commit_sync);        // consumer thread: commit, seek back
+  void RetryLater(const std::string& topic, int32_t partition, int64_t offset);
+  void Quiesce(const std::vector<std::pair<std::string, int32_t>>& partitions);  // wait for their workers
   bool DeadLetter(const InRecord& r, const std::string& error, const std::string& kind);
   void Commit(const InRecord& r);
   void UpdateLag();
@@ -123,6 +142,7 @@ class Consumer {
   Producer* dead_letters_;
   std::unique_ptr<Impl> impl_;
   std::thread thread_;
+  std::vector<std::unique_ptr<Worker>> workers_;
   std::atomic<bool> stop_{false}, running_{false}, paused_{false}, joined_{false};
   std::atomic<int64_t> resume_at_ns_{0};  // steady-clock time for PauseFor; 0: none
   std::atomic<uint64_t> processed_{0}, dead_lettered_{0}, retried_{0};

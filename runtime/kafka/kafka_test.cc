@@ -18,11 +18,17 @@ namespace {
 using namespace std::chrono_literals;
 using op::testing::WaitUntil;
 
-class KafkaTest : public ::testing::Test {
+// Every test runs with the handler on the consumer thread (concurrency 1) and
+// with four workers: the guarantees are the same.
+class KafkaTest : public ::testing::TestWithParam<int> {
  protected:
   static void SetUpTestSuite() {
     testing::DevBroker::Options o;
-    o.extra_topics = {"t.roundtrip", "t.poison", "t.poison.DLT", "t.retry", "t.uncommitted", "t.pause"};
+    for (int c : {1, 4})
+      for (std::string t : {"t.roundtrip", "t.poison", "t.retry", "t.uncommitted", "t.pause", "t.parallel"}) {
+        o.extra_topics.push_back(t + ".c" + std::to_string(c));
+        if (t == "t.poison") o.extra_topics.push_back(t + ".c" + std::to_string(c) + ".DLT");
+      }
     broker_ = new testing::DevBroker(o);
     broker_->Start();
   }
@@ -33,11 +39,15 @@ class KafkaTest : public ::testing::Test {
     p.bootstrap_servers = broker_->Bootstrap();
     return p;
   }
+  // Per-parameter topic and group names: the runs do not see each other's records.
+  std::string T(const std::string& topic) const { return topic + ".c" + std::to_string(GetParam()); }
+  std::string G(const std::string& group) const { return group.empty() ? group : group + ".c" + std::to_string(GetParam()); }
   ConsumerOptions COpts(const std::string& topic, const std::string& group) {
     ConsumerOptions c;
     c.bootstrap_servers = broker_->Bootstrap();
-    c.group_id = group;
-    c.topics = {topic};
+    c.group_id = G(group);
+    c.topics = {T(topic)};
+    c.concurrency = GetParam();
     c.retry_backoff_initial = 20ms;
     c.retry_backoff_max = 100ms;
     c.session_timeout = 6s;
@@ -47,10 +57,10 @@ class KafkaTest : public ::testing::Test {
 };
 testing::DevBroker* KafkaTest::broker_ = nullptr;
 
-TEST_F(KafkaTest, RoundTripKeepsKeysHeadersAndPerKeyOrder) {
+TEST_P(KafkaTest, RoundTripKeepsKeysHeadersAndPerKeyOrder) {
   Producer producer(POpts());
   for (int i = 0; i < 30; ++i) {
-    auto rep = producer.SendSync({"t.roundtrip", "order-" + std::to_string(i % 3), std::to_string(i),
+    auto rep = producer.SendSync({T("t.roundtrip"), "order-" + std::to_string(i % 3), std::to_string(i),
                                   {{"event_type", "OrderCreated"}, {"n", std::to_string(i)}}});
     ASSERT_TRUE(rep.ok) << rep.error;
   }
@@ -74,10 +84,10 @@ TEST_F(KafkaTest, RoundTripKeepsKeysHeadersAndPerKeyOrder) {
   }
 }
 
-TEST_F(KafkaTest, PoisonRecordGoesToTheDeadLetterTopicAndThePartitionMovesOn) {
+TEST_P(KafkaTest, PoisonRecordGoesToTheDeadLetterTopicAndThePartitionMovesOn) {
   Producer producer(POpts());
   for (std::string v : {"good-1", "poison", "good-2"})
-    ASSERT_TRUE(producer.SendSync({"t.poison", "same-key", v, {}}).ok);
+    ASSERT_TRUE(producer.SendSync({T("t.poison"), "same-key", v, {}}).ok);
   std::vector<std::string> handled;
   std::mutex mu;
   Consumer consumer(COpts("t.poison", "g-poison"), [&](const InRecord& r) {
@@ -90,7 +100,9 @@ TEST_F(KafkaTest, PoisonRecordGoesToTheDeadLetterTopicAndThePartitionMovesOn) {
   EXPECT_EQ(handled, (std::vector<std::string>{"good-1", "good-2"}));
 
   std::vector<InRecord> dlt;
-  Consumer reader(COpts("t.poison.DLT", "g-poison-dlt"), [&](const InRecord& r) {
+  ConsumerOptions dlt_opts = COpts("t.poison", "g-poison-dlt");
+  dlt_opts.topics = {T("t.poison") + ".DLT"};
+  Consumer reader(dlt_opts, [&](const InRecord& r) {
     std::lock_guard lock(mu);
     dlt.push_back(r);
   }, nullptr);
@@ -99,15 +111,15 @@ TEST_F(KafkaTest, PoisonRecordGoesToTheDeadLetterTopicAndThePartitionMovesOn) {
   std::lock_guard lock(mu);
   EXPECT_EQ(dlt[0].value, "poison");
   EXPECT_EQ(dlt[0].key, "same-key");
-  EXPECT_EQ(dlt[0].Header(Consumer::kDltOriginalTopic), "t.poison");
+  EXPECT_EQ(dlt[0].Header(Consumer::kDltOriginalTopic), T("t.poison"));
   EXPECT_EQ(dlt[0].Header(Consumer::kDltOriginalOffset), "1");
-  EXPECT_EQ(dlt[0].Header(Consumer::kDltOriginalGroup), "g-poison");
+  EXPECT_EQ(dlt[0].Header(Consumer::kDltOriginalGroup), G("g-poison"));
   EXPECT_EQ(dlt[0].Header(Consumer::kDltExceptionMessage), "cannot decode: not a protobuf Envelope");
 }
 
-TEST_F(KafkaTest, TransientFailureIsRetriedInOrderNeverSkipped) {
+TEST_P(KafkaTest, TransientFailureIsRetriedInOrderNeverSkipped) {
   Producer producer(POpts());
-  for (std::string v : {"a", "b", "c"}) ASSERT_TRUE(producer.SendSync({"t.retry", "k", v, {}}).ok);
+  for (std::string v : {"a", "b", "c"}) ASSERT_TRUE(producer.SendSync({T("t.retry"), "k", v, {}}).ok);
   std::atomic<int> failures_left{3};
   std::vector<std::string> seen;
   std::mutex mu;
@@ -124,10 +136,10 @@ TEST_F(KafkaTest, TransientFailureIsRetriedInOrderNeverSkipped) {
   EXPECT_EQ(consumer.DeadLettered(), 0u);
 }
 
-TEST_F(KafkaTest, FailedRecordStaysUncommittedForTheNextConsumer) {
+TEST_P(KafkaTest, FailedRecordStaysUncommittedForTheNextConsumer) {
   Producer producer(POpts());
-  ASSERT_TRUE(producer.SendSync({"t.uncommitted", "k", "first", {}}).ok);
-  ASSERT_TRUE(producer.SendSync({"t.uncommitted", "k", "second", {}}).ok);
+  ASSERT_TRUE(producer.SendSync({T("t.uncommitted"), "k", "first", {}}).ok);
+  ASSERT_TRUE(producer.SendSync({T("t.uncommitted"), "k", "second", {}}).ok);
   {
     Consumer failing(COpts("t.uncommitted", "g-uncommitted"), [&](const InRecord& r) {
       if (r.value == "second") throw std::runtime_error("handler failed mid-transaction");
@@ -147,16 +159,16 @@ TEST_F(KafkaTest, FailedRecordStaysUncommittedForTheNextConsumer) {
   EXPECT_EQ(seen, (std::vector<std::string>{"second"})) << "committed 'first' is not redelivered; 'second' is";
 }
 
-TEST_F(KafkaTest, PauseStopsDeliveryAndResumeCatchesUpWithLagReported) {
+TEST_P(KafkaTest, PauseStopsDeliveryAndResumeCatchesUpWithLagReported) {
   Producer producer(POpts());
   metrics::MetricsRegistry metrics;
   Consumer consumer(COpts("t.pause", "g-pause"), [&](const InRecord&) {}, &producer, &metrics);
   consumer.Start();
-  ASSERT_TRUE(producer.SendSync({"t.pause", "k", "warm-up", {}}).ok);
+  ASSERT_TRUE(producer.SendSync({T("t.pause"), "k", "warm-up", {}}).ok);
   ASSERT_TRUE(WaitUntil([&] { return consumer.Processed() == 1; }, 30s));
   consumer.Pause();
-  ASSERT_TRUE(WaitUntil([&] { return metrics.Scrape().find("kafka_consumer_paused{consumergroup=\"g-pause\"} 1") != std::string::npos; }, 5s));
-  for (int i = 0; i < 5; ++i) ASSERT_TRUE(producer.SendSync({"t.pause", "k", "v", {}}).ok);
+  ASSERT_TRUE(WaitUntil([&] { return metrics.Scrape().find("kafka_consumer_paused{consumergroup=\"" + G("g-pause") + "\"} 1") != std::string::npos; }, 5s));
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(producer.SendSync({T("t.pause"), "k", "v", {}}).ok);
   // Bounded observation window for a negative assertion: the loop polls every 100 ms.
   std::this_thread::sleep_for(1s);
   EXPECT_EQ(consumer.Processed(), 1u) << "nothing is delivered while paused";
@@ -168,10 +180,10 @@ TEST_F(KafkaTest, PauseStopsDeliveryAndResumeCatchesUpWithLagReported) {
     for (auto& l : lag) total += l.lag;
     return !lag.empty() && total == 0;
   }, 10s));
-  EXPECT_NE(metrics.Scrape().find("kafka_consumergroup_lag{consumergroup=\"g-pause\",partition="), std::string::npos);
+  EXPECT_NE(metrics.Scrape().find("kafka_consumergroup_lag{consumergroup=\"" + G("g-pause") + "\",partition="), std::string::npos);
 }
 
-TEST_F(KafkaTest, InvalidConfigurationIsReportedNamingTheProperty) {
+TEST_P(KafkaTest, InvalidConfigurationIsReportedNamingTheProperty) {
   ProducerOptions p = POpts();
   p.extra["acks"] = "sometimes";
   try {
@@ -183,6 +195,38 @@ TEST_F(KafkaTest, InvalidConfigurationIsReportedNamingTheProperty) {
   ConsumerOptions c = COpts("t.pause", "");
   EXPECT_THROW(Consumer(c, [](const InRecord&) {}, nullptr), std::runtime_error);
 }
+
+// Partitions are handled in parallel by the workers while each key keeps its order.
+TEST_P(KafkaTest, PartitionsRunInParallelAndEachKeyKeepsItsOrder) {
+  Producer producer(POpts());
+  for (int i = 0; i < 120; ++i)
+    ASSERT_TRUE(producer.SendSync({T("t.parallel"), "key-" + std::to_string(i % 12), std::to_string(i), {}}).ok);
+  std::mutex mu;
+  std::map<std::string, std::vector<int>> by_key;
+  std::atomic<int> running{0}, most{0};
+  Consumer consumer(COpts("t.parallel", "g-parallel"), [&](const InRecord& r) {
+    int now = ++running;
+    for (int m = most.load(); now > m && !most.compare_exchange_weak(m, now);) {}
+    std::this_thread::sleep_for(5ms);  // stands for the handler's transaction
+    {
+      std::lock_guard lock(mu);
+      by_key[r.key].push_back(std::stoi(r.value));
+    }
+    --running;
+  }, &producer);
+  consumer.Start();
+  ASSERT_TRUE(WaitUntil([&] { return consumer.Processed() == 120; }, 60s)) << consumer.Processed();
+  std::lock_guard lock(mu);
+  for (auto& [key, values] : by_key) {
+    EXPECT_EQ(values.size(), 10u) << key;
+    EXPECT_TRUE(std::is_sorted(values.begin(), values.end())) << key << " out of order";
+  }
+  if (GetParam() == 1) EXPECT_EQ(most.load(), 1);
+  else EXPECT_GE(most.load(), 2) << "partitions were handled one at a time";
+}
+
+INSTANTIATE_TEST_SUITE_P(Concurrency, KafkaTest, ::testing::Values(1, 4),
+                         [](const ::testing::TestParamInfo<int>& i) { return "c" + std::to_string(i.param); });
 
 }  // namespace
 }  // namespace op::kafka

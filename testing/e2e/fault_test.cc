@@ -128,15 +128,27 @@ TEST_F(FaultTest, KillNineOfEachServiceMidStreamKeepsEveryInvariant) {
       std::this_thread::sleep_for(40ms);  // pacing of the order stream, not synchronisation
     }
   });
+  struct JoinOnExit {  // an ASSERT below must not leave the stream running
+    std::atomic<bool>& stop;
+    std::thread& t;
+    ~JoinOnExit() {
+      stop = true;
+      if (t.joinable()) t.join();
+    }
+  } join_on_exit{stop, stream};
   auto accepted_count = [&] {
     std::lock_guard lock(mu);
     return accepted.size();
   };
+  std::string last_killed = "none";
   for (const auto& s : {"inventory-service", "payment-service", "notification-service", "order-service"}) {
     size_t before = accepted_count();
-    ASSERT_TRUE(WaitUntil([&] { return accepted_count() >= before + 5 || std::string(s) == "order-service"; }, 60s));
+    ASSERT_TRUE(WaitUntil([&] { return accepted_count() >= before + 5 || std::string(s) == "order-service"; }, 60s))
+        << "no orders accepted after restarting " << last_killed << "\n--- order-service:\n"
+        << platform_->Logs("order-service").substr(std::max<size_t>(0, platform_->Logs("order-service").size() - 6000));
     platform_->Kill(s);
     platform_->Restart(s);
+    last_killed = s;
   }
   size_t before = accepted_count();
   ASSERT_TRUE(WaitUntil([&] { return accepted_count() >= before + 5; }, 60s));
