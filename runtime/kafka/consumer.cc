@@ -25,6 +25,8 @@ void ConsumerOptions::DeclareSchema(config::Schema& s) {
   s.Add("kafka.consumer.session-timeout", config::Type::kDuration, "10s", "group session timeout");
   s.Add("kafka.consumer.retry-backoff-initial", config::Type::kDuration, "200ms", "first wait before a failed record is retried");
   s.Add("kafka.consumer.retry-backoff-max", config::Type::kDuration, "10s", "longest wait between retries of a record");
+  s.Add("kafka.consumer.fetch-wait-max", config::Type::kDuration, "20ms",
+        "longest a broker holds a fetch with no data (fetch.wait.max.ms): the latency floor of each hop when idle");
   s.Add(config::KeySpec{"kafka.consumer.concurrency", config::Type::kInt, "4",
                         "partitions handled in parallel (worker threads); 1 handles on the consumer thread", 1, 64});
   s.Add(config::KeySpec{"kafka.consumer.max-queued", config::Type::kInt, "500",
@@ -43,6 +45,7 @@ ConsumerOptions ConsumerOptions::FromConfig(const config::Config& c) {
   o.retry_backoff_initial = c.GetDuration("kafka.consumer.retry-backoff-initial");
   o.retry_backoff_max = c.GetDuration("kafka.consumer.retry-backoff-max");
   o.concurrency = int(c.GetInt("kafka.consumer.concurrency"));
+  o.extra["fetch.wait.max.ms"] = std::to_string(c.GetDuration("kafka.consumer.fetch-wait-max").count());
   o.max_queued = int(c.GetInt("kafka.consumer.max-queued"));
   return o;
 }

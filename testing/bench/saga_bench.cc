@@ -2,11 +2,16 @@
 // latency (createdAt -> updatedAt of the confirmed order, measured by the
 // order service), beside MariaDB's own commit rate in the same run: one
 // connection doing autocommit single-row inserts on the same server.
-//   bazel run -c opt //testing/bench:saga_bench [-- ORDERS CONCURRENCY]
+//   bazel run -c opt //testing/bench:saga_bench [-- ORDERS CONCURRENCY SKUS MODE]
+// SKUS: orders spread over that many products (1 = every order on one hot row).
+// MODE open: the clients post as fast as order-service accepts (throughput;
+// latency then includes the queue that builds up). MODE closed: each client
+// waits until its order is decided before the next (latency at that load).
 #include <algorithm>
 #include <atomic>
 #include <iostream>
 #include <mutex>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -23,6 +28,8 @@ using nlohmann::json;
 int main(int argc, char** argv) {
   int orders = argc > 1 ? std::atoi(argv[1]) : 1000;
   int concurrency = argc > 2 ? std::atoi(argv[2]) : 16;
+  int skus = argc > 3 ? std::max(1, std::atoi(argv[3])) : 20;
+  const bool closed = argc > 4 && std::string(argv[4]) == "closed";
   op::log::Init("saga-bench", "bench", op::log::Level::kWarn);
   op::testing::Platform::Options po;
   po.smtp = false;
@@ -46,8 +53,22 @@ int main(int argc, char** argv) {
   int commits = 0;
   while (steady_clock::now() - t0 < 3s) pool.Exec("INSERT INTO t (v) VALUES (?)", "x"), ++commits;
   double commit_rate = commits / duration<double>(steady_clock::now() - t0).count();
+  // and with 8 connections at once (InnoDB group commit shares the fsyncs)
+  std::atomic<int> group_commits{0};
+  {
+    std::vector<std::thread> ts;
+    auto g0 = steady_clock::now();
+    for (int i = 0; i < 8; ++i)
+      ts.emplace_back([&] {
+        while (steady_clock::now() - g0 < 3s) pool.Exec("INSERT INTO t (v) VALUES (?)", "x"), ++group_commits;
+      });
+    for (auto& t : ts) t.join();
+  }
+  double group_commit_rate = group_commits / 3.0;
 
-  http.PutJson(U("inventory-service") + "/api/products/BENCH", {{"name", "bench"}, {"priceCents", 100}, {"available", 10000000}});
+  auto sku = [](int i) { return "BENCH-" + std::to_string(i); };
+  for (int i = 0; i < skus; ++i)
+    http.PutJson(U("inventory-service") + "/api/products/" + sku(i), {{"name", "bench"}, {"priceCents", 100}, {"available", 10000000}});
   std::vector<std::string> customers;
   for (int i = 0; i < 50; ++i) {
     customers.push_back("bench-" + std::to_string(i));
@@ -55,26 +76,37 @@ int main(int argc, char** argv) {
   }
   // warm-up (connections, caches, consumer assignments)
   for (int i = 0; i < 20; ++i)
-    http.PostJson(U("order-service") + "/api/orders", {{"customerId", "bench-0"}, {"items", {{{"sku", "BENCH"}, {"quantity", 1}}}}});
+    http.PostJson(U("order-service") + "/api/orders", {{"customerId", "bench-0"}, {"items", {{{"sku", sku(i % skus)}, {"quantity", 1}}}}});
   std::this_thread::sleep_for(3s);
 
   std::mutex mu;
   std::vector<std::string> ids;
   std::atomic<int> next{0}, failed{0};
+  std::vector<double> client_ms;  // closed mode: POST sent -> decision observed
   auto start = steady_clock::now();
   std::vector<std::thread> threads;
   for (int t = 0; t < concurrency; ++t)
     threads.emplace_back([&] {
       op::http::HttpClient client;
       for (int i; (i = next++) < orders;) {
+        auto sent = steady_clock::now();
         auto r = client.PostJson(U("order-service") + "/api/orders",
-                                 {{"customerId", customers[i % customers.size()]}, {"items", {{{"sku", "BENCH"}, {"quantity", 1}}}}});
+                                 {{"customerId", customers[i % customers.size()]}, {"items", {{{"sku", sku(i % skus)}, {"quantity", 1}}}}});
         if (r.status != 202) {
           ++failed;
           continue;
         }
-        std::lock_guard lock(mu);
-        ids.push_back(r.Json()["orderId"]);
+        std::string id = r.Json()["orderId"];
+        {
+          std::lock_guard lock(mu);
+          ids.push_back(id);
+        }
+        if (closed) {
+          while (client.Get(U("order-service") + "/api/orders/" + id).Json()["status"] == "PENDING")
+            std::this_thread::sleep_for(10ms);  // polling interval of the client, not synchronisation
+          std::lock_guard lock(mu);
+          client_ms.push_back(duration<double, std::milli>(steady_clock::now() - sent).count());
+        }
       }
     });
   for (auto& t : threads) t.join();
@@ -104,6 +136,8 @@ int main(int argc, char** argv) {
   // wait until every order is decided
   std::vector<double> latency_ms;
   size_t confirmed = 0;
+  // the window in which the orders were created and decided, by order-service's own clock
+  auto first_created = system_clock::time_point::max(), last_decided = system_clock::time_point::min();
   std::set<std::string> pending(ids.begin(), ids.end());
   while (!pending.empty() && steady_clock::now() - accepted_at < 300s) {
     for (auto it = pending.begin(); it != pending.end();) {
@@ -115,7 +149,11 @@ int main(int argc, char** argv) {
       if (o["status"] == "CONFIRMED") {
         ++confirmed;
         auto c = op::ParseRfc3339(o["createdAt"].get<std::string>()), u = op::ParseRfc3339(o["updatedAt"].get<std::string>());
-        if (c && u) latency_ms.push_back(duration<double, std::milli>(*u - *c).count());
+        if (c && u) {
+          latency_ms.push_back(duration<double, std::milli>(*u - *c).count());
+          first_created = std::min(first_created, *c);
+          last_decided = std::max(last_decided, *u);
+        }
       }
       it = pending.erase(it);
     }
@@ -128,11 +166,21 @@ int main(int argc, char** argv) {
   auto pct = [&](double p) { return latency_ms.empty() ? 0 : latency_ms[size_t(p * (latency_ms.size() - 1))]; };
   double accept_rate = ids.size() / duration<double>(accepted_at - start).count();
   constexpr double kCommitsPerOrder = 12;  // see docs/benchmarks.md
-  std::cout << "\norders: " << orders << ", concurrency " << concurrency << ", failed POSTs " << failed << "\n"
+  std::sort(client_ms.begin(), client_ms.end());
+  auto cpct = [&](double p) { return client_ms.empty() ? 0 : client_ms[size_t(p * (client_ms.size() - 1))]; };
+  if (closed)
+    std::cout << "\nclosed loop: decided/s " << ids.size() / duration<double>(accepted_at - start).count()
+              << ", client-observed latency ms p50 / p99 / max: " << cpct(0.5) << " / " << cpct(0.99) << " / " << cpct(1.0)
+              << "\n";
+  std::cout << "\norders: " << orders << ", concurrency " << concurrency << ", skus " << skus
+            << (closed ? ", closed loop" : ", open loop") << ", failed POSTs " << failed << "\n"
             << "accepted/s (POST 202):             " << accept_rate << "\n"
             << "confirmed: " << confirmed << " of " << ids.size() << " in " << wall << " s (upper bound, polled)\n"
+            << "first created -> last confirmed:   " << duration<double>(last_decided - first_created).count()
+            << " s = " << confirmed / duration<double>(last_decided - first_created).count() << " orders/s confirmed\n"
             << "saga latency ms p50 / p99 / max:   " << pct(0.5) << " / " << pct(0.99) << " / " << pct(1.0) << "\n"
             << "MariaDB commits/s (1 connection):  " << commit_rate << "\n"
+            << "MariaDB commits/s (8 connections): " << group_commit_rate << "\n"
             << "physical bound (commits/s / " << kCommitsPerOrder << "): " << commit_rate / kCommitsPerOrder << " orders/s\n"
             << "accepted/s as a fraction of the bound: " << accept_rate / (commit_rate / kCommitsPerOrder) << "\n";
   for (const auto& s : op::testing::Platform::Services()) {
