@@ -4,6 +4,7 @@
 // everything, and a restart finds the data again.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/types.h>
 
 #include <nlohmann/json.hpp>
 
@@ -154,6 +155,33 @@ TEST_F(StackTest, StartsServesStopsCleanlyAndKeepsItsData) {
         }, 60s)) << entry.path().filename() << " / " << panel["title"] << ": " << q << " -> " << result.dump();
       }
   }
+
+  // Supervision: a crashed service comes back by itself, and the dashboard
+  // shows it DOWN meanwhile and UP again after.
+  pid_t inventory = 0;
+  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+    std::ifstream in(e.path() / "cmdline");
+    std::string cmd((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (cmd.find("inventory-service") != std::string::npos && cmd.find("--config") != std::string::npos &&
+        cmd.find(dir_) != std::string::npos)
+      inventory = pid_t(std::stol(e.path().filename().string()));
+  }
+  ASSERT_GT(inventory, 0) << "inventory-service's process not found";
+  ASSERT_EQ(::kill(inventory, SIGKILL), 0);
+  std::string seen;
+  auto inventory_status = [&] {
+    auto snap = http_.Get("http://127.0.0.1:8090/api/snapshot");
+    seen = snap.ok() ? std::to_string(snap.status) + " " + snap.body.substr(0, 3000) : snap.error_message;
+    if (snap.status != 200) return std::string();
+    const nlohmann::json j = snap.Json();  // a temporary would die before the loop runs
+    for (auto& app : j["registry"]["apps"])
+      if (app["name"] == "INVENTORY-SERVICE" && !app["instances"].empty()) return app["instances"][0]["status"].get<std::string>();
+    return std::string();
+  };
+  EXPECT_TRUE(WaitUntil([&] { return inventory_status() == "DOWN"; }, 30s)) << "the dashboard shows the crash: " << seen;
+  EXPECT_TRUE(WaitUntil([&] { return stack->Output().find("inventory-service exited; restarting") != std::string::npos; }, 30s));
+  EXPECT_TRUE(testing::WaitForHttp("http://127.0.0.1:8084/actuator/health/readiness", 200, 90s)) << "restarted";
+  EXPECT_TRUE(WaitUntil([&] { return inventory_status() == "UP"; }, 60s)) << "and UP again on the dashboard";
 
   auto second = Launch("second.log");
   auto code = second->Wait(60s);
