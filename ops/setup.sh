@@ -19,7 +19,7 @@ PACKAGES=(
   libmysqlcppconn-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
-  libcurl4-openssl-dev uuid-dev libssl-dev
+  libcurl4-openssl-dev uuid-dev libssl-dev libboost-dev
   # servers used by the stack and the tests
   mariadb-server mariadb-client prometheus
   # tools used by tests and benchmarks

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "runtime/http/wire_client.h"
+
 namespace op::http {
 
 namespace {
@@ -36,7 +38,8 @@ size_t WriteHeader(char* data, size_t size, size_t n, void* user) {
 
 }  // namespace
 
-HttpClient::HttpClient(ClientOptions options) : options_(std::move(options)) {
+HttpClient::HttpClient(ClientOptions options)
+    : options_(std::move(options)), wire_(std::make_unique<WireClient>(options_.max_idle_handles)) {
   std::call_once(g_curl_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
@@ -63,6 +66,14 @@ void HttpClient::Give(void* h) {
 }
 
 ClientResponse HttpClient::Send(const ClientRequest& req) {
+  if (req.url.rfind("http://", 0) == 0) {
+    auto timeout = req.timeout.count() > 0 ? req.timeout : options_.timeout;
+    return wire_->Send(req, timeout, std::min(timeout, options_.connect_timeout), options_.user_agent);
+  }
+  return SendCurl(req);
+}
+
+ClientResponse HttpClient::SendCurl(const ClientRequest& req) {
   ClientResponse resp;
   CURL* c = static_cast<CURL*>(Take());
   if (!c) {

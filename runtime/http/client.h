@@ -4,6 +4,7 @@
 // connections). Every call has a total timeout and a connect timeout.
 // Thread-safe: concurrent calls take different handles.
 #include <chrono>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -41,6 +42,10 @@ struct ClientOptions {
   std::string user_agent = "orderplatform";
 };
 
+class WireClient;
+
+// http:// goes through WireClient (pooled keep-alive sockets, Beast's parser);
+// https:// through libcurl.
 class HttpClient {
  public:
   explicit HttpClient(ClientOptions options = {});
@@ -56,9 +61,11 @@ class HttpClient {
  private:
   void* Take();
   void Give(void* handle);
+  ClientResponse SendCurl(const ClientRequest& request);
   const ClientOptions options_;
   std::mutex mu_;
   std::vector<void*> idle_;
+  std::unique_ptr<WireClient> wire_;
 };
 
 }  // namespace op::http

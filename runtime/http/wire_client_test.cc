@@ -1,0 +1,178 @@
+// WireClient against a scripted TCP server: the framings a server may use,
+// keep-alive reuse, a pooled connection the server closed, timeouts, refusals.
+#include "runtime/http/wire_client.h"
+
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <functional>
+#include <thread>
+
+namespace op::http {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Accepts connections; for each request (read up to the blank line and any
+// Content-Length body) writes what `respond` returns; an empty answer closes.
+class ScriptedServer {
+ public:
+  using Respond = std::function<std::string(const std::string& request, int n)>;
+  explicit ScriptedServer(Respond respond) : respond_(std::move(respond)) {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    listen(fd_, 16);
+    socklen_t len = sizeof a;
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] {
+      for (;;) {
+        int c = accept(fd_, nullptr, nullptr);
+        if (c < 0) return;
+        ++connections;
+        std::thread([this, c] { Serve(c); }).detach();
+      }
+    });
+  }
+  ~ScriptedServer() {
+    shutdown(fd_, SHUT_RDWR);
+    close(fd_);
+    thread_.join();
+  }
+  std::string Url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
+  std::atomic<int> connections{0}, requests{0};
+
+ private:
+  void Serve(int c) {
+    std::string buf;
+    char chunk[4096];
+    for (;;) {
+      size_t end;
+      while ((end = buf.find("\r\n\r\n")) == std::string::npos) {
+        ssize_t n = recv(c, chunk, sizeof chunk, 0);
+        if (n <= 0) return (void)close(c);
+        buf.append(chunk, size_t(n));
+      }
+      size_t body = 0;
+      if (auto p = buf.find("Content-Length: "); p != std::string::npos && p < end) body = std::stoul(buf.substr(p + 16));
+      while (buf.size() < end + 4 + body) {
+        ssize_t n = recv(c, chunk, sizeof chunk, 0);
+        if (n <= 0) return (void)close(c);
+        buf.append(chunk, size_t(n));
+      }
+      std::string request = buf.substr(0, end + 4 + body);
+      buf.erase(0, end + 4 + body);
+      std::string answer = respond_(request, ++requests);
+      if (answer.empty()) return (void)close(c);
+      send(c, answer.data(), answer.size(), MSG_NOSIGNAL);
+      if (answer.find("Connection: close") != std::string::npos) return (void)close(c);
+    }
+  }
+  Respond respond_;
+  int fd_ = -1;
+  uint16_t port_ = 0;
+  std::thread thread_;
+};
+
+const std::string kOk = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Test: yes\r\n\r\nok";
+
+TEST(WireClientTest, KeepAliveReusesOneConnectionAndSendsBodyAndHeaders) {
+  std::string seen;
+  ScriptedServer server([&](const std::string& req, int) {
+    seen = req;
+    return kOk;
+  });
+  WireClient client;
+  ClientRequest req{"POST", server.Url("/orders?x=1"), {}, R"({"a":1})", {}};
+  req.headers.Set("Content-Type", "application/json");
+  auto r1 = client.Send(req, 2s, 1s, "t");
+  ASSERT_TRUE(r1.ok()) << r1.error_message;
+  EXPECT_EQ(r1.status, 200);
+  EXPECT_EQ(r1.body, "ok");
+  EXPECT_EQ(r1.headers.Get("x-test"), "yes");
+  EXPECT_FALSE(r1.reused_connection);
+  EXPECT_NE(seen.find("POST /orders?x=1 HTTP/1.1\r\n"), std::string::npos) << seen;
+  EXPECT_NE(seen.find("Content-Length: 7\r\n"), std::string::npos);
+  EXPECT_NE(seen.find("Host: 127.0.0.1:"), std::string::npos);
+  EXPECT_NE(seen.find(R"({"a":1})"), std::string::npos);
+  auto r2 = client.Send({"GET", server.Url("/"), {}, {}, {}}, 2s, 1s, "t");
+  ASSERT_TRUE(r2.ok());
+  EXPECT_TRUE(r2.reused_connection);
+  EXPECT_EQ(server.connections.load(), 1);
+}
+
+TEST(WireClientTest, ChunkedAndCloseDelimitedBodiesAndHead) {
+  ScriptedServer server([](const std::string& req, int) -> std::string {
+    if (req.rfind("GET /chunked", 0) == 0)
+      return "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n";
+    if (req.rfind("GET /close", 0) == 0) return "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end";
+    if (req.rfind("HEAD", 0) == 0) return "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n";
+    return "HTTP/1.1 204 No Content\r\n\r\n";
+  });
+  WireClient client;
+  auto chunked = client.Send({"GET", server.Url("/chunked"), {}, {}, {}}, 2s, 1s, "t");
+  ASSERT_TRUE(chunked.ok()) << chunked.error_message;
+  EXPECT_EQ(chunked.body, "hello world");
+  auto closed = client.Send({"GET", server.Url("/close"), {}, {}, {}}, 2s, 1s, "t");
+  ASSERT_TRUE(closed.ok()) << closed.error_message;
+  EXPECT_EQ(closed.body, "until the end");
+  auto head = client.Send({"HEAD", server.Url("/"), {}, {}, {}}, 2s, 1s, "t");
+  ASSERT_TRUE(head.ok()) << head.error_message;
+  EXPECT_EQ(head.status, 200);
+  EXPECT_TRUE(head.body.empty());
+  auto empty = client.Send({"DELETE", server.Url("/x"), {}, {}, {}}, 2s, 1s, "t");
+  ASSERT_TRUE(empty.ok()) << empty.error_message;
+  EXPECT_EQ(empty.status, 204);
+}
+
+TEST(WireClientTest, APooledConnectionTheServerClosedIsReplacedTransparently) {
+  // The first connection's second request is answered by a close (an idle
+  // keep-alive timeout on the server): the client retries on a new one.
+  ScriptedServer server([](const std::string&, int n) { return n == 2 ? std::string() : kOk; });
+  WireClient client;
+  ASSERT_TRUE(client.Send({"GET", server.Url("/"), {}, {}, {}}, 2s, 1s, "t").ok());
+  auto again = client.Send({"GET", server.Url("/"), {}, {}, {}}, 2s, 1s, "t");
+  ASSERT_TRUE(again.ok()) << again.error_message;
+  EXPECT_EQ(again.status, 200);
+  EXPECT_EQ(server.connections.load(), 2);
+}
+
+TEST(WireClientTest, TimeoutRefusalAndGarbageAreErrorsOfTheirKind) {
+  ScriptedServer slow([](const std::string& req, int) -> std::string {
+    if (req.rfind("GET /garbage", 0) == 0) return "NOT HTTP AT ALL\r\n\r\n";
+    std::this_thread::sleep_for(500ms);
+    return kOk;
+  });
+  WireClient client;
+  auto t0 = std::chrono::steady_clock::now();
+  auto timed_out = client.Send({"GET", slow.Url("/slow"), {}, {}, {}}, 100ms, 1s, "t");
+  EXPECT_EQ(timed_out.error, ClientResponse::Error::kTimeout) << timed_out.error_message;
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 400ms) << "the timeout bounds the call";
+  auto garbage = client.Send({"GET", slow.Url("/garbage"), {}, {}, {}}, 2s, 1s, "t");
+  EXPECT_EQ(garbage.error, ClientResponse::Error::kOther);
+  EXPECT_NE(garbage.error_message.find("bad response"), std::string::npos) << garbage.error_message;
+
+  int probe = socket(AF_INET, SOCK_STREAM, 0);  // a port nothing listens on
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(probe, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  getsockname(probe, reinterpret_cast<sockaddr*>(&a), &len);
+  close(probe);
+  auto refused = client.Send({"GET", "http://127.0.0.1:" + std::to_string(ntohs(a.sin_port)) + "/", {}, {}, {}}, 1s, 1s, "t");
+  EXPECT_EQ(refused.error, ClientResponse::Error::kConnect) << refused.error_message;
+  auto bad_url = client.Send({"GET", "http://", {}, {}, {}}, 1s, 1s, "t");
+  EXPECT_FALSE(bad_url.ok());
+}
+
+}  // namespace
+}  // namespace op::http
