@@ -12,6 +12,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 namespace op::http {
 
@@ -209,10 +210,14 @@ ClientResponse WireClient::Send(const ClientRequest& req, std::chrono::milliseco
       return fail(io == IoError::kTimeout ? ClientResponse::Error::kTimeout : ClientResponse::Error::kOther, "send: " + err);
     }
 
-    bhttp::response_parser<bhttp::string_body> parser;
-    parser.header_limit(64 * 1024);
-    parser.body_limit(64 * 1024 * 1024);
-    if (req.method == "HEAD") parser.skip(true);
+    std::optional<bhttp::response_parser<bhttp::string_body>> p;
+    auto fresh_parser = [&] {
+      p.emplace();
+      p->header_limit(64 * 1024);
+      p->body_limit(64 * 1024 * 1024);
+      if (req.method == "HEAD") p->skip(true);
+    };
+    fresh_parser();
     boost::beast::error_code ec;
     std::string buf = std::move(c.pending);
     bool got_bytes = !buf.empty();
@@ -221,8 +226,8 @@ ClientResponse WireClient::Send(const ClientRequest& req, std::chrono::milliseco
     for (;;) {
       // Feed what we have: the parser takes the header, then the body, in
       // separate calls; it stops (need_more) when it wants more bytes.
-      while (!buf.empty() && !parser.is_done()) {
-        size_t used = parser.put(boost::asio::buffer(buf), ec);
+      while (!buf.empty() && !p->is_done()) {
+        size_t used = p->put(boost::asio::buffer(buf), ec);
         buf.erase(0, used);
         if (ec == bhttp::error::need_more) {
           ec = {};
@@ -234,7 +239,14 @@ ClientResponse WireClient::Send(const ClientRequest& req, std::chrono::milliseco
         }
         if (used == 0) break;
       }
-      if (parser.is_done()) break;
+      if (p->is_done()) {
+        int code = int(p->get().result_int());
+        if (code >= 100 && code < 200 && code != 101) {  // interim (100 Continue): the answer follows
+          fresh_parser();
+          continue;
+        }
+        break;
+      }
       ssize_t n = recv(c.fd, chunk, sizeof chunk, 0);
       if (n > 0) {
         buf.append(chunk, size_t(n));
@@ -252,8 +264,8 @@ ClientResponse WireClient::Send(const ClientRequest& req, std::chrono::milliseco
           break;
         }
         if (n == 0) {  // close-delimited body
-          parser.put_eof(ec);
-          if (!ec && parser.is_done()) break;
+          p->put_eof(ec);
+          if (!ec && p->is_done()) break;
         }
         close(c.fd);
         return fail(ClientResponse::Error::kOther, "connection closed before a complete response");
@@ -266,7 +278,7 @@ ClientResponse WireClient::Send(const ClientRequest& req, std::chrono::milliseco
       close(c.fd);
       continue;
     }
-    auto& res = parser.get();
+    auto& res = p->get();
     resp.status = int(res.result_int());
     for (const auto& f : res) resp.headers.Add(std::string(f.name_string()), std::string(f.value()));
     resp.body = std::move(res.body());

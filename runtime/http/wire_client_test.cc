@@ -9,6 +9,8 @@
 
 #include <atomic>
 #include <functional>
+#include <mutex>
+#include <vector>
 #include <thread>
 
 namespace op::http {
@@ -38,14 +40,20 @@ class ScriptedServer {
         int c = accept(fd_, nullptr, nullptr);
         if (c < 0) return;
         ++connections;
-        std::thread([this, c] { Serve(c); }).detach();
+        std::lock_guard lock(mu_);
+        conns_.push_back(c);
+        workers_.emplace_back([this, c] { Serve(c); });
       }
     });
   }
-  ~ScriptedServer() {
+  ~ScriptedServer() {  // no thread outlives the server
     shutdown(fd_, SHUT_RDWR);
-    close(fd_);
     thread_.join();
+    close(fd_);
+    std::lock_guard lock(mu_);
+    for (int c : conns_) shutdown(c, SHUT_RDWR);
+    for (auto& w : workers_) w.join();
+    for (int c : conns_) close(c);
   }
   std::string Url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
   std::atomic<int> connections{0}, requests{0};
@@ -58,25 +66,28 @@ class ScriptedServer {
       size_t end;
       while ((end = buf.find("\r\n\r\n")) == std::string::npos) {
         ssize_t n = recv(c, chunk, sizeof chunk, 0);
-        if (n <= 0) return (void)close(c);
+        if (n <= 0) return;
         buf.append(chunk, size_t(n));
       }
       size_t body = 0;
       if (auto p = buf.find("Content-Length: "); p != std::string::npos && p < end) body = std::stoul(buf.substr(p + 16));
       while (buf.size() < end + 4 + body) {
         ssize_t n = recv(c, chunk, sizeof chunk, 0);
-        if (n <= 0) return (void)close(c);
+        if (n <= 0) return;
         buf.append(chunk, size_t(n));
       }
       std::string request = buf.substr(0, end + 4 + body);
       buf.erase(0, end + 4 + body);
       std::string answer = respond_(request, ++requests);
-      if (answer.empty()) return (void)close(c);
+      if (answer.empty()) return (void)shutdown(c, SHUT_RDWR);
       send(c, answer.data(), answer.size(), MSG_NOSIGNAL);
-      if (answer.find("Connection: close") != std::string::npos) return (void)close(c);
+      if (answer.find("Connection: close") != std::string::npos) return (void)shutdown(c, SHUT_RDWR);
     }
   }
   Respond respond_;
+  std::mutex mu_;
+  std::vector<int> conns_;  // closed by the destructor, after the workers are joined
+  std::vector<std::thread> workers_;
   int fd_ = -1;
   uint16_t port_ = 0;
   std::thread thread_;
@@ -115,6 +126,8 @@ TEST(WireClientTest, ChunkedAndCloseDelimitedBodiesAndHead) {
       return "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n";
     if (req.rfind("GET /close", 0) == 0) return "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end";
     if (req.rfind("HEAD", 0) == 0) return "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n";
+    if (req.rfind("PUT /continue", 0) == 0)
+      return "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 4\r\n\r\ndone";
     return "HTTP/1.1 204 No Content\r\n\r\n";
   });
   WireClient client;
@@ -128,6 +141,10 @@ TEST(WireClientTest, ChunkedAndCloseDelimitedBodiesAndHead) {
   ASSERT_TRUE(head.ok()) << head.error_message;
   EXPECT_EQ(head.status, 200);
   EXPECT_TRUE(head.body.empty());
+  auto interim = client.Send({"PUT", server.Url("/continue"), {}, "x", {}}, 2s, 1s, "t");
+  ASSERT_TRUE(interim.ok()) << interim.error_message;
+  EXPECT_EQ(interim.status, 201) << "a 100 Continue is not the answer";
+  EXPECT_EQ(interim.body, "done");
   auto empty = client.Send({"DELETE", server.Url("/x"), {}, {}, {}}, 2s, 1s, "t");
   ASSERT_TRUE(empty.ok()) << empty.error_message;
   EXPECT_EQ(empty.status, 204);
