@@ -1,6 +1,12 @@
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <mutex>
 #include <set>
+#include <thread>
+#include <vector>
 
 #include "runtime/core/clock.h"
 #include "runtime/core/time_format.h"
@@ -42,6 +48,54 @@ TEST(Uuid, GeneratesDistinctValidIds) {
   EXPECT_EQ(ids.size(), 1000u);
   EXPECT_FALSE(IsUuid("not-a-uuid"));
   EXPECT_FALSE(IsUuid("123e4567-e89b-12d3-a456-42661417400"));
+}
+
+TEST(Uuid, IsVersion4WithTheRfcVariantAndLowerCase) {
+  for (int i = 0; i < 600; ++i) {  // crosses a refill of the per-thread pool
+    auto id = NewUuid();
+    ASSERT_EQ(id.size(), 36u);
+    EXPECT_EQ(id[14], '4') << id;
+    EXPECT_NE(std::string("89ab").find(id[19]), std::string::npos) << id;
+    EXPECT_EQ(id.find_first_not_of("0123456789abcdef-"), std::string::npos) << id;
+    EXPECT_EQ(id[8], '-');
+    EXPECT_EQ(id[23], '-');
+  }
+}
+
+TEST(Uuid, ThreadsAndAForkedChildNeverRepeatAnId) {
+  std::set<std::string> ids;
+  std::mutex mu;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&] {
+      for (int i = 0; i < 500; ++i) {
+        auto id = NewUuid();
+        std::lock_guard lock(mu);
+        ids.insert(id);
+      }
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ids.size(), 2000u);
+
+  // The parent's pool is half used; a child must not hand out the same bytes.
+  NewUuid();
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    std::string id = NewUuid();
+    (void)!write(fds[1], id.data(), id.size());
+    _exit(0);
+  }
+  close(fds[1]);
+  std::string parent_next = NewUuid();
+  char buf[36];
+  ASSERT_EQ(read(fds[0], buf, 36), 36);
+  close(fds[0]);
+  waitpid(pid, nullptr, 0);
+  std::string child(buf, 36);
+  EXPECT_NE(child, parent_next);
+  EXPECT_EQ(ids.count(child), 0u);
 }
 
 TEST(ManualClock, MovesOnlyWhenAdvanced) {

@@ -197,8 +197,11 @@ ClientResponse WireClient::Send(const ClientRequest& req, std::chrono::milliseco
       close(c.fd);
       return fail(ClientResponse::Error::kTimeout, "timed out");
     }
-    SetTimeout(c.fd, SO_SNDTIMEO, left);
-    SetTimeout(c.fd, SO_RCVTIMEO, left);
+    if (c.timeout_ms != left.count()) {  // a pooled connection called with the same timeout keeps its setting
+      SetTimeout(c.fd, SO_SNDTIMEO, left);
+      SetTimeout(c.fd, SO_RCVTIMEO, left);
+      c.timeout_ms = left.count();
+    }
     std::string err;
     IoError io = SendAll(c.fd, wire, err);
     if (io == IoError::kClosed && reused) {

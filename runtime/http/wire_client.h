@@ -35,6 +35,7 @@ class WireClient {
   struct Conn {
     int fd = -1;
     std::string pending;  // bytes read past the previous response (should stay empty)
+    int64_t timeout_ms = -1;  // SO_SNDTIMEO/SO_RCVTIMEO as last set: skip the two syscalls when unchanged
   };
   Conn Take(const std::string& host_port, bool* reused);
   void Give(const std::string& host_port, Conn c);
