@@ -6,7 +6,7 @@ be byte-for-byte reproducible, which rules out tools that stamp times or walk
 directories in filesystem order. Only the Python standard library is used.
 
 The layer holds exactly:
-  /app/NAME                    the binary (mode 0555)
+  /app/NAME                    the binary, stripped (mode 0555)
   the shared libraries `ldd` says it loads, at those paths, and the loader
   /etc/ssl/certs/ca-certificates.crt, /usr/share/zoneinfo (without right/ posix/)
   /etc/passwd, /etc/group (root and nonroot 65532), /etc/nsswitch.conf, /tmp
@@ -25,6 +25,7 @@ import json
 import os
 import re
 import subprocess
+import tempfile
 import sys
 import tarfile
 
@@ -128,7 +129,12 @@ def main():
     a = ap.parse_args()
 
     layer = Layer()
-    layer.host_file(a.binary, f"/app/{a.name}", 0o555)
+    # The symbol table is for debugging on the build host (bazel-bin keeps it);
+    # the image gets the binary without it, whatever the compilation mode.
+    with tempfile.TemporaryDirectory() as tmp:
+        stripped = os.path.join(tmp, a.name)
+        subprocess.run(["strip", "--strip-unneeded", "-o", stripped, os.path.realpath(a.binary)], check=True)
+        layer.host_file(stripped, f"/app/{a.name}", 0o555)
     for lib in ldd_closure(a.binary):
         layer.host_file(lib, lib, 0o755)
     layer.host_file("/etc/ssl/certs/ca-certificates.crt", "/etc/ssl/certs/ca-certificates.crt", 0o644)
