@@ -219,6 +219,9 @@ int main(int argc, char** argv) {
   op::ServiceSpec spec;
   spec.name = "api-gateway";
   spec.default_port = 8080;
+  // The data path: Asio/Beast costs half of Pistache's system calls per
+  // proxied request (docs/benchmarks.md); server.engine=pistache still works.
+  spec.server_engine = "asio";
   spec.declare_config = [](op::config::Schema& s) {
     s.Add("gateway.routes", op::config::Type::kYaml, std::nullopt, "routes (default: the platform's four APIs)");
   };

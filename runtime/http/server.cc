@@ -8,19 +8,12 @@
 
 #include "runtime/core/trace_context.h"
 #include "runtime/core/uuid.h"
+#include "runtime/http/server_core.h"
 #include "runtime/logging/log.h"
 
 namespace op::http {
 
 namespace P = Pistache;
-
-struct HttpServer::Core {
-  std::shared_ptr<const Router> router;
-  ServerOptions options;
-  std::atomic<int> in_flight{0};
-  prometheus::Family<prometheus::Histogram>* requests = nullptr;
-  prometheus::Gauge* active = nullptr;
-};
 
 namespace {
 
@@ -69,9 +62,6 @@ class Adapter : public P::Http::Handler {
 
   void onRequest(const P::Http::Request& preq, P::Http::ResponseWriter writer) override {
     auto start = std::chrono::steady_clock::now();
-    core_->in_flight.fetch_add(1);
-    if (core_->active) core_->active->Increment();
-
     Request req;
     req.method = Upper(P::Http::methodString(preq.method()));
     req.path = preq.resource();
@@ -93,44 +83,8 @@ class Adapter : public P::Http::Handler {
     req.body = preq.body();
     req.remote = preq.address().host() + ":" + preq.address().port().toString();
 
-    // Correlation: reuse the caller's ids or mint new ones.
-    std::string request_id = req.Header("x-request-id").value_or("");
-    if (request_id.empty() || request_id.size() > 200) request_id = NewUuid();
-    std::string correlation_id = req.Header("x-correlation-id").value_or(request_id);
-    auto parent = req.Header("traceparent") ? TraceParent::Parse(*req.Header("traceparent")) : std::nullopt;
-    TraceParent trace = parent ? parent->Child() : TraceParent::New();
-    req.headers.Set("x-request-id", request_id);
-    req.headers.Set("x-correlation-id", correlation_id);
-    req.headers.Set("traceparent", trace.ToString());
-    log::LogContext ctx({{"requestId", request_id}, {"correlationId", correlation_id},
-                         {"traceId", trace.trace_id}});
-
-    Response resp;
-    std::string route = "UNKNOWN";
-    if (req.body.size() > core_->options.max_body_bytes) {
-      resp = MakeProblem(413, "request body of " + std::to_string(req.body.size()) +
-                                  " bytes exceeds the limit of " +
-                                  std::to_string(core_->options.max_body_bytes))
-                 .ToResponse(req.path);
-    } else {
-      try {
-        auto match = core_->router->Find(req);
-        if (match.handler) {
-          route = match.route;
-          resp = (*match.handler)(req);
-        } else {
-          route = match.allowed.empty() ? "NOT_FOUND" : "METHOD_NOT_ALLOWED";
-          resp = core_->router->Handle(req);
-        }
-      } catch (const HttpError& e) {
-        resp = e.problem().ToResponse(req.path);
-      } catch (const std::exception& e) {
-        log::Error("unhandled exception in handler", {{"route", route}, {"error", e.what()}});
-        resp = MakeProblem(500, "internal error (request id " + request_id + ")").ToResponse(req.path);
-      }
-    }
-    resp.headers.Set("X-Request-Id", request_id);
-    resp.headers.Set("X-Correlation-Id", correlation_id);
+    std::string route;
+    Response resp = core_->Serve(req, route);
 
     // Pistache 0.0.5 answers "Connection: Close" to an HTTP/1.1 request that
     // has no Connection header; HTTP/1.1 means keep-alive unless asked otherwise.
@@ -146,21 +100,7 @@ class Adapter : public P::Http::Handler {
     auto code = static_cast<P::Http::Code>(resp.status);
     if (req.method == "HEAD") writer.send(code);
     else writer.send(code, resp.body);
-
-    auto elapsed = std::chrono::steady_clock::now() - start;
-    double seconds = std::chrono::duration<double>(elapsed).count();
-    if (core_->requests)
-      core_->requests
-          ->Add({{"method", req.method}, {"uri", route}, {"status", std::to_string(resp.status)},
-                 {"outcome", Outcome(resp.status)}},
-                metrics::MetricsRegistry::LatencyBuckets())
-          .Observe(seconds);
-    if (core_->options.access_log)
-      log::Info("http", {{"method", req.method}, {"path", req.path}, {"route", route},
-                         {"status", resp.status}, {"durationMs", seconds * 1000},
-                         {"bytes", resp.body.size()}, {"remote", req.remote}});
-    if (core_->active) core_->active->Decrement();
-    core_->in_flight.fetch_sub(1);
+    core_->Record(req, resp.status, resp.body.size(), route, start);
   }
 
   void onTimeout(const P::Http::Request&, P::Http::ResponseWriter writer) override {
@@ -173,16 +113,118 @@ class Adapter : public P::Http::Handler {
   std::shared_ptr<HttpServer::Core> core_;
 };
 
+class PistacheEngine : public ServerEngine {
+ public:
+  explicit PistacheEngine(std::shared_ptr<HttpServer::Core> core) : core_(std::move(core)) {}
+
+  void Start() override {
+    const ServerOptions& o = core_->options;
+    P::Address addr(o.host, P::Port(o.port));
+    endpoint_ = std::make_unique<P::Http::Endpoint>(addr);
+    // Pistache rejects requests above its buffer size with its own plain 413;
+    // leave it room so bodies just over our limit get a problem+json 413.
+    size_t buffer = o.max_body_bytes + std::max<size_t>(o.max_body_bytes, 64 << 10);
+    auto opts = P::Http::Endpoint::options()
+                    .threads(o.threads)
+                    .threadsName("http")
+                    .flags(P::Tcp::Options::ReuseAddr)
+                    .maxRequestSize(buffer)
+                    .maxResponseSize(64 << 20)
+                    .headerTimeout(o.header_timeout)
+                    .bodyTimeout(o.body_timeout);
+    try {
+      endpoint_->init(opts);
+      endpoint_->setHandler(std::make_shared<Adapter>(core_));
+      endpoint_->serveThreaded();
+    } catch (const std::exception& e) {
+      endpoint_.reset();
+      throw std::runtime_error("http: cannot listen on " + o.host + ":" + std::to_string(o.port) + ": " + e.what());
+    }
+  }
+  uint16_t Port() const override { return endpoint_ ? static_cast<uint16_t>(endpoint_->getPort()) : 0; }
+  void Stop() override {
+    if (!endpoint_) return;
+    endpoint_->shutdown();
+    endpoint_.reset();
+  }
+
+ private:
+  std::shared_ptr<HttpServer::Core> core_;
+  std::unique_ptr<P::Http::Endpoint> endpoint_;
+};
+
 }  // namespace
 
-struct HttpServer::Impl {
-  std::unique_ptr<P::Http::Endpoint> endpoint;
-  bool running = false;
-};
+std::unique_ptr<ServerEngine> MakePistacheEngine(std::shared_ptr<HttpServer::Core> core) {
+  return std::make_unique<PistacheEngine>(std::move(core));
+}
+
+Response HttpServer::Core::Serve(Request& req, std::string& route) {
+  in_flight.fetch_add(1);
+  if (active) active->Increment();
+  // Correlation: reuse the caller's ids or mint new ones.
+  std::string request_id = req.Header("x-request-id").value_or("");
+  if (request_id.empty() || request_id.size() > 200) request_id = NewUuid();
+  std::string correlation_id = req.Header("x-correlation-id").value_or(request_id);
+  auto parent = req.Header("traceparent") ? TraceParent::Parse(*req.Header("traceparent")) : std::nullopt;
+  TraceParent trace = parent ? parent->Child() : TraceParent::New();
+  req.headers.Set("x-request-id", request_id);
+  req.headers.Set("x-correlation-id", correlation_id);
+  req.headers.Set("traceparent", trace.ToString());
+  log::LogContext ctx({{"requestId", request_id}, {"correlationId", correlation_id}, {"traceId", trace.trace_id}});
+
+  Response resp;
+  route = "UNKNOWN";
+  if (req.body.size() > options.max_body_bytes) {
+    resp = MakeProblem(413, "request body of " + std::to_string(req.body.size()) + " bytes exceeds the limit of " +
+                                std::to_string(options.max_body_bytes))
+               .ToResponse(req.path);
+  } else {
+    try {
+      auto match = router->Find(req);
+      if (match.handler) {
+        route = match.route;
+        resp = (*match.handler)(req);
+      } else {
+        route = match.allowed.empty() ? "NOT_FOUND" : "METHOD_NOT_ALLOWED";
+        resp = router->Handle(req);
+      }
+    } catch (const HttpError& e) {
+      resp = e.problem().ToResponse(req.path);
+    } catch (const std::exception& e) {
+      log::Error("unhandled exception in handler", {{"route", route}, {"error", e.what()}});
+      resp = MakeProblem(500, "internal error (request id " + request_id + ")").ToResponse(req.path);
+    }
+  }
+  resp.headers.Set("X-Request-Id", request_id);
+  resp.headers.Set("X-Correlation-Id", correlation_id);
+  return resp;
+}
+
+void HttpServer::Core::Record(const Request& req, int status, size_t body_bytes, const std::string& route,
+                              std::chrono::steady_clock::time_point start) {
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (requests)
+    requests
+        ->Add({{"method", req.method}, {"uri", route}, {"status", std::to_string(status)},
+               {"outcome", Outcome(status)}},
+              metrics::MetricsRegistry::LatencyBuckets())
+        .Observe(seconds);
+  if (options.access_log) {
+    auto trace = TraceParent::Parse(req.Header("traceparent").value_or(""));
+    log::LogContext ctx({{"requestId", req.Header("x-request-id").value_or("")},
+                         {"correlationId", req.Header("x-correlation-id").value_or("")},
+                         {"traceId", trace ? trace->trace_id : ""}});
+    log::Info("http", {{"method", req.method}, {"path", req.path}, {"route", route}, {"status", status},
+                       {"durationMs", seconds * 1000}, {"bytes", body_bytes}, {"remote", req.remote}});
+  }
+  if (active) active->Decrement();
+  in_flight.fetch_sub(1);
+}
 
 HttpServer::HttpServer(ServerOptions options, std::shared_ptr<const Router> router,
                        metrics::MetricsRegistry* metrics)
-    : options_(std::move(options)), core_(std::make_shared<Core>()), impl_(std::make_unique<Impl>()) {
+    : options_(std::move(options)), core_(std::make_shared<Core>()) {
   core_->router = std::move(router);
   core_->options = options_;
   if (metrics) {
@@ -201,47 +243,36 @@ HttpServer::HttpServer(ServerOptions options, std::shared_ptr<const Router> rout
 HttpServer::~HttpServer() { Shutdown(std::chrono::milliseconds(0)); }
 
 void HttpServer::Start() {
-  P::Address addr(options_.host, P::Port(options_.port));
-  impl_->endpoint = std::make_unique<P::Http::Endpoint>(addr);
-  // Pistache rejects requests above its buffer size with its own plain 413;
-  // leave it room so bodies just over our limit get a problem+json 413.
-  size_t buffer = options_.max_body_bytes + std::max<size_t>(options_.max_body_bytes, 64 << 10);
-  auto opts = P::Http::Endpoint::options()
-                  .threads(options_.threads)
-                  .threadsName("http")
-                  .flags(P::Tcp::Options::ReuseAddr)
-                  .maxRequestSize(buffer)
-                  .maxResponseSize(64 << 20)
-                  .headerTimeout(options_.header_timeout)
-                  .bodyTimeout(options_.body_timeout);
+  engine_ = options_.engine == ServerEngineKind::kAsio ? MakeAsioEngine(core_) : MakePistacheEngine(core_);
   try {
-    impl_->endpoint->init(opts);
-    impl_->endpoint->setHandler(std::make_shared<Adapter>(core_));
-    impl_->endpoint->serveThreaded();
-  } catch (const std::exception& e) {
-    impl_->endpoint.reset();
-    throw std::runtime_error("http: cannot listen on " + options_.host + ":" +
-                             std::to_string(options_.port) + ": " + e.what());
+    engine_->Start();
+  } catch (...) {
+    engine_.reset();
+    throw;
   }
-  impl_->running = true;
+  running_ = true;
 }
 
-uint16_t HttpServer::Port() const {
-  return impl_->endpoint ? static_cast<uint16_t>(impl_->endpoint->getPort()) : 0;
-}
+uint16_t HttpServer::Port() const { return engine_ ? engine_->Port() : 0; }
 
 int HttpServer::InFlight() const { return core_->in_flight.load(); }
 
 bool HttpServer::Shutdown(std::chrono::milliseconds drain_timeout) {
-  if (!impl_->running) return true;
+  if (!running_) return true;
   auto deadline = std::chrono::steady_clock::now() + drain_timeout;
   while (core_->in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   bool drained = core_->in_flight.load() == 0;
-  impl_->endpoint->shutdown();
-  impl_->endpoint.reset();
-  impl_->running = false;
+  engine_->Stop();
+  engine_.reset();
+  running_ = false;
   return drained;
+}
+
+std::optional<ServerEngineKind> ParseServerEngine(std::string_view name) {
+  if (name == "pistache") return ServerEngineKind::kPistache;
+  if (name == "asio") return ServerEngineKind::kAsio;
+  return std::nullopt;
 }
 
 }  // namespace op::http

@@ -6,19 +6,35 @@
 // observation (labelled by the route template) per request, and a graceful
 // drain for SIGTERM.
 //
-// Threads: Pistache owns `threads` reactor threads; handlers run on them and
-// may block (database calls), so size `threads` for the blocking work.
+// Two engines carry the bytes, chosen by ServerOptions::engine: Pistache
+// (every service's default) and Boost.Asio + Beast (the gateway's default: it
+// costs about half the system calls per request, see docs/benchmarks.md).
+// Handlers, headers, errors, metrics and logs are the same on both.
+//
+// Threads: the engine owns `threads` threads; handlers run on them and may
+// block (database calls, upstream calls), so size `threads` for the blocking
+// work. Pistache pins each connection to one reactor thread; Asio runs one
+// event loop on all threads, so a blocked handler holds only its connection.
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "runtime/http/router.h"
 #include "runtime/metrics/metrics.h"
 
 namespace op::http {
 
+enum class ServerEngineKind { kPistache, kAsio };
+// "pistache" or "asio"; nullopt for anything else.
+std::optional<ServerEngineKind> ParseServerEngine(std::string_view name);
+
+class ServerEngine;
+
 struct ServerOptions {
+  ServerEngineKind engine = ServerEngineKind::kPistache;
   std::string host = "0.0.0.0";
   uint16_t port = 0;  // 0: an ephemeral port (see Port())
   int threads = 4;
@@ -49,8 +65,8 @@ class HttpServer {
  private:
   ServerOptions options_;
   std::shared_ptr<Core> core_;
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
+  std::unique_ptr<ServerEngine> engine_;
+  bool running_ = false;
 };
 
 }  // namespace op::http

@@ -31,6 +31,7 @@ void DeclareRuntimeSchema(config::Schema& s, const ServiceSpec& spec) {
   s.Add("service.instance-id", Type::kString, "", "instance id (default: hostname:port)");
   s.Add(config::KeySpec{"server.port", Type::kInt, std::to_string(spec.default_port), "HTTP port", 0, 65535});
   s.Add("server.host", Type::kString, "0.0.0.0", "HTTP listen address");
+  s.Add("server.engine", Type::kString, spec.server_engine, "HTTP server engine: pistache or asio");
   s.Add(config::KeySpec{"server.threads", Type::kInt, "4", "HTTP worker threads (handlers may block)", 1, 256});
   s.Add(config::KeySpec{"server.max-body-bytes", Type::kInt, "1048576", "larger request bodies get 413", 1024, 1 << 30});
   s.Add("server.drain-timeout", Type::kDuration, "10s", "wait for in-flight requests on shutdown");
@@ -175,6 +176,9 @@ int Service::Start(int argc, char** argv, const std::function<void(Service&)>& w
     if (config_file.empty() && env.count("CONFIG_FILE")) config_file = env["CONFIG_FILE"];
     config_ = std::make_unique<config::Config>(config_file.empty() ? config::Config::Load(schema_, "", env, "environment")
                                                                    : config::Config::LoadFile(schema_, config_file, env));
+    if (!http::ParseServerEngine(config_->GetString("server.engine")))
+      throw config::ConfigError("key 'server.engine' must be pistache or asio: got '" +
+                                config_->GetString("server.engine") + "'");
     if (!log::ParseLevel(config_->GetString("logging.level")))
       throw config::ConfigError("key 'logging.level' must be debug, info, warn or error: got '" +
                                 config_->GetString("logging.level") + "'");
@@ -309,6 +313,7 @@ int Service::Start(int argc, char** argv, const std::function<void(Service&)>& w
   http::ServerOptions so;
   so.host = config_->GetString("server.host");
   so.port = port_;
+  so.engine = *http::ParseServerEngine(config_->GetString("server.engine"));
   so.threads = int(config_->GetInt("server.threads"));
   so.max_body_bytes = size_t(config_->GetInt("server.max-body-bytes"));
   so.access_log = config_->GetBool("server.access-log");

@@ -43,6 +43,7 @@ namespace op {
 struct ServiceSpec {
   std::string name;           // "order-service": registry app name and consumer group
   uint16_t default_port = 8080;
+  std::string server_engine = "pistache";  // default of server.engine
   std::string version = "0.1.0";
   bool uses_database = false;
   std::vector<db::Migration> migrations;  // the service's own (versions 1..9999)

@@ -153,6 +153,13 @@ TEST_F(ServiceTest, ConfigErrorsExitTwoNamingTheKey) {
   EXPECT_EQ(svc2->Wait(30s), 2);
   EXPECT_NE(svc2->Output().find("unknown key 'server.prot' (did you mean 'server.port'?)"), std::string::npos)
       << svc2->Output();
+
+  env = Env(testing::FreePort(), "demo_cfg");
+  env["SERVER_ENGINE"] = "nginx";
+  auto svc3 = Launch(env);
+  EXPECT_EQ(svc3->Wait(30s), 2);
+  EXPECT_NE(svc3->Output().find("key 'server.engine' must be pistache or asio: got 'nginx'"), std::string::npos)
+      << svc3->Output();
 }
 
 TEST_F(ServiceTest, UnreachableDependenciesAndBusyPortExitOneWithAReason) {
@@ -173,6 +180,12 @@ TEST_F(ServiceTest, UnreachableDependenciesAndBusyPortExitOneWithAReason) {
   auto busy = Launch(Env(db_->Port(), "demo_deps"));  // MariaDB already listens there
   EXPECT_EQ(busy->Wait(30s), 1);
   EXPECT_NE(busy->Output().find("cannot listen on"), std::string::npos) << busy->Output();
+
+  env = Env(db_->Port(), "demo_deps");
+  env["SERVER_ENGINE"] = "asio";
+  auto busy_asio = Launch(env);
+  EXPECT_EQ(busy_asio->Wait(30s), 1);
+  EXPECT_NE(busy_asio->Output().find("cannot listen on"), std::string::npos) << busy_asio->Output();
 }
 
 }  // namespace

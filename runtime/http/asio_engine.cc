@@ -1,0 +1,265 @@
+// The Boost.Asio + Beast server engine.
+//
+// Threads: one io_context run by `threads` threads. Each connection is a
+// Session on its own strand, so its reads, writes and timer never run
+// concurrently; handlers run inline on the strand and may block, holding only
+// their own connection while the other threads serve the rest. Per request:
+// the header and body are read by Beast's parser (Expect: 100-continue is
+// answered in between), Core::Serve runs the router, the response is written
+// with one writev, and the next request is read from the same buffer
+// (pipelining). A timer on the strand bounds reading the header (also the
+// idle time between keep-alive requests) and reading the body; a request cut
+// off half-way gets a 408 before the close, an idle connection just closes.
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http.hpp>
+
+#include <pthread.h>
+
+#include <functional>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "runtime/http/server_core.h"
+#include "runtime/logging/log.h"
+
+namespace op::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+constexpr size_t kHeaderLimit = 64 * 1024;  // the gateway answers 431 above 32 KiB itself
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, std::shared_ptr<HttpServer::Core> core)
+      : socket_(std::move(socket)), timer_(socket_.get_executor()), core_(std::move(core)) {
+    boost::system::error_code ec;
+    auto ep = socket_.remote_endpoint(ec);
+    if (!ec) remote_ = ep.address().to_string() + ":" + std::to_string(ep.port());
+    socket_.set_option(tcp::no_delay(true), ec);
+  }
+
+  void Begin() { ReadHeader(); }
+
+ private:
+  void Arm(std::chrono::milliseconds d) {
+    timer_.expires_after(d);
+    timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+      if (ec) return;  // cancelled: the read finished in time
+      self->timed_out_ = true;
+      boost::system::error_code ignore;
+      self->socket_.cancel(ignore);
+    });
+  }
+
+  void ReadHeader() {
+    parser_.emplace();
+    parser_->header_limit(kHeaderLimit);
+    // One byte over our limit is enough to know: Core answers 413 from the size.
+    parser_->body_limit(core_->options.max_body_bytes + 1);
+    timed_out_ = false;
+    Arm(core_->options.header_timeout);
+    bhttp::async_read_header(socket_, buffer_, *parser_,
+                             [self = shared_from_this()](boost::system::error_code ec, size_t) { self->OnHeader(ec); });
+  }
+
+  void OnHeader(boost::system::error_code ec) {
+    if (ec) return Failed(ec, /*idle=*/buffer_.size() == 0);
+    auto& h = parser_->get();
+    if (auto expect = h.find(bhttp::field::expect);
+        expect != h.end() && boost::beast::iequals(expect->value(), "100-continue") && !parser_->is_done()) {
+      if (parser_->content_length() && *parser_->content_length() > core_->options.max_body_bytes)
+        return Reply(Problem413(*parser_->content_length()), /*close=*/true);
+      static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      asio::async_write(socket_, asio::buffer(kContinue),
+                        [self = shared_from_this()](boost::system::error_code ec, size_t) {
+                          if (ec) return self->Close();
+                          self->ReadBody();
+                        });
+      return;
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    if (parser_->is_done()) return OnBody({});
+    timer_.cancel();
+    timed_out_ = false;
+    Arm(core_->options.body_timeout);
+    bhttp::async_read(socket_, buffer_, *parser_,
+                      [self = shared_from_this()](boost::system::error_code ec, size_t) { self->OnBody(ec); });
+  }
+
+  void OnBody(boost::system::error_code ec) {
+    timer_.cancel();
+    if (ec) return Failed(ec, false);
+    auto start = std::chrono::steady_clock::now();
+    auto& m = parser_->get();
+    auto req = std::make_shared<Request>();
+    req->method = std::string(m.method_string());
+    std::string_view target(m.target().data(), m.target().size());
+    auto q = target.find('?');
+    req->path = std::string(target.substr(0, q));
+    if (q != std::string_view::npos) req->query = ParseQuery(target.substr(q + 1));
+    for (const auto& f : m) req->headers.Add(std::string(f.name_string()), std::string(f.value()));
+    req->body = std::move(m.body());
+    req->remote = remote_;
+    version_ = m.version();
+    bool close = !m.keep_alive();
+
+    std::string route;
+    Response resp = core_->Serve(*req, route);
+    Reply(std::move(resp), close, [req, route, start](HttpServer::Core& core, int status, size_t bytes) {
+      core.Record(*req, status, bytes, route, start);
+    });
+  }
+
+  using Done = std::function<void(HttpServer::Core&, int status, size_t bytes)>;
+
+  // Writes `resp`; then the next request, or a close. `done` runs once it is written.
+  void Reply(Response resp, bool close, Done done = nullptr) {
+    auto out = std::make_shared<bhttp::response<bhttp::string_body>>();
+    out->version(version_);
+    out->result(unsigned(resp.status));
+    for (const auto& [k, v] : resp.headers.All()) {
+      if (k == "content-length" || k == "connection" || k == "transfer-encoding") continue;  // framing is ours
+      out->insert(k, v);
+    }
+    bool head = parser_ && parser_->is_header_done() && parser_->get().method() == bhttp::verb::head;
+    bool bodiless = resp.status < 200 || resp.status == 204 || resp.status == 304;
+    size_t bytes = resp.body.size();
+    // HEAD: the Content-Length a GET would have, and no body.
+    if (!bodiless) out->content_length(bytes);
+    if (!head && !bodiless) out->body() = std::move(resp.body);
+    out->keep_alive(!close);
+    int status = resp.status;
+    bhttp::async_write(socket_, *out,
+                       [self = shared_from_this(), out, close, done = std::move(done), status, bytes](
+                           boost::system::error_code ec, size_t) {
+                         if (done) done(*self->core_, status, bytes);
+                         if (ec || close) return self->Close();
+                         self->ReadHeader();
+                       });
+  }
+
+  Response Problem413(uint64_t size) {
+    return MakeProblem(413, "request body of " + std::to_string(size) + " bytes exceeds the limit of " +
+                                std::to_string(core_->options.max_body_bytes))
+        .ToResponse();
+  }
+
+  // A read that did not produce a request: close, after a problem when the
+  // client sent something we can answer.
+  void Failed(boost::system::error_code ec, bool idle) {
+    timer_.cancel();
+    if (ec == bhttp::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset)
+      return Close();
+    if (timed_out_ || ec == asio::error::operation_aborted) {
+      if (idle || !timed_out_) return Close();
+      return Reply(MakeProblem(408, "the request was not received in time").ToResponse(), true);
+    }
+    if (ec == bhttp::error::body_limit)  // Beast checks a declared Content-Length before the header is done
+      return Reply(MakeProblem(413, "request body exceeds the limit of " +
+                                        std::to_string(core_->options.max_body_bytes) + " bytes")
+                       .ToResponse(),
+                   true);
+    if (ec == bhttp::error::header_limit)
+      return Reply(MakeProblem(431, "request header fields exceed 64 KiB").ToResponse(), true);
+    if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category())  // any parse error
+      return Reply(MakeProblem(400, "malformed HTTP request: " + ec.message()).ToResponse(), true);
+    Close();
+  }
+
+  void Close() {
+    timer_.cancel();
+    boost::system::error_code ignore;
+    socket_.shutdown(tcp::socket::shutdown_send, ignore);
+    socket_.close(ignore);
+  }
+
+  tcp::socket socket_;
+  asio::steady_timer timer_;
+  std::shared_ptr<HttpServer::Core> core_;
+  boost::beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::string remote_;
+  unsigned version_ = 11;
+  bool timed_out_ = false;
+};
+
+class AsioEngine : public ServerEngine {
+ public:
+  explicit AsioEngine(std::shared_ptr<HttpServer::Core> core) : core_(std::move(core)), acceptor_(ioc_) {}
+  ~AsioEngine() override { Stop(); }
+
+  void Start() override {
+    const ServerOptions& o = core_->options;
+    try {
+      boost::system::error_code ec;
+      auto address = asio::ip::make_address(o.host == "localhost" ? "127.0.0.1" : o.host, ec);
+      if (ec) throw std::runtime_error("'" + o.host + "' is not an IP address");
+      tcp::endpoint ep(address, o.port);
+      acceptor_.open(ep.protocol());
+      acceptor_.set_option(asio::socket_base::reuse_address(true));
+      acceptor_.bind(ep);
+      acceptor_.listen(asio::socket_base::max_listen_connections);
+    } catch (const std::exception& e) {
+      throw std::runtime_error("http: cannot listen on " + o.host + ":" + std::to_string(o.port) + ": " + e.what());
+    }
+    port_ = acceptor_.local_endpoint().port();
+    Accept();
+    for (int i = 0; i < std::max(1, o.threads); ++i)
+      threads_.emplace_back([this] {
+        pthread_setname_np(pthread_self(), "http");
+        ioc_.run();
+      });
+  }
+
+  uint16_t Port() const override { return port_; }
+
+  void Stop() override {
+    if (threads_.empty()) return;
+    ioc_.stop();  // run() returns once the handlers running now finish
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+    boost::system::error_code ignore;
+    acceptor_.close(ignore);
+    // Open sessions live in the io_context's pending handlers; they are
+    // destroyed, and their sockets closed, with the engine.
+  }
+
+ private:
+  void Accept() {
+    acceptor_.async_accept(asio::make_strand(ioc_), [this](boost::system::error_code ec, tcp::socket socket) {
+      if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+      if (!ec) {
+        std::make_shared<Session>(std::move(socket), core_)->Begin();
+      } else {
+        log::Warn("http: accept failed", {{"error", ec.message()}});  // e.g. EMFILE: keep accepting
+      }
+      Accept();
+    });
+  }
+
+  std::shared_ptr<HttpServer::Core> core_;
+  asio::io_context ioc_;
+  tcp::acceptor acceptor_;
+  uint16_t port_ = 0;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace
+
+std::unique_ptr<ServerEngine> MakeAsioEngine(std::shared_ptr<HttpServer::Core> core) {
+  return std::make_unique<AsioEngine>(std::move(core));
+}
+
+}  // namespace op::http
