@@ -20,7 +20,6 @@
 
 #include <pthread.h>
 
-#include <functional>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -103,29 +102,27 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec) return Failed(ec, false);
     auto start = std::chrono::steady_clock::now();
     auto& m = parser_->get();
-    auto req = std::make_shared<Request>();
-    req->method = std::string(m.method_string());
+    Request req;
+    req.method = std::string(m.method_string());
     std::string_view target(m.target().data(), m.target().size());
     auto q = target.find('?');
-    req->path = std::string(target.substr(0, q));
-    if (q != std::string_view::npos) req->query = ParseQuery(target.substr(q + 1));
-    for (const auto& f : m) req->headers.Add(std::string(f.name_string()), std::string(f.value()));
-    req->body = std::move(m.body());
-    req->remote = remote_;
+    req.path = std::string(target.substr(0, q));
+    if (q != std::string_view::npos) req.query = ParseQuery(target.substr(q + 1));
+    for (const auto& f : m) req.headers.Add(std::string(f.name_string()), std::string(f.value()));
+    req.body = std::move(m.body());
+    req.remote = remote_;
     version_ = m.version();
     bool close = !m.keep_alive();
 
     std::string route;
-    Response resp = core_->Serve(*req, route);
-    Reply(std::move(resp), close, [req, route, start](HttpServer::Core& core, int status, size_t bytes) {
-      core.Record(*req, status, bytes, route, start);
-    });
+    Response resp = core_->Serve(req, route);
+    core_->Record(req, resp.status, resp.body.size(), route, start);
+    Reply(std::move(resp), close, /*served=*/true);
   }
 
-  using Done = std::function<void(HttpServer::Core&, int status, size_t bytes)>;
-
-  // Writes `resp`; then the next request, or a close. `done` runs once it is written.
-  void Reply(Response resp, bool close, Done done = nullptr) {
+  // Writes `resp`; then the next request, or a close. `served`: it answers a
+  // request Core::Serve counted as in flight until now.
+  void Reply(Response resp, bool close, bool served = false) {
     auto out = std::make_shared<bhttp::response<bhttp::string_body>>();
     out->version(version_);
     out->result(unsigned(resp.status));
@@ -135,16 +132,13 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     bool head = parser_ && parser_->is_header_done() && parser_->get().method() == bhttp::verb::head;
     bool bodiless = resp.status < 200 || resp.status == 204 || resp.status == 304;
-    size_t bytes = resp.body.size();
     // HEAD: the Content-Length a GET would have, and no body.
-    if (!bodiless) out->content_length(bytes);
+    if (!bodiless) out->content_length(resp.body.size());
     if (!head && !bodiless) out->body() = std::move(resp.body);
     out->keep_alive(!close);
-    int status = resp.status;
     bhttp::async_write(socket_, *out,
-                       [self = shared_from_this(), out, close, done = std::move(done), status, bytes](
-                           boost::system::error_code ec, size_t) {
-                         if (done) done(*self->core_, status, bytes);
+                       [self = shared_from_this(), out, close, served](boost::system::error_code ec, size_t) {
+                         if (served) self->core_->Finish();
                          if (ec || close) return self->Close();
                          self->ReadHeader();
                        });

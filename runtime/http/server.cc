@@ -98,9 +98,10 @@ class Adapter : public P::Http::Handler {
       writer.headers().add(std::make_shared<NamedHeader>(WireName(k), v));
     }
     auto code = static_cast<P::Http::Code>(resp.status);
+    core_->Record(req, resp.status, resp.body.size(), route, start);
     if (req.method == "HEAD") writer.send(code);
     else writer.send(code, resp.body);
-    core_->Record(req, resp.status, resp.body.size(), route, start);
+    core_->Finish();
   }
 
   void onTimeout(const P::Http::Request&, P::Http::ResponseWriter writer) override {
@@ -218,6 +219,9 @@ void HttpServer::Core::Record(const Request& req, int status, size_t body_bytes,
     log::Info("http", {{"method", req.method}, {"path", req.path}, {"route", route}, {"status", status},
                        {"durationMs", seconds * 1000}, {"bytes", body_bytes}, {"remote", req.remote}});
   }
+}
+
+void HttpServer::Core::Finish() {
   if (active) active->Decrement();
   in_flight.fetch_sub(1);
 }

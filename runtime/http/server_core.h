@@ -24,9 +24,14 @@ struct HttpServer::Core {
   // (X-Request-Id, X-Correlation-Id, traceparent) on `req` and the response;
   // `route` gets the metric label (the template, NOT_FOUND, ...).
   Response Serve(Request& req, std::string& route);
-  // After the response is written: the histogram observation and access log.
+  // Once the response is final, before it is written (so a client that has
+  // its answer also finds it in the metrics): the histogram observation and
+  // the access log line.
   void Record(const Request& req, int status, size_t body_bytes, const std::string& route,
               std::chrono::steady_clock::time_point start);
+  // After the response is written: the request stops counting as in flight
+  // (what Shutdown() drains).
+  void Finish();
 };
 
 class ServerEngine {
