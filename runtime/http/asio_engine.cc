@@ -49,7 +49,10 @@ class Session : public std::enable_shared_from_this<Session> {
   void Begin() { ReadHeader(); }
 
  private:
+  // Bounds the read about to start: on expiry the socket's operations are
+  // cancelled and timed_out_ tells Failed() why. A new Arm replaces the last.
   void Arm(std::chrono::milliseconds d) {
+    timed_out_ = false;
     timer_.expires_after(d);
     timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
       if (ec) return;  // cancelled: the read finished in time
@@ -64,7 +67,6 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->header_limit(kHeaderLimit);
     // One byte over our limit is enough to know: Core answers 413 from the size.
     parser_->body_limit(core_->options.max_body_bytes + 1);
-    timed_out_ = false;
     Arm(core_->options.header_timeout);
     bhttp::async_read_header(socket_, buffer_, *parser_,
                              [self = shared_from_this()](boost::system::error_code ec, size_t) { self->OnHeader(ec); });
@@ -76,7 +78,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (auto expect = h.find(bhttp::field::expect);
         expect != h.end() && boost::beast::iequals(expect->value(), "100-continue") && !parser_->is_done()) {
       if (parser_->content_length() && *parser_->content_length() > core_->options.max_body_bytes)
-        return Reply(Problem413(*parser_->content_length()), /*close=*/true);
+        return Reply(core_->BodyTooLarge(*parser_->content_length()).ToResponse(), /*close=*/true);
       static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
       asio::async_write(socket_, asio::buffer(kContinue),
                         [self = shared_from_this()](boost::system::error_code ec, size_t) {
@@ -90,8 +92,6 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void ReadBody() {
     if (parser_->is_done()) return OnBody({});
-    timer_.cancel();
-    timed_out_ = false;
     Arm(core_->options.body_timeout);
     bhttp::async_read(socket_, buffer_, *parser_,
                       [self = shared_from_this()](boost::system::error_code ec, size_t) { self->OnBody(ec); });
@@ -111,12 +111,9 @@ class Session : public std::enable_shared_from_this<Session> {
     for (const auto& f : m) req.headers.Add(std::string(f.name_string()), std::string(f.value()));
     req.body = std::move(m.body());
     req.remote = remote_;
-    version_ = m.version();
     bool close = !m.keep_alive();
 
-    std::string route;
-    Response resp = core_->Serve(req, route);
-    core_->Record(req, resp.status, resp.body.size(), route, start);
+    Response resp = core_->Serve(req, start);
     Reply(std::move(resp), close, /*served=*/true);
   }
 
@@ -124,7 +121,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // request Core::Serve counted as in flight until now.
   void Reply(Response resp, bool close, bool served = false) {
     auto out = std::make_shared<bhttp::response<bhttp::string_body>>();
-    out->version(version_);
+    out->version(parser_ && parser_->is_header_done() ? parser_->get().version() : 11);
     out->result(unsigned(resp.status));
     for (const auto& [k, v] : resp.headers.All()) {
       if (k == "content-length" || k == "connection" || k == "transfer-encoding") continue;  // framing is ours
@@ -144,29 +141,20 @@ class Session : public std::enable_shared_from_this<Session> {
                        });
   }
 
-  Response Problem413(uint64_t size) {
-    return MakeProblem(413, "request body of " + std::to_string(size) + " bytes exceeds the limit of " +
-                                std::to_string(core_->options.max_body_bytes))
-        .ToResponse();
-  }
-
   // A read that did not produce a request: close, after a problem when the
   // client sent something we can answer.
   void Failed(boost::system::error_code ec, bool idle) {
     timer_.cancel();
     if (ec == bhttp::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset)
       return Close();
-    if (timed_out_ || ec == asio::error::operation_aborted) {
-      if (idle || !timed_out_) return Close();
-      return Reply(MakeProblem(408, "the request was not received in time").ToResponse(), true);
-    }
+    if (timed_out_) return idle ? Close() : Reply(MakeProblem(408, "the request was not received in time").ToResponse(), true);
+    if (ec == asio::error::operation_aborted) return Close();
     if (ec == bhttp::error::body_limit)  // Beast checks a declared Content-Length before the header is done
-      return Reply(MakeProblem(413, "request body exceeds the limit of " +
-                                        std::to_string(core_->options.max_body_bytes) + " bytes")
+      return Reply(core_->BodyTooLarge(std::nullopt).ToResponse(), true);
+    if (ec == bhttp::error::header_limit)
+      return Reply(MakeProblem(431, "request header fields exceed " + std::to_string(kHeaderLimit / 1024) + " KiB")
                        .ToResponse(),
                    true);
-    if (ec == bhttp::error::header_limit)
-      return Reply(MakeProblem(431, "request header fields exceed 64 KiB").ToResponse(), true);
     if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category())  // any parse error
       return Reply(MakeProblem(400, "malformed HTTP request: " + ec.message()).ToResponse(), true);
     Close();
@@ -185,7 +173,6 @@ class Session : public std::enable_shared_from_this<Session> {
   boost::beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::string remote_;
-  unsigned version_ = 11;
   bool timed_out_ = false;
 };
 

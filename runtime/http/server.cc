@@ -83,8 +83,7 @@ class Adapter : public P::Http::Handler {
     req.body = preq.body();
     req.remote = preq.address().host() + ":" + preq.address().port().toString();
 
-    std::string route;
-    Response resp = core_->Serve(req, route);
+    Response resp = core_->Serve(req, start);
 
     // Pistache 0.0.5 answers "Connection: Close" to an HTTP/1.1 request that
     // has no Connection header; HTTP/1.1 means keep-alive unless asked otherwise.
@@ -98,7 +97,6 @@ class Adapter : public P::Http::Handler {
       writer.headers().add(std::make_shared<NamedHeader>(WireName(k), v));
     }
     auto code = static_cast<P::Http::Code>(resp.status);
-    core_->Record(req, resp.status, resp.body.size(), route, start);
     if (req.method == "HEAD") writer.send(code);
     else writer.send(code, resp.body);
     core_->Finish();
@@ -160,7 +158,13 @@ std::unique_ptr<ServerEngine> MakePistacheEngine(std::shared_ptr<HttpServer::Cor
   return std::make_unique<PistacheEngine>(std::move(core));
 }
 
-Response HttpServer::Core::Serve(Request& req, std::string& route) {
+Problem HttpServer::Core::BodyTooLarge(std::optional<uint64_t> size) const {
+  std::string limit = std::to_string(options.max_body_bytes);
+  return MakeProblem(413, size ? "request body of " + std::to_string(*size) + " bytes exceeds the limit of " + limit
+                               : "request body exceeds the limit of " + limit + " bytes");
+}
+
+Response HttpServer::Core::Serve(Request& req, std::chrono::steady_clock::time_point start) {
   in_flight.fetch_add(1);
   if (active) active->Increment();
   // Correlation: reuse the caller's ids or mint new ones.
@@ -175,11 +179,9 @@ Response HttpServer::Core::Serve(Request& req, std::string& route) {
   log::LogContext ctx({{"requestId", request_id}, {"correlationId", correlation_id}, {"traceId", trace.trace_id}});
 
   Response resp;
-  route = "UNKNOWN";
+  std::string route = "UNKNOWN";  // the metric label: the template, NOT_FOUND, ...
   if (req.body.size() > options.max_body_bytes) {
-    resp = MakeProblem(413, "request body of " + std::to_string(req.body.size()) + " bytes exceeds the limit of " +
-                                std::to_string(options.max_body_bytes))
-               .ToResponse(req.path);
+    resp = BodyTooLarge(req.body.size()).ToResponse(req.path);
   } else {
     try {
       auto match = router->Find(req);
@@ -199,26 +201,18 @@ Response HttpServer::Core::Serve(Request& req, std::string& route) {
   }
   resp.headers.Set("X-Request-Id", request_id);
   resp.headers.Set("X-Correlation-Id", correlation_id);
-  return resp;
-}
 
-void HttpServer::Core::Record(const Request& req, int status, size_t body_bytes, const std::string& route,
-                              std::chrono::steady_clock::time_point start) {
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (requests)
     requests
-        ->Add({{"method", req.method}, {"uri", route}, {"status", std::to_string(status)},
-               {"outcome", Outcome(status)}},
+        ->Add({{"method", req.method}, {"uri", route}, {"status", std::to_string(resp.status)},
+               {"outcome", Outcome(resp.status)}},
               metrics::MetricsRegistry::LatencyBuckets())
         .Observe(seconds);
-  if (options.access_log) {
-    auto trace = TraceParent::Parse(req.Header("traceparent").value_or(""));
-    log::LogContext ctx({{"requestId", req.Header("x-request-id").value_or("")},
-                         {"correlationId", req.Header("x-correlation-id").value_or("")},
-                         {"traceId", trace ? trace->trace_id : ""}});
-    log::Info("http", {{"method", req.method}, {"path", req.path}, {"route", route}, {"status", status},
-                       {"durationMs", seconds * 1000}, {"bytes", body_bytes}, {"remote", req.remote}});
-  }
+  if (options.access_log)
+    log::Info("http", {{"method", req.method}, {"path", req.path}, {"route", route}, {"status", resp.status},
+                       {"durationMs", seconds * 1000}, {"bytes", resp.body.size()}, {"remote", req.remote}});
+  return resp;
 }
 
 void HttpServer::Core::Finish() {

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "runtime/http/server.h"
@@ -21,14 +22,14 @@ struct HttpServer::Core {
   prometheus::Gauge* active = nullptr;
 
   // One request through the router. Reads and sets the correlation headers
-  // (X-Request-Id, X-Correlation-Id, traceparent) on `req` and the response;
-  // `route` gets the metric label (the template, NOT_FOUND, ...).
-  Response Serve(Request& req, std::string& route);
-  // Once the response is final, before it is written (so a client that has
-  // its answer also finds it in the metrics): the histogram observation and
-  // the access log line.
-  void Record(const Request& req, int status, size_t body_bytes, const std::string& route,
-              std::chrono::steady_clock::time_point start);
+  // (X-Request-Id, X-Correlation-Id, traceparent) on `req` and the response,
+  // and, once the response is final but before the engine writes it (so a
+  // client that has its answer also finds it in the metrics), observes
+  // http_server_requests_seconds since `start` and writes the access log line.
+  // The request counts as in flight until Finish().
+  Response Serve(Request& req, std::chrono::steady_clock::time_point start);
+  // The 413 for a body over max_body_bytes (`size` when it is known).
+  Problem BodyTooLarge(std::optional<uint64_t> size) const;
   // After the response is written: the request stops counting as in flight
   // (what Shutdown() drains).
   void Finish();
