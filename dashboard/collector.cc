@@ -5,6 +5,7 @@
 #include <set>
 
 #include "runtime/core/time_format.h"
+#include "runtime/kafka/dead_letter.h"
 #include "runtime/logging/log.h"
 
 namespace op::dashboard {
@@ -115,10 +116,7 @@ Json Collector::PollRegistry() {
         if (base.empty()) continue;
         pending[i.value("instanceId", "")] = std::async(std::launch::async, [this, base] {
           InstanceProbe p;
-          auto get = [&](const std::string& path) {
-            return http_.Send({"GET", base + path, {}, {}, options_.probe_timeout});
-          };
-          auto h = get("/actuator/health");
+          auto h = http_.Send({"GET", base + "/actuator/health", {}, {}, options_.probe_timeout});
           if (!h.ok()) {
             p.error = h.error_message;
             return p;
@@ -126,16 +124,14 @@ Json Collector::PollRegistry() {
           p.reachable = true;
           auto hj = Json::parse(h.body, nullptr, false);
           p.health = hj.is_object() ? hj.value("status", "UNKNOWN") : "UNKNOWN";
-          auto cb = get("/actuator/circuitbreakers");
-          if (cb.ok() && cb.status == 200) {
-            auto j = Json::parse(cb.body, nullptr, false);
-            if (j.is_object() && j.contains("circuitBreakers")) p.breakers = j["circuitBreakers"];
-          }
-          auto bh = get("/actuator/bulkheads");
-          if (bh.ok() && bh.status == 200) {
-            auto j = Json::parse(bh.body, nullptr, false);
-            if (j.is_object() && j.contains("bulkheads")) p.bulkheads = j["bulkheads"];
-          }
+          // One actuator list; empty when the instance does not serve it.
+          auto list = [&](const std::string& path, const char* key) {
+            auto r = http_.Send({"GET", base + path, {}, {}, options_.probe_timeout});
+            auto j = r.ok() && r.status == 200 ? Json::parse(r.body, nullptr, false) : Json();
+            return j.is_object() && j.contains(key) ? j[key] : Json::object();
+          };
+          p.breakers = list("/actuator/circuitbreakers", "circuitBreakers");
+          p.bulkheads = list("/actuator/bulkheads", "bulkheads");
           return p;
         });
       }
@@ -199,7 +195,7 @@ Json Collector::PollKafka() {
         parts.push_back({{"id", p.id}, {"leader", p.leader}, {"replicas", p.replicas}, {"isr", p.isr},
                          {"error", p.error.empty() ? Json(nullptr) : Json(p.error)}});
       topics.push_back({{"name", t.name}, {"partitions", parts}, {"error", t.error.empty() ? Json(nullptr) : Json(t.error)}});
-      if (t.name.size() < 4 || t.name.compare(t.name.size() - 4, 4, ".DLT") != 0) platform_topics.push_back(t.name);
+      if (!kafka::IsDeadLetterTopic(t.name)) platform_topics.push_back(t.name);
     }
     Json groups = Json::array();
     auto high = admin_->HighWatermarks(cluster, platform_topics, std::chrono::milliseconds(1000));

@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "runtime/core/time_format.h"
+#include "runtime/kafka/dead_letter.h"
 #include "runtime/logging/log.h"
 
 namespace op::dashboard {
@@ -50,7 +51,7 @@ std::optional<nlohmann::json> DeadLetters::Replay(const std::string& topic, int3
   }
   if (!found) return std::nullopt;
   auto original = found->Header(kafka::Consumer::kDltOriginalTopic);
-  std::string target = original ? *original : topic.substr(0, topic.size() - 4);  // strip ".DLT"
+  std::string target = original ? *original : std::string(kafka::TopicOfDeadLetters(topic));
   kafka::OutRecord out{target, found->key, found->value, {}};
   for (const auto& [k, v] : found->headers)
     if (k.rfind("kafka_dlt-", 0) != 0) out.headers.emplace_back(k, v);

@@ -2,16 +2,15 @@
 #include <string>
 #include <string_view>
 
+#include "runtime/kafka/dead_letter.h"
+
 namespace op::events {
 
 inline constexpr std::string_view kOrderEvents = "order.events";
 inline constexpr std::string_view kPaymentEvents = "payment.events";
 inline constexpr std::string_view kInventoryEvents = "inventory.events";
-inline constexpr std::string_view kDeadLetterSuffix = ".DLT";
-
-inline std::string DeadLetterTopic(std::string_view topic) {
-  return std::string(topic) + std::string(kDeadLetterSuffix);
-}
+// Each has a dead-letter topic, named by the runtime's convention ("<topic>.DLT").
+using kafka::DeadLetterTopic;
 
 // Every saga topic, for brokers and fixtures that create them.
 inline constexpr std::string_view kAllTopics[] = {kOrderEvents, kPaymentEvents,

@@ -520,7 +520,7 @@ bool Consumer::DeadLetter(const InRecord& r, const std::string& error, const std
     log::Error("poison record and no dead-letter producer: retrying", {{"topic", r.topic}, {"offset", r.offset}});
     return false;
   }
-  OutRecord out{r.topic + ".DLT", r.key, r.value, r.headers};
+  OutRecord out{DeadLetterTopic(r.topic), r.key, r.value, r.headers};
   out.headers.emplace_back(kDltOriginalTopic, r.topic);
   out.headers.emplace_back(kDltOriginalPartition, std::to_string(r.partition));
   out.headers.emplace_back(kDltOriginalOffset, std::to_string(r.offset));

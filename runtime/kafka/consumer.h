@@ -33,6 +33,8 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+
+#include "runtime/kafka/dead_letter.h"
 #include <thread>
 #include <vector>
 
