@@ -1,3 +1,7 @@
+#include <boost/asio/executor_work_guard.hpp>
+#include <future>
+#include <thread>
+
 #include "runtime/discovery/discovery.h"
 
 #include <gtest/gtest.h>
@@ -68,7 +72,31 @@ TEST(StaticDiscovery, ReadsUrlsFromConfigAndRejectsBadOnes) {
   EXPECT_THROW(StaticDiscovery{bad}, config::ConfigError);
 }
 
-TEST(ServiceClient, RetriesIdempotentCallsOnAnotherInstanceAndOpensBreakers) {
+// Every ServiceClient case runs blocking (Call) and asynchronously (CallAsync
+// on an io_context of its own): the two share their decisions.
+class ServiceClientTest : public ::testing::TestWithParam<bool> {
+ protected:
+  ServiceClientTest() : guard_(io_.get_executor()), async_(io_), thread_([this] { io_.run(); }) {}
+  ~ServiceClientTest() override {
+    guard_.reset();
+    io_.stop();
+    thread_.join();
+  }
+  CallResult Call(ServiceClient& client, http::ClientRequest req) {
+    if (!GetParam()) return client.Call("inventory-service", std::move(req));
+    std::promise<CallResult> done;
+    client.CallAsync("inventory-service", std::move(req), {}, async_, [&](CallResult r) { done.set_value(std::move(r)); });
+    return done.get_future().get();
+  }
+
+ private:
+  boost::asio::io_context io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_;
+  http::AsyncClient async_;
+  std::thread thread_;
+};
+
+TEST_P(ServiceClientTest, RetriesIdempotentCallsOnAnotherInstanceAndOpensBreakers) {
   auto ok_router = std::make_shared<http::Router>();
   ok_router->Get("/x", [](http::Request&) { return http::Response::Text(200, "ok"); });
   auto bad_router = std::make_shared<http::Router>();
@@ -94,7 +122,7 @@ resilience:
   http::HttpClient http;
   ServiceClient client(lb, http, reg);
   for (int i = 0; i < 6; ++i) {
-    auto r = client.Call("inventory-service", {"GET", "/x", {}, {}, {}});
+    auto r = Call(client, {"GET", "/x", {}, {}, {}});
     ASSERT_TRUE(r.ok()) << r.error;
     EXPECT_EQ(r.response.body, "ok");
   }
@@ -102,9 +130,16 @@ resilience:
             resilience::CircuitState::kOpen);
   EXPECT_EQ(reg.GetCircuitBreaker("inventory-service").State(), resilience::CircuitState::kClosed)
       << "one bad instance of two does not open the app's breaker";
-  auto post = client.Call("inventory-service", {"POST", "/x", {}, "{}", {}});
+  auto post = Call(client, {"POST", "/x", {}, "{}", {}});
   EXPECT_TRUE(post.ok() || post.failure == CallResult::Failure::kUpstream);  // never retried
+  auto counts = reg.GetRetry("inventory-service").GetCounts();
+  EXPECT_EQ(counts.successful_with_retry, 2u)
+      << "two calls met the bad instance (its breaker opens after 2) and were retried on the good one";
+  EXPECT_EQ(counts.successful_without_retry, 4u) << "the open breaker kept the other calls off the bad instance";
 }
+
+INSTANTIATE_TEST_SUITE_P(Modes, ServiceClientTest, ::testing::Bool(),
+                         [](const auto& info) { return info.param ? "async" : "blocking"; });
 
 }  // namespace
 }  // namespace op::discovery

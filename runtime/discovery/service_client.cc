@@ -1,5 +1,7 @@
 #include "runtime/discovery/service_client.h"
 
+#include <thread>
+
 namespace op::discovery {
 
 bool IsIdempotent(const http::ClientRequest& r) {
@@ -7,63 +9,154 @@ bool IsIdempotent(const http::ClientRequest& r) {
          r.method == "OPTIONS" || r.headers.Get("idempotency-key").has_value();
 }
 
-// Two levels of breaker: each attempt goes through the chosen instance's
-// breaker (a bad instance is skipped by the load balancer while it is open);
-// the app's breaker sees the outcome of the whole call after retries, so it
-// opens only when the app as a whole fails.
-CallResult ServiceClient::Call(const std::string& app, http::ClientRequest request, const Options& options) {
-  const std::string breaker_name = options.breaker.empty() ? app : options.breaker;
-  auto& app_breaker = resilience_.GetCircuitBreaker(breaker_name);
-  if (!app_breaker.TryAcquirePermission()) {
-    CallResult out;
-    out.failure = CallResult::Failure::kBreakerOpen;
-    out.error = "circuit breaker '" + breaker_name + "' is OPEN";
-    return out;
+// One call's decisions, shared by the blocking and the asynchronous path, so
+// both pick, guard, retry and account the same way. Two levels of breaker:
+// each attempt goes through the chosen instance's breaker (a bad instance is
+// skipped by the load balancer while it is open); the app's breaker sees the
+// outcome of the whole call after retries, so it opens only when the app as a
+// whole fails.
+class ServiceClient::Plan {
+ public:
+  Plan(ServiceClient& c, std::string app, http::ClientRequest request, const Options& options)
+      : c_(c), app_(std::move(app)), request_(std::move(request)), path_(request_.url),
+        breaker_name_(options.breaker.empty() ? app_ : options.breaker),
+        app_breaker_(c.resilience_.GetCircuitBreaker(breaker_name_)),
+        retry_(options.retry_idempotent && IsIdempotent(request_)
+                   ? &c.resilience_.GetRetry(options.retry.empty() ? app_ : options.retry)
+                   : nullptr) {}
+
+  // The app's breaker: false (and `out` says why) when the call may not start.
+  bool Begin(CallResult& out) {
+    if (!app_breaker_.TryAcquirePermission()) {
+      out.failure = CallResult::Failure::kBreakerOpen;
+      out.error = "circuit breaker '" + breaker_name_ + "' is OPEN";
+      return false;
+    }
+    start_ = std::chrono::steady_clock::now();
+    if (retry_) retry_->OnCall();
+    return true;
   }
-  const std::string path = request.url;
-  std::vector<std::string> tried;
-  auto start = std::chrono::steady_clock::now();
-  auto attempt = [&]() -> CallResult {
-    CallResult out;
-    auto inst = lb_.Choose(app, tried);
-    if (!inst && !tried.empty()) inst = lb_.Choose(app);  // every one tried: any healthy one again
+
+  // The next attempt's request (an instance chosen, its breaker permitting),
+  // or false with `out` saying why there is none.
+  bool StartAttempt(http::ClientRequest& req, CallResult& out) {
+    ++attempt_;
+    auto inst = c_.lb_.Choose(app_, tried_);
+    if (!inst && !tried_.empty()) inst = c_.lb_.Choose(app_);  // every one tried: any healthy one again
     if (!inst) {
       out.failure = CallResult::Failure::kNoInstance;
-      out.error = "no UP instance of " + app + " with a closed breaker";
-      return out;
+      out.error = "no UP instance of " + app_ + " with a closed breaker";
+      return false;
     }
-    tried.push_back(inst->id);
-    auto& inst_breaker = resilience_.GetCircuitBreaker(InstanceBreakerName(*inst));
-    if (!inst_breaker.TryAcquirePermission()) {
+    tried_.push_back(inst->id);
+    inst_breaker_ = &c_.resilience_.GetCircuitBreaker(InstanceBreakerName(*inst));
+    if (!inst_breaker_->TryAcquirePermission()) {
       out.failure = CallResult::Failure::kNoInstance;
       out.error = "circuit breaker '" + InstanceBreakerName(*inst) + "' is OPEN";
-      return out;
+      return false;
     }
-    http::ClientRequest r = request;
-    r.url = inst->base_url + path;
-    lb_.OnStart(*inst);
-    out.response = http_.Send(r);
-    lb_.OnEnd(*inst);
+    instance_ = *inst;
+    req = request_;
+    req.url = inst->base_url + path_;
+    c_.lb_.OnStart(instance_);
+    return true;
+  }
+
+  CallResult FinishAttempt(http::ClientResponse response) {
+    c_.lb_.OnEnd(instance_);
+    CallResult out;
+    out.response = std::move(response);
     bool failed = !out.response.ok() || out.response.status >= 500;
-    if (failed) inst_breaker.OnError(out.response.elapsed);
-    else inst_breaker.OnSuccess(out.response.elapsed);
+    if (failed) inst_breaker_->OnError(out.response.elapsed);
+    else inst_breaker_->OnSuccess(out.response.elapsed);
     if (failed) {
       out.failure = CallResult::Failure::kUpstream;
-      out.error = out.response.ok() ? app + " answered " + std::to_string(out.response.status)
+      out.error = out.response.ok() ? app_ + " answered " + std::to_string(out.response.status)
                                     : out.response.error_message;
     }
     return out;
-  };
-  CallResult result = options.retry_idempotent && IsIdempotent(request)
-                          ? resilience_.GetRetry(options.retry.empty() ? app : options.retry).Execute(attempt, [](const CallResult& r) {
-                              return r.failure == CallResult::Failure::kUpstream ||
-                                     r.failure == CallResult::Failure::kNoInstance;
-                            })
-                          : attempt();
-  auto elapsed = std::chrono::steady_clock::now() - start;
-  if (result.ok()) app_breaker.OnSuccess(elapsed);
-  else app_breaker.OnError(elapsed);
-  return result;
+  }
+
+  // After an attempt: how long to wait before the next one, or nullopt when
+  // `result` is the call's result (then End() it).
+  std::optional<std::chrono::nanoseconds> RetryAfter(const CallResult& result) {
+    if (!retry_) return std::nullopt;
+    bool retryable = result.failure == CallResult::Failure::kUpstream || result.failure == CallResult::Failure::kNoInstance;
+    if (!retryable) {
+      retry_->OnSuccess(attempt_);
+      return std::nullopt;
+    }
+    return retry_->OnFailure(attempt_);
+  }
+
+  CallResult End(CallResult result) {
+    auto elapsed = std::chrono::steady_clock::now() - start_;
+    if (result.ok()) app_breaker_.OnSuccess(elapsed);
+    else app_breaker_.OnError(elapsed);
+    return result;
+  }
+
+ private:
+  ServiceClient& c_;
+  const std::string app_;
+  const http::ClientRequest request_;
+  const std::string path_;
+  const std::string breaker_name_;
+  resilience::CircuitBreaker& app_breaker_;
+  resilience::Retry* const retry_;
+  std::vector<std::string> tried_;
+  Instance instance_;
+  resilience::CircuitBreaker* inst_breaker_ = nullptr;
+  std::chrono::steady_clock::time_point start_;
+  int attempt_ = 0;
+};
+
+CallResult ServiceClient::Call(const std::string& app, http::ClientRequest request, const Options& options) {
+  Plan plan(*this, app, std::move(request), options);
+  CallResult result;
+  if (!plan.Begin(result)) return result;
+  for (;;) {
+    http::ClientRequest req;
+    result = {};
+    if (plan.StartAttempt(req, result)) result = plan.FinishAttempt(http_.Send(req));
+    auto wait = plan.RetryAfter(result);
+    if (!wait) return plan.End(std::move(result));
+    std::this_thread::sleep_for(*wait);
+  }
+}
+
+namespace {
+// The asynchronous call's state between its attempts; each pending step
+// (the upstream's answer, the backoff timer) holds it alive.
+struct AsyncCall : std::enable_shared_from_this<AsyncCall> {
+  AsyncCall(std::unique_ptr<ServiceClient::Plan> p, http::AsyncClient& c, std::function<void(CallResult)> d)
+      : plan(std::move(p)), client(c), done(std::move(d)) {}
+  std::unique_ptr<ServiceClient::Plan> plan;
+  http::AsyncClient& client;
+  std::function<void(CallResult)> done;
+
+  void Attempt() {
+    http::ClientRequest req;
+    CallResult result;
+    if (!plan->StartAttempt(req, result)) return Next(std::move(result));
+    client.Send(std::move(req), [self = shared_from_this()](http::ClientResponse r) {
+      self->Next(self->plan->FinishAttempt(std::move(r)));
+    });
+  }
+  void Next(CallResult result) {
+    auto wait = plan->RetryAfter(result);
+    if (!wait) return done(plan->End(std::move(result)));
+    client.After(*wait, [self = shared_from_this()] { self->Attempt(); });
+  }
+};
+}  // namespace
+
+void ServiceClient::CallAsync(const std::string& app, http::ClientRequest request, const Options& options,
+                              http::AsyncClient& client, std::function<void(CallResult)> done) {
+  auto plan = std::make_unique<Plan>(*this, app, std::move(request), options);
+  CallResult early;
+  if (!plan->Begin(early)) return done(std::move(early));
+  std::make_shared<AsyncCall>(std::move(plan), client, std::move(done))->Attempt();
 }
 
 }  // namespace op::discovery

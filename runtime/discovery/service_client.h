@@ -5,9 +5,11 @@
 // instance with the app's Retry (full-jitter backoff, retry budget).
 // A 5xx, a timeout or a connection error counts as a failure; a 4xx is the
 // caller's problem and counts as a success for the breakers.
+#include <functional>
 #include <string>
 
 #include "runtime/discovery/discovery.h"
+#include "runtime/http/async_client.h"
 #include "runtime/http/client.h"
 
 namespace op::discovery {
@@ -31,6 +33,14 @@ class ServiceClient {
   // `request.url` is a path ("/api/products/SKU-1"); the base URL is chosen here.
   CallResult Call(const std::string& app, http::ClientRequest request) { return Call(app, std::move(request), Options{}); }
   CallResult Call(const std::string& app, http::ClientRequest request, const Options& options);
+  // The same call without blocking the caller: attempts go out on `client`'s
+  // io_context, backoffs wait on its timers, and `done` runs once with the
+  // result (on one of the io_context's threads, or inline when no attempt
+  // could start).
+  void CallAsync(const std::string& app, http::ClientRequest request, const Options& options,
+                 http::AsyncClient& client, std::function<void(CallResult)> done);
+
+  class Plan;  // one call's instance choice, breakers and retry decisions
 
  private:
   LoadBalancer& lb_;

@@ -1,5 +1,7 @@
 #include "runtime/http/wire_client.h"
 
+#include "runtime/http/wire_format.h"
+
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -21,39 +23,7 @@ namespace {
 namespace bhttp = boost::beast::http;
 using Clock = std::chrono::steady_clock;
 
-struct Url {
-  std::string host, port, host_port, target;
-};
-
-// Only what a request line and the pool key need: http://authority[/target].
-// Hand-written: Debian 12 ships no Boost.URL, and curl_url() (libcurl is
-// linked) allocates a handle and runs a full RFC 3986 parse per call, on the
-// path of every upstream request; https:// never gets here (it stays on curl).
-bool ParseUrl(const std::string& url, Url& out) {
-  const std::string scheme = "http://";
-  if (url.compare(0, scheme.size(), scheme) != 0) return false;
-  size_t start = scheme.size();
-  size_t slash = url.find_first_of("/?", start);
-  std::string authority = url.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
-  out.target = slash == std::string::npos ? "/" : url.substr(slash);
-  if (!out.target.empty() && out.target[0] == '?') out.target = "/" + out.target;
-  if (authority.empty() || authority.find('@') != std::string::npos) return false;
-  size_t colon = authority.rfind(':');
-  if (authority[0] == '[') {  // [v6]:port
-    size_t close = authority.find(']');
-    if (close == std::string::npos) return false;
-    out.host = authority.substr(1, close - 1);
-    out.port = close + 1 < authority.size() && authority[close + 1] == ':' ? authority.substr(close + 2) : "80";
-  } else if (colon != std::string::npos) {
-    out.host = authority.substr(0, colon);
-    out.port = authority.substr(colon + 1);
-  } else {
-    out.host = authority;
-    out.port = "80";
-  }
-  out.host_port = authority;
-  return !out.host.empty() && !out.port.empty();
-}
+using wire::Url;
 
 void SetTimeout(int fd, int opt, std::chrono::milliseconds d) {
   timeval tv{};
@@ -163,26 +133,9 @@ ClientResponse WireClient::Send(const ClientRequest& req, std::chrono::milliseco
     return resp;
   };
   Url u;
-  if (!ParseUrl(req.url, u)) return fail(ClientResponse::Error::kOther, "not an http:// URL");
+  if (!wire::ParseUrl(req.url, u)) return fail(ClientResponse::Error::kOther, "not an http:// URL");
 
-  std::string wire;
-  wire.reserve(256 + req.body.size());
-  wire += req.method + " " + u.target + " HTTP/1.1\r\n";
-  bool has_host = false, has_ua = false;
-  for (const auto& [k, v] : req.headers.All()) {
-    if (strcasecmp(k.c_str(), "content-length") == 0 || strcasecmp(k.c_str(), "connection") == 0 ||
-        strcasecmp(k.c_str(), "transfer-encoding") == 0)
-      continue;  // framing is ours
-    has_host |= strcasecmp(k.c_str(), "host") == 0;
-    has_ua |= strcasecmp(k.c_str(), "user-agent") == 0;
-    wire += k + ": " + v + "\r\n";
-  }
-  if (!has_host) wire += "Host: " + u.host_port + "\r\n";
-  if (!has_ua) wire += "User-Agent: " + user_agent + "\r\n";
-  if (!req.body.empty() || req.method == "POST" || req.method == "PUT" || req.method == "PATCH")
-    wire += "Content-Length: " + std::to_string(req.body.size()) + "\r\n";
-  wire += "\r\n";
-  wire += req.body;
+  const std::string bytes = wire::Serialize(req, u, user_agent);
 
   // A pooled connection the server has closed in the meantime fails at once
   // (reset, or end of stream before any byte): then one fresh connection.
@@ -207,7 +160,7 @@ ClientResponse WireClient::Send(const ClientRequest& req, std::chrono::milliseco
       c.timeout_ms = left.count();
     }
     std::string err;
-    IoError io = SendAll(c.fd, wire, err);
+    IoError io = SendAll(c.fd, bytes, err);
     if (io == IoError::kClosed && reused) {
       close(c.fd);
       continue;
@@ -217,14 +170,8 @@ ClientResponse WireClient::Send(const ClientRequest& req, std::chrono::milliseco
       return fail(io == IoError::kTimeout ? ClientResponse::Error::kTimeout : ClientResponse::Error::kOther, "send: " + err);
     }
 
-    std::optional<bhttp::response_parser<bhttp::string_body>> p;
-    auto fresh_parser = [&] {
-      p.emplace();
-      p->header_limit(64 * 1024);
-      p->body_limit(64 * 1024 * 1024);
-      if (req.method == "HEAD") p->skip(true);
-    };
-    fresh_parser();
+    std::optional<wire::ResponseParser> p;
+    wire::ResetParser(p, req.method);
     boost::beast::error_code ec;
     std::string buf = std::move(c.pending);
     bool got_bytes = !buf.empty();
@@ -247,9 +194,8 @@ ClientResponse WireClient::Send(const ClientRequest& req, std::chrono::milliseco
         if (used == 0) break;
       }
       if (p->is_done()) {
-        int code = int(p->get().result_int());
-        if (code >= 100 && code < 200 && code != 101) {  // interim (100 Continue): the answer follows
-          fresh_parser();
+        if (wire::IsInterim(int(p->get().result_int()))) {  // the answer follows
+          wire::ResetParser(p, req.method);
           continue;
         }
         break;
@@ -285,13 +231,11 @@ ClientResponse WireClient::Send(const ClientRequest& req, std::chrono::milliseco
       close(c.fd);
       continue;
     }
-    auto& res = p->get();
-    resp.status = int(res.result_int());
-    for (const auto& f : res) resp.headers.Add(std::string(f.name_string()), std::string(f.value()));
-    resp.body = std::move(res.body());
+    const bool keep_alive = p->get().keep_alive();
+    wire::TakeResponse(*p, resp);
     resp.reused_connection = reused;
     resp.elapsed = Clock::now() - start;
-    if (res.keep_alive() && buf.empty()) {
+    if (keep_alive && buf.empty()) {
       c.pending.clear();
       Give(u.host_port, std::move(c));
     } else {

@@ -1,6 +1,13 @@
-// WireClient against a scripted TCP server: the framings a server may use,
-// keep-alive reuse, a pooled connection the server closed, timeouts, refusals.
+// WireClient and AsyncClient against a scripted TCP server: the framings a
+// server may use, keep-alive reuse, a pooled connection the server closed,
+// timeouts, refusals — every case on both clients — and the async client's
+// exchanges overlapping on one thread.
 #include "runtime/http/wire_client.h"
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <future>
+#include <condition_variable>
+#include "runtime/http/async_client.h"
 
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -31,7 +38,7 @@ class ScriptedServer {
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    listen(fd_, 16);
+    listen(fd_, 128);  // a burst of connects must not wait for SYN retransmits
     socklen_t len = sizeof a;
     getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
     port_ = ntohs(a.sin_port);
@@ -95,16 +102,73 @@ class ScriptedServer {
 
 const std::string kOk = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Test: yes\r\n\r\nok";
 
-TEST(WireClientTest, KeepAliveReusesOneConnectionAndSendsBodyAndHeaders) {
+// The two clients behind one blocking call, so every case runs on both.
+class Client {
+ public:
+  virtual ~Client() = default;
+  virtual ClientResponse Send(ClientRequest req, std::chrono::milliseconds timeout) = 0;
+};
+
+class Blocking : public Client {
+ public:
+  ClientResponse Send(ClientRequest req, std::chrono::milliseconds timeout) override {
+    return client_.Send(req, timeout, 1s, "t");
+  }
+
+ private:
+  WireClient client_;
+};
+
+// AsyncClient on an io_context run by `threads` threads of its own.
+class Async : public Client {
+ public:
+  explicit Async(int threads = 1) : guard_(io_.get_executor()), client_(io_, Options()) {
+    for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { io_.run(); });
+  }
+  ~Async() override {
+    guard_.reset();
+    io_.stop();
+    for (auto& t : threads_) t.join();
+  }
+  ClientResponse Send(ClientRequest req, std::chrono::milliseconds timeout) override { return Start(req, timeout).get(); }
+  std::future<ClientResponse> Start(ClientRequest req, std::chrono::milliseconds timeout) {
+    req.timeout = timeout;
+    auto done = std::make_shared<std::promise<ClientResponse>>();
+    client_.Send(std::move(req), [done](ClientResponse r) { done->set_value(std::move(r)); });
+    return done->get_future();
+  }
+
+ private:
+  static ClientOptions Options() {
+    ClientOptions o;
+    o.connect_timeout = 1s;
+    o.user_agent = "t";
+    return o;
+  }
+  boost::asio::io_context io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_;
+  AsyncClient client_;
+  std::vector<std::thread> threads_;
+};
+
+class WireClientTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  std::unique_ptr<Client> Make() {
+    if (GetParam() == "async") return std::make_unique<Async>(2);
+    return std::make_unique<Blocking>();
+  }
+};
+
+TEST_P(WireClientTest, KeepAliveReusesOneConnectionAndSendsBodyAndHeaders) {
   std::string seen;
   ScriptedServer server([&](const std::string& req, int) {
     seen = req;
     return kOk;
   });
-  WireClient client;
+  auto client = Make();
   ClientRequest req{"POST", server.Url("/orders?x=1"), {}, R"({"a":1})", {}};
   req.headers.Set("Content-Type", "application/json");
-  auto r1 = client.Send(req, 2s, 1s, "t");
+  auto r1 = client->Send(req, 2s);
   ASSERT_TRUE(r1.ok()) << r1.error_message;
   EXPECT_EQ(r1.status, 200);
   EXPECT_EQ(r1.body, "ok");
@@ -114,13 +178,13 @@ TEST(WireClientTest, KeepAliveReusesOneConnectionAndSendsBodyAndHeaders) {
   EXPECT_NE(seen.find("Content-Length: 7\r\n"), std::string::npos);
   EXPECT_NE(seen.find("Host: 127.0.0.1:"), std::string::npos);
   EXPECT_NE(seen.find(R"({"a":1})"), std::string::npos);
-  auto r2 = client.Send({"GET", server.Url("/"), {}, {}, {}}, 2s, 1s, "t");
+  auto r2 = client->Send({"GET", server.Url("/"), {}, {}, {}}, 2s);
   ASSERT_TRUE(r2.ok());
   EXPECT_TRUE(r2.reused_connection);
   EXPECT_EQ(server.connections.load(), 1);
 }
 
-TEST(WireClientTest, ChunkedAndCloseDelimitedBodiesAndHead) {
+TEST_P(WireClientTest, ChunkedAndCloseDelimitedBodiesAndHead) {
   ScriptedServer server([](const std::string& req, int) -> std::string {
     if (req.rfind("GET /chunked", 0) == 0)
       return "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n";
@@ -130,50 +194,50 @@ TEST(WireClientTest, ChunkedAndCloseDelimitedBodiesAndHead) {
       return "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 4\r\n\r\ndone";
     return "HTTP/1.1 204 No Content\r\n\r\n";
   });
-  WireClient client;
-  auto chunked = client.Send({"GET", server.Url("/chunked"), {}, {}, {}}, 2s, 1s, "t");
+  auto client = Make();
+  auto chunked = client->Send({"GET", server.Url("/chunked"), {}, {}, {}}, 2s);
   ASSERT_TRUE(chunked.ok()) << chunked.error_message;
   EXPECT_EQ(chunked.body, "hello world");
-  auto closed = client.Send({"GET", server.Url("/close"), {}, {}, {}}, 2s, 1s, "t");
+  auto closed = client->Send({"GET", server.Url("/close"), {}, {}, {}}, 2s);
   ASSERT_TRUE(closed.ok()) << closed.error_message;
   EXPECT_EQ(closed.body, "until the end");
-  auto head = client.Send({"HEAD", server.Url("/"), {}, {}, {}}, 2s, 1s, "t");
+  auto head = client->Send({"HEAD", server.Url("/"), {}, {}, {}}, 2s);
   ASSERT_TRUE(head.ok()) << head.error_message;
   EXPECT_EQ(head.status, 200);
   EXPECT_TRUE(head.body.empty());
-  auto interim = client.Send({"PUT", server.Url("/continue"), {}, "x", {}}, 2s, 1s, "t");
+  auto interim = client->Send({"PUT", server.Url("/continue"), {}, "x", {}}, 2s);
   ASSERT_TRUE(interim.ok()) << interim.error_message;
   EXPECT_EQ(interim.status, 201) << "a 100 Continue is not the answer";
   EXPECT_EQ(interim.body, "done");
-  auto empty = client.Send({"DELETE", server.Url("/x"), {}, {}, {}}, 2s, 1s, "t");
+  auto empty = client->Send({"DELETE", server.Url("/x"), {}, {}, {}}, 2s);
   ASSERT_TRUE(empty.ok()) << empty.error_message;
   EXPECT_EQ(empty.status, 204);
 }
 
-TEST(WireClientTest, APooledConnectionTheServerClosedIsReplacedTransparently) {
+TEST_P(WireClientTest, APooledConnectionTheServerClosedIsReplacedTransparently) {
   // The first connection's second request is answered by a close (an idle
   // keep-alive timeout on the server): the client retries on a new one.
   ScriptedServer server([](const std::string&, int n) { return n == 2 ? std::string() : kOk; });
-  WireClient client;
-  ASSERT_TRUE(client.Send({"GET", server.Url("/"), {}, {}, {}}, 2s, 1s, "t").ok());
-  auto again = client.Send({"GET", server.Url("/"), {}, {}, {}}, 2s, 1s, "t");
+  auto client = Make();
+  ASSERT_TRUE(client->Send({"GET", server.Url("/"), {}, {}, {}}, 2s).ok());
+  auto again = client->Send({"GET", server.Url("/"), {}, {}, {}}, 2s);
   ASSERT_TRUE(again.ok()) << again.error_message;
   EXPECT_EQ(again.status, 200);
   EXPECT_EQ(server.connections.load(), 2);
 }
 
-TEST(WireClientTest, TimeoutRefusalAndGarbageAreErrorsOfTheirKind) {
+TEST_P(WireClientTest, TimeoutRefusalAndGarbageAreErrorsOfTheirKind) {
   ScriptedServer slow([](const std::string& req, int) -> std::string {
     if (req.rfind("GET /garbage", 0) == 0) return "NOT HTTP AT ALL\r\n\r\n";
     std::this_thread::sleep_for(500ms);
     return kOk;
   });
-  WireClient client;
+  auto client = Make();
   auto t0 = std::chrono::steady_clock::now();
-  auto timed_out = client.Send({"GET", slow.Url("/slow"), {}, {}, {}}, 100ms, 1s, "t");
+  auto timed_out = client->Send({"GET", slow.Url("/slow"), {}, {}, {}}, 100ms);
   EXPECT_EQ(timed_out.error, ClientResponse::Error::kTimeout) << timed_out.error_message;
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 400ms) << "the timeout bounds the call";
-  auto garbage = client.Send({"GET", slow.Url("/garbage"), {}, {}, {}}, 2s, 1s, "t");
+  auto garbage = client->Send({"GET", slow.Url("/garbage"), {}, {}, {}}, 2s);
   EXPECT_EQ(garbage.error, ClientResponse::Error::kOther);
   EXPECT_NE(garbage.error_message.find("bad response"), std::string::npos) << garbage.error_message;
 
@@ -185,10 +249,53 @@ TEST(WireClientTest, TimeoutRefusalAndGarbageAreErrorsOfTheirKind) {
   socklen_t len = sizeof a;
   getsockname(probe, reinterpret_cast<sockaddr*>(&a), &len);
   close(probe);
-  auto refused = client.Send({"GET", "http://127.0.0.1:" + std::to_string(ntohs(a.sin_port)) + "/", {}, {}, {}}, 1s, 1s, "t");
+  auto refused = client->Send({"GET", "http://127.0.0.1:" + std::to_string(ntohs(a.sin_port)) + "/", {}, {}, {}}, 1s);
   EXPECT_EQ(refused.error, ClientResponse::Error::kConnect) << refused.error_message;
-  auto bad_url = client.Send({"GET", "http://", {}, {}, {}}, 1s, 1s, "t");
+  auto bad_url = client->Send({"GET", "http://", {}, {}, {}}, 1s);
   EXPECT_FALSE(bad_url.ok());
+}
+
+INSTANTIATE_TEST_SUITE_P(Clients, WireClientTest, ::testing::Values("blocking", "async"),
+                         [](const auto& info) { return info.param; });
+
+TEST(AsyncClientTest, ExchangesOverlapOnOneThread) {
+  // The server holds every answer until all 20 requests are in: a client that
+  // waited for one answer before sending the next would never get there.
+  constexpr int kCalls = 20;
+  std::mutex mu;
+  std::condition_variable cv;
+  int arrived = 0;
+  ScriptedServer server([&](const std::string&, int) -> std::string {
+    std::unique_lock lock(mu);
+    ++arrived;
+    cv.notify_all();
+    bool together = cv.wait_for(lock, 10s, [&] { return arrived >= kCalls; });
+    return together ? kOk : "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n";
+  });
+  Async client(/*threads=*/1);
+  std::vector<std::future<ClientResponse>> calls;
+  for (int i = 0; i < kCalls; ++i) calls.push_back(client.Start({"GET", server.Url("/"), {}, {}, {}}, 15s));
+  for (auto& c : calls) {
+    auto r = c.get();
+    ASSERT_TRUE(r.ok()) << r.error_message;
+    EXPECT_EQ(r.status, 200);
+  }
+  EXPECT_EQ(server.connections.load(), kCalls);
+  // and they went back to the pool: the next 20 reuse them
+  std::vector<std::future<ClientResponse>> again;
+  for (int i = 0; i < kCalls; ++i) again.push_back(client.Start({"GET", server.Url("/"), {}, {}, {}}, 15s));
+  for (auto& c : again) EXPECT_TRUE(c.get().reused_connection);
+  EXPECT_EQ(server.connections.load(), kCalls);
+}
+
+TEST(AsyncClientTest, AfterRunsTheCallbackOnTheLoop) {
+  boost::asio::io_context io;
+  AsyncClient client(io);
+  bool ran = false;
+  client.After(1ms, [&] { ran = true; });
+  EXPECT_FALSE(ran);
+  io.run();  // returns once the timer has fired: nothing else is pending
+  EXPECT_TRUE(ran);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -68,27 +69,36 @@ class Retry {
   template <class F, class ShouldRetry>
   auto Execute(F&& f, ShouldRetry&& should_retry, const Sleeper& sleep = DefaultSleep)
       -> decltype(f()) {
-    budget_.OnFirstAttempt();
+    OnCall();
     for (int attempt = 1;; ++attempt) {
-      bool last = attempt >= config_.max_attempts;
+      std::optional<std::chrono::nanoseconds> wait;
       try {
         auto result = f();
         if (!should_retry(result)) {
-          Count(attempt == 1 ? successful_without_retry_ : successful_with_retry_);
+          OnSuccess(attempt);
           return result;
         }
-        if (last || !MayRetry()) {
-          Count(attempt == 1 ? failed_without_retry_ : failed_with_retry_);
-          return result;
-        }
+        if (!(wait = OnFailure(attempt))) return result;
       } catch (...) {
-        if (last || !MayRetry()) {
-          Count(attempt == 1 ? failed_without_retry_ : failed_with_retry_);
-          throw;
-        }
+        if (!(wait = OnFailure(attempt))) throw;
       }
-      sleep(NextWait(attempt));
+      sleep(*wait);
     }
+  }
+
+  // The same decisions for a caller that cannot block between attempts (an
+  // event loop schedules the next attempt on a timer): OnCall() once per call,
+  // then after attempt n (1-based) either OnSuccess(n), or OnFailure(n), which
+  // says how long to wait before attempt n+1, or nullopt when the call ends
+  // failed (attempts or budget exhausted). Each records the outcome.
+  void OnCall() { budget_.OnFirstAttempt(); }
+  void OnSuccess(int attempt) { Count(attempt == 1 ? successful_without_retry_ : successful_with_retry_); }
+  std::optional<std::chrono::nanoseconds> OnFailure(int attempt) {
+    if (attempt >= config_.max_attempts || !MayRetry()) {
+      Count(attempt == 1 ? failed_without_retry_ : failed_with_retry_);
+      return std::nullopt;
+    }
+    return NextWait(attempt);
   }
 
   // The wait after failed attempt n (1-based), jitter applied.

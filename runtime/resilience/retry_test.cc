@@ -103,5 +103,23 @@ TEST(Retry, BudgetCapsRetriesAtAFractionOfTraffic) {
   EXPECT_GT(retry.GetCounts().budget_exhausted, 0u);
 }
 
+TEST(Retry, NonBlockingStepsMakeTheSameDecisionsAsExecute) {
+  Retry retry("r", NoJitter());  // 4 attempts, 100/200/300 ms
+  retry.OnCall();
+  EXPECT_EQ(retry.OnFailure(1), std::optional<std::chrono::nanoseconds>(100ms));
+  EXPECT_EQ(retry.OnFailure(2), std::optional<std::chrono::nanoseconds>(200ms));
+  retry.OnSuccess(3);
+  retry.OnCall();
+  EXPECT_EQ(retry.OnFailure(3), std::optional<std::chrono::nanoseconds>(300ms));
+  EXPECT_EQ(retry.OnFailure(4), std::nullopt);  // the last attempt
+  retry.OnCall();
+  retry.OnSuccess(1);
+  auto c = retry.GetCounts();
+  EXPECT_EQ(c.successful_with_retry, 1u);
+  EXPECT_EQ(c.failed_with_retry, 1u);
+  EXPECT_EQ(c.successful_without_retry, 1u);
+  EXPECT_EQ(c.failed_without_retry, 0u);
+}
+
 }  // namespace
 }  // namespace op::resilience

@@ -1,0 +1,212 @@
+#include "runtime/http/async_client.h"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/read.hpp>
+#include <optional>
+
+#include "runtime/http/wire_format.h"
+
+namespace op::http {
+
+namespace asio = boost::asio;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+// A connection and what outlives one exchange on it: bytes read past a
+// response stay in `buffer` (a pooled connection gets reused only when empty).
+struct AsyncClient::Conn {
+  explicit Conn(asio::io_context& io) : socket(asio::make_strand(io)) {}
+  tcp::socket socket;
+  boost::beast::flat_buffer buffer;
+};
+
+// One request/response. Every step runs on the connection's strand (the
+// socket's and the timer's executor), so `finished` and the socket are never
+// touched by two threads at once.
+struct AsyncClient::Exchange : std::enable_shared_from_this<AsyncClient::Exchange> {
+  Exchange(AsyncClient& c, ClientRequest r, Done d) : client(c), req(std::move(r)), done(std::move(d)) {}
+
+  AsyncClient& client;
+  ClientRequest req;
+  Done done;
+  wire::Url url;
+  std::string bytes;
+  std::unique_ptr<Conn> conn;
+  std::optional<asio::steady_timer> timer;
+  std::optional<tcp::resolver> resolver;
+  std::optional<wire::ResponseParser> parser;
+  Clock::time_point start = Clock::now(), deadline;
+  std::chrono::milliseconds timeout{0};
+  bool reused = false, timed_out = false, finished = false;
+
+  void Begin() {
+    timeout = req.timeout.count() > 0 ? req.timeout : client.options_.timeout;
+    deadline = start + timeout;
+    if (!wire::ParseUrl(req.url, url)) return Fail(ClientResponse::Error::kOther, "not an http:// URL");
+    bytes = wire::Serialize(req, url, client.options_.user_agent);
+    conn = client.Take(url.host_port);
+    reused = conn != nullptr;
+    if (!conn) conn = std::make_unique<Conn>(client.io_);
+    // From here on, only on the connection's strand.
+    asio::dispatch(conn->socket.get_executor(), [self = shared_from_this()] { self->OnStrand(); });
+  }
+
+  void OnStrand() {
+    timer.emplace(conn->socket.get_executor());
+    if (reused) {
+      Arm(deadline);
+      return Write();
+    }
+    // Resolving and connecting have their own, shorter bound inside the deadline.
+    Arm(std::min(deadline, Clock::now() + client.options_.connect_timeout));
+    boost::system::error_code ec;
+    auto address = asio::ip::make_address(url.host, ec);
+    if (!ec) return Connect({tcp::endpoint(address, uint16_t(std::stoi(url.port)))});
+    resolver.emplace(conn->socket.get_executor());
+    resolver->async_resolve(url.host, url.port,
+                            [self = shared_from_this()](boost::system::error_code ec, tcp::resolver::results_type r) {
+                              if (ec) {
+                                if (self->timed_out) return self->Fail(ClientResponse::Error::kTimeout, "timed out resolving");
+                                return self->Fail(ClientResponse::Error::kConnect,
+                                                  "could not resolve " + self->url.host + ": " + ec.message());
+                              }
+                              self->Connect(std::vector<tcp::endpoint>(r.begin(), r.end()));
+                            });
+  }
+
+  // Bounds what runs next: on expiry the socket's operations are cancelled
+  // and `timed_out` tells their handlers why. A new Arm replaces the last.
+  void Arm(Clock::time_point at) {
+    timer->expires_at(at);
+    timer->async_wait([self = shared_from_this()](boost::system::error_code ec) {
+      if (ec || self->finished) return;  // cancelled, or the exchange ended meanwhile
+      self->timed_out = true;
+      boost::system::error_code ignore;
+      self->conn->socket.cancel(ignore);
+      if (self->resolver) self->resolver->cancel();
+    });
+  }
+
+  void Connect(std::vector<tcp::endpoint> endpoints) {
+    asio::async_connect(conn->socket, endpoints,
+                        [self = shared_from_this()](boost::system::error_code ec, const tcp::endpoint&) {
+                          if (ec) {
+                            if (self->timed_out) return self->Fail(ClientResponse::Error::kTimeout, "connect timed out");
+                            return self->Fail(ClientResponse::Error::kConnect,
+                                              "connect to " + self->url.host_port + ": " + ec.message());
+                          }
+                          boost::system::error_code ignore;
+                          self->conn->socket.set_option(tcp::no_delay(true), ignore);
+                          if (self->timer->expiry() != self->deadline) self->Arm(self->deadline);
+                          self->Write();
+                        });
+  }
+
+  void Write() {
+    if (timed_out) return Fail(ClientResponse::Error::kTimeout, "timed out after " + std::to_string(timeout.count()) + " ms");
+    asio::async_write(conn->socket, asio::buffer(bytes), [self = shared_from_this()](boost::system::error_code ec, size_t) {
+      if (!ec) return self->Read();
+      if (self->timed_out) return self->Fail(ClientResponse::Error::kTimeout, "timed out sending");
+      if (self->reused) return self->Fresh();  // the server had closed the idle connection
+      self->Fail(ClientResponse::Error::kOther, "send: " + ec.message());
+    });
+  }
+
+  void Read() {
+    if (timed_out) return Fail(ClientResponse::Error::kTimeout, "timed out after " + std::to_string(timeout.count()) + " ms");
+    wire::ResetParser(parser, req.method);
+    bhttp::async_read(conn->socket, conn->buffer, *parser, [self = shared_from_this()](boost::system::error_code ec, size_t) {
+      self->OnRead(ec);
+    });
+  }
+
+  void OnRead(boost::system::error_code ec) {
+    if (ec) {
+      if (timed_out)
+        return Fail(ClientResponse::Error::kTimeout, "timed out after " + std::to_string(timeout.count()) + " ms");
+      bool closed = ec == bhttp::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset;
+      if (closed && reused && !parser->got_some()) return Fresh();  // the server had closed the idle connection
+      if (closed) return Fail(ClientResponse::Error::kOther, "connection closed before a complete response");
+      return Fail(ClientResponse::Error::kOther, "bad response: " + ec.message());
+    }
+    if (wire::IsInterim(int(parser->get().result_int()))) return Read();  // the answer follows
+    finished = true;
+    timer->cancel();
+    ClientResponse resp;
+    const bool keep_alive = parser->get().keep_alive();
+    wire::TakeResponse(*parser, resp);
+    resp.reused_connection = reused;
+    resp.elapsed = Clock::now() - start;
+    if (keep_alive && conn->buffer.size() == 0) client.Give(url.host_port, std::move(conn));
+    Done d = std::move(done);
+    d(std::move(resp));
+  }
+
+  // A pooled connection turned out closed: the same exchange on a new one, once.
+  void Fresh() {
+    boost::system::error_code ignore;
+    conn->socket.close(ignore);
+    finished = true;
+    timer->cancel();
+    auto again = std::make_shared<Exchange>(client, std::move(req), std::move(done));
+    again->start = start;
+    again->deadline = deadline;
+    again->timeout = timeout;
+    again->url = std::move(url);
+    again->bytes = std::move(bytes);
+    again->conn = std::make_unique<Conn>(client.io_);
+    asio::dispatch(again->conn->socket.get_executor(), [again] { again->OnStrand(); });
+  }
+
+  void Fail(ClientResponse::Error e, const std::string& why) {
+    finished = true;
+    if (timer) timer->cancel();
+    if (conn) {
+      boost::system::error_code ignore;
+      conn->socket.close(ignore);
+    }
+    ClientResponse resp;
+    resp.error = e;
+    resp.error_message = req.method + " " + req.url + ": " + why;
+    resp.elapsed = Clock::now() - start;
+    Done d = std::move(done);
+    d(std::move(resp));
+  }
+};
+
+AsyncClient::AsyncClient(asio::io_context& io, ClientOptions options) : io_(io), options_(std::move(options)) {}
+
+AsyncClient::~AsyncClient() = default;
+
+void AsyncClient::Send(ClientRequest req, Done done) {
+  std::make_shared<Exchange>(*this, std::move(req), std::move(done))->Begin();
+}
+
+void AsyncClient::After(std::chrono::nanoseconds delay, std::function<void()> fn) {
+  auto timer = std::make_shared<asio::steady_timer>(io_, delay);
+  timer->async_wait([timer, fn = std::move(fn)](boost::system::error_code) { fn(); });
+}
+
+std::unique_ptr<AsyncClient::Conn> AsyncClient::Take(const std::string& host_port) {
+  std::lock_guard lock(mu_);
+  auto it = idle_.find(host_port);
+  if (it == idle_.end() || it->second.empty()) return nullptr;
+  auto c = std::move(it->second.back());
+  it->second.pop_back();
+  return c;
+}
+
+void AsyncClient::Give(const std::string& host_port, std::unique_ptr<Conn> c) {
+  std::lock_guard lock(mu_);
+  auto& v = idle_[host_port];
+  if (v.size() < options_.max_idle_handles) v.push_back(std::move(c));
+}
+
+}  // namespace op::http

@@ -1,0 +1,57 @@
+#pragma once
+// Asynchronous plain-HTTP client on an Asio io_context: the gateway's upstream
+// calls. The calling thread never waits for the upstream: Send() starts the
+// exchange and returns; the io_context's threads carry it and run `done`.
+// Same wire behaviour as WireClient (shared in wire_format.h): keep-alive
+// connections pooled per host:port, one write per request, Beast's response
+// parser, a pooled connection the server closed replaced once transparently,
+// one deadline for the whole exchange (connect included).
+//
+// Threads: Send() and After() may be called from any thread. Each connection
+// lives on its own strand, so its socket, parser and deadline timer are only
+// touched by one thread at a time; `done` runs on that strand (post to your
+// own strand before touching your state). The io_context must outlive the
+// client and be run by someone (HttpServer runs it for its handlers).
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "runtime/http/client.h"
+
+namespace op::http {
+
+class AsyncClient {
+ public:
+  using Done = std::function<void(ClientResponse)>;
+  explicit AsyncClient(boost::asio::io_context& io, ClientOptions options = {});
+  ~AsyncClient();
+  AsyncClient(const AsyncClient&) = delete;
+  AsyncClient& operator=(const AsyncClient&) = delete;
+
+  // `req.url` must start with http://; anything else fails at once (kOther).
+  // `done` runs exactly once.
+  void Send(ClientRequest req, Done done);
+  // Runs `fn` on the io_context after `delay` (a retry's backoff).
+  void After(std::chrono::nanoseconds delay, std::function<void()> fn);
+  boost::asio::io_context& io() { return io_; }
+
+  struct Conn;
+  struct Exchange;
+
+ private:
+  friend struct Exchange;
+  std::unique_ptr<Conn> Take(const std::string& host_port);
+  void Give(const std::string& host_port, std::unique_ptr<Conn> c);
+
+  boost::asio::io_context& io_;
+  const ClientOptions options_;
+  std::mutex mu_;
+  std::map<std::string, std::vector<std::unique_ptr<Conn>>> idle_;
+};
+
+}  // namespace op::http

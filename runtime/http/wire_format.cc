@@ -1,0 +1,69 @@
+#include "runtime/http/wire_format.h"
+
+#include <strings.h>
+
+namespace op::http::wire {
+
+bool ParseUrl(const std::string& url, Url& out) {
+  const std::string scheme = "http://";
+  if (url.compare(0, scheme.size(), scheme) != 0) return false;
+  size_t start = scheme.size();
+  size_t slash = url.find_first_of("/?", start);
+  std::string authority = url.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+  out.target = slash == std::string::npos ? "/" : url.substr(slash);
+  if (!out.target.empty() && out.target[0] == '?') out.target = "/" + out.target;
+  if (authority.empty() || authority.find('@') != std::string::npos) return false;
+  size_t colon = authority.rfind(':');
+  if (authority[0] == '[') {  // [v6]:port
+    size_t close = authority.find(']');
+    if (close == std::string::npos) return false;
+    out.host = authority.substr(1, close - 1);
+    out.port = close + 1 < authority.size() && authority[close + 1] == ':' ? authority.substr(close + 2) : "80";
+  } else if (colon != std::string::npos) {
+    out.host = authority.substr(0, colon);
+    out.port = authority.substr(colon + 1);
+  } else {
+    out.host = authority;
+    out.port = "80";
+  }
+  out.host_port = authority;
+  return !out.host.empty() && !out.port.empty();
+}
+
+std::string Serialize(const ClientRequest& req, const Url& u, const std::string& user_agent) {
+  std::string wire;
+  wire.reserve(256 + req.body.size());
+  wire += req.method + " " + u.target + " HTTP/1.1\r\n";
+  bool has_host = false, has_ua = false;
+  for (const auto& [k, v] : req.headers.All()) {
+    if (strcasecmp(k.c_str(), "content-length") == 0 || strcasecmp(k.c_str(), "connection") == 0 ||
+        strcasecmp(k.c_str(), "transfer-encoding") == 0)
+      continue;  // framing is ours
+    has_host |= strcasecmp(k.c_str(), "host") == 0;
+    has_ua |= strcasecmp(k.c_str(), "user-agent") == 0;
+    wire += k + ": " + v + "\r\n";
+  }
+  if (!has_host) wire += "Host: " + u.host_port + "\r\n";
+  if (!has_ua) wire += "User-Agent: " + user_agent + "\r\n";
+  if (!req.body.empty() || req.method == "POST" || req.method == "PUT" || req.method == "PATCH")
+    wire += "Content-Length: " + std::to_string(req.body.size()) + "\r\n";
+  wire += "\r\n";
+  wire += req.body;
+  return wire;
+}
+
+void ResetParser(std::optional<ResponseParser>& p, const std::string& method) {
+  p.emplace();
+  p->header_limit(64 * 1024);
+  p->body_limit(64 * 1024 * 1024);
+  if (method == "HEAD") p->skip(true);
+}
+
+void TakeResponse(ResponseParser& p, ClientResponse& out) {
+  auto& res = p.get();
+  out.status = int(res.result_int());
+  for (const auto& f : res) out.headers.Add(std::string(f.name_string()), std::string(f.value()));
+  out.body = std::move(res.body());
+}
+
+}  // namespace op::http::wire
