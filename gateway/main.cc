@@ -91,33 +91,40 @@ class Gateway {
       RouteRuntime* r = rt.get();
       std::vector<std::string> methods = r->route.methods;
       if (methods.empty()) methods = {"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
-      for (const auto& m : methods) router.Add(m, r->route.path, [this, r](http::Request& req) { return Proxy(*r, req); });
+      for (const auto& m : methods)
+        router.AddAsync(m, r->route.path,
+                        [this, r](http::Request& req, http::Respond respond) { Proxy(*r, req, std::move(respond)); });
     }
   }
 
  private:
-  http::Response Proxy(RouteRuntime& rt, http::Request& req) {
+  // Asynchronous: the upstream call runs on the server's event loop, so no
+  // server thread waits for an upstream (docs/benchmarks.md). Everything
+  // before it (limits, rate limit, bulkhead) answers at once.
+  void Proxy(RouteRuntime& rt, http::Request& req, http::Respond respond) {
     const Route& route = rt.route;
     size_t header_bytes = 0;
     for (const auto& [k, v] : req.headers.All()) header_bytes += k.size() + v.size() + 4;
-    if (header_bytes > 32 * 1024) return Reject(route, "headers", Problem(431, "request headers exceed 32 KiB"));
+    if (header_bytes > 32 * 1024) return respond(Reject(route, "headers", Problem(431, "request headers exceed 32 KiB")));
     if (rt.limiter) {
       auto d = rt.limiter->TryAcquire(ClientKey(req));
       if (!d.permitted) {
         int64_t secs = std::max<int64_t>(1, int64_t(std::ceil(std::chrono::duration<double>(d.retry_after).count())));
-        return Reject(route, "rate_limited", Problem(429, "rate limit of route '" + route.id + "' exceeded", secs));
+        return respond(Reject(route, "rate_limited", Problem(429, "rate limit of route '" + route.id + "' exceeded", secs)));
       }
     }
-    resilience::Bulkhead::Permit permit;
+    // Held until the upstream has answered (shared: the callback must be copyable).
+    std::shared_ptr<resilience::Bulkhead::Permit> permit;
     if (rt.bulkhead) {
-      permit = rt.bulkhead->Acquire();
-      if (!permit) return Reject(route, "bulkhead_full", Problem(503, "route '" + route.id + "' is at its concurrency limit", 1));
+      permit = std::make_shared<resilience::Bulkhead::Permit>(rt.bulkhead->Acquire());
+      if (!*permit)
+        return respond(Reject(route, "bulkhead_full", Problem(503, "route '" + route.id + "' is at its concurrency limit", 1)));
     }
 
     http::ClientRequest up;
     up.method = req.method;
     up.url = route.Rewrite(req.path) + Query(req);
-    up.body = req.body;
+    up.body = std::move(req.body);
     up.timeout = route.timeout;
     auto drop = ConnectionTokens(req.headers);
     for (const auto& [k, v] : req.headers.All()) {
@@ -131,12 +138,19 @@ class Gateway {
     if (auto host = req.Header("host")) up.headers.Set("X-Forwarded-Host", *host);
 
     auto start = std::chrono::steady_clock::now();
-    discovery::CallResult res;
+    auto answered = [this, &route, start, permit, respond = std::move(respond)](discovery::CallResult res) {
+      respond(Answer(route, std::move(res), start));
+    };
     if (!route.app.empty()) {
-      res = svc_.services().Call(route.app, up, {route.id, route.id, route.retry});
+      svc_.services().CallAsync(route.app, std::move(up), {route.id, route.id, route.retry}, svc_.async_http(),
+                                std::move(answered));
     } else {
-      res = CallDirect(route, up);
+      CallDirect(route, std::move(up), std::move(answered));
     }
+  }
+
+  // The client's answer to a finished upstream call.
+  http::Response Answer(const Route& route, discovery::CallResult res, std::chrono::steady_clock::time_point start) {
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::string outcome = res.ok() ? std::to_string(res.response.status) : "failed";
     if (!res.ok() && res.response.ok()) outcome = std::to_string(res.response.status);
@@ -170,24 +184,28 @@ class Gateway {
     }
   }
 
-  discovery::CallResult CallDirect(const Route& route, http::ClientRequest up) {
-    discovery::CallResult out;
+  // A route with a fixed upstream URL: the route's breaker, no load balancing.
+  void CallDirect(const Route& route, http::ClientRequest up, std::function<void(discovery::CallResult)> done) {
     auto& breaker = svc_.resilience().GetCircuitBreaker(route.id);
     if (!breaker.TryAcquirePermission()) {
+      discovery::CallResult out;
       out.failure = discovery::CallResult::Failure::kBreakerOpen;
       out.error = "circuit breaker '" + route.id + "' is OPEN";
-      return out;
+      return done(std::move(out));
     }
     up.url = route.base_url + up.url;
-    out.response = svc_.http_client().Send(up);
-    bool failed = !out.response.ok() || out.response.status >= 500;
-    if (failed) breaker.OnError(out.response.elapsed);
-    else breaker.OnSuccess(out.response.elapsed);
-    if (failed) {
-      out.failure = discovery::CallResult::Failure::kUpstream;
-      out.error = out.response.ok() ? "status " + std::to_string(out.response.status) : out.response.error_message;
-    }
-    return out;
+    svc_.async_http().Send(std::move(up), [&breaker, done = std::move(done)](http::ClientResponse response) {
+      discovery::CallResult out;
+      out.response = std::move(response);
+      bool failed = !out.response.ok() || out.response.status >= 500;
+      if (failed) breaker.OnError(out.response.elapsed);
+      else breaker.OnSuccess(out.response.elapsed);
+      if (failed) {
+        out.failure = discovery::CallResult::Failure::kUpstream;
+        out.error = out.response.ok() ? "status " + std::to_string(out.response.status) : out.response.error_message;
+      }
+      done(std::move(out));
+    });
   }
 
   http::Response Reject(const Route& route, const std::string& reason, http::Response r) {
@@ -220,8 +238,12 @@ int main(int argc, char** argv) {
   spec.name = "api-gateway";
   spec.default_port = 8080;
   // The data path: Asio/Beast costs half of Pistache's system calls per
-  // proxied request (docs/benchmarks.md); server.engine=pistache still works.
+  // proxied request (docs/benchmarks.md); server.engine=pistache still works
+  // (each request then waits on a Pistache thread for the upstream's answer).
   spec.server_engine = "asio";
+  // Its handlers never block (upstream calls are asynchronous): one event-loop
+  // thread per CPU serves best (docs/benchmarks.md).
+  spec.server_threads = 0;
   spec.declare_config = [](op::config::Schema& s) {
     s.Add("gateway.routes", op::config::Type::kYaml, std::nullopt, "routes (default: the platform's four APIs)");
   };

@@ -10,6 +10,7 @@
 // (pipelining). A timer on the strand bounds reading the header (also the
 // idle time between keep-alive requests) and reading the body; a request cut
 // off half-way gets a 408 before the close, an idle connection just closes.
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
@@ -20,7 +21,9 @@
 
 #include <pthread.h>
 
+#include <mutex>
 #include <optional>
+#include <unordered_set>
 #include <thread>
 #include <vector>
 
@@ -36,17 +39,49 @@ using tcp = asio::ip::tcp;
 
 constexpr size_t kHeaderLimit = 64 * 1024;  // the gateway answers 431 above 32 KiB itself
 
+class Session;
+
+// The open connections, so Stop() can close them: the io_context is the
+// Core's and outlives the engine, so its pending handlers would keep them open.
+class Sessions {
+ public:
+  void Add(Session* s) {
+    std::lock_guard lock(mu_);
+    set_.insert(s);
+  }
+  void Remove(Session* s) {
+    std::lock_guard lock(mu_);
+    set_.erase(s);
+  }
+  std::vector<Session*> All() {
+    std::lock_guard lock(mu_);
+    return {set_.begin(), set_.end()};
+  }
+
+ private:
+  std::mutex mu_;
+  std::unordered_set<Session*> set_;
+};
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, std::shared_ptr<HttpServer::Core> core)
-      : socket_(std::move(socket)), timer_(socket_.get_executor()), core_(std::move(core)) {
+  // `core` outlives every session: sessions live in the Core's io_context
+  // (its pending handlers) and die with it at the latest.
+  Session(tcp::socket socket, HttpServer::Core* core, std::shared_ptr<Sessions> sessions)
+      : socket_(std::move(socket)), timer_(socket_.get_executor()), core_(core), sessions_(std::move(sessions)) {
+    sessions_->Add(this);
     boost::system::error_code ec;
     auto ep = socket_.remote_endpoint(ec);
     if (!ec) remote_ = ep.address().to_string() + ":" + std::to_string(ep.port());
     socket_.set_option(tcp::no_delay(true), ec);
   }
 
+  ~Session() { sessions_->Remove(this); }
+
   void Begin() { ReadHeader(); }
+
+  // Only when no thread runs the io_context (the engine stopping).
+  void CloseStopped() { Close(); }
 
  private:
   // Bounds the read about to start: on expiry the socket's operations are
@@ -102,7 +137,8 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec) return Failed(ec, false);
     auto start = std::chrono::steady_clock::now();
     auto& m = parser_->get();
-    Request req;
+    Request& req = req_;
+    req = Request();
     req.method = std::string(m.method_string());
     std::string_view target(m.target().data(), m.target().size());
     auto q = target.find('?');
@@ -113,8 +149,13 @@ class Session : public std::enable_shared_from_this<Session> {
     req.remote = remote_;
     bool close = !m.keep_alive();
 
-    Response resp = core_->Serve(req, start);
-    Reply(std::move(resp), close, /*served=*/true);
+    // A synchronous handler answers inline (already on this strand); an
+    // asynchronous one from its I/O's strand, so come back to ours.
+    core_->Serve(req_, start, [self = shared_from_this(), close](Response resp) {
+      asio::dispatch(self->socket_.get_executor(), [self, close, resp = std::move(resp)]() mutable {
+        self->Reply(std::move(resp), close, /*served=*/true);
+      });
+    });
   }
 
   // Writes `resp`; then the next request, or a close. `served`: it answers a
@@ -169,16 +210,19 @@ class Session : public std::enable_shared_from_this<Session> {
 
   tcp::socket socket_;
   asio::steady_timer timer_;
-  std::shared_ptr<HttpServer::Core> core_;
+  HttpServer::Core* core_;
+  std::shared_ptr<Sessions> sessions_;  // a session can outlive the engine (in the Core's loop)
   boost::beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::string remote_;
+  Request req_;  // the one being served: it must outlive an asynchronous handler
   bool timed_out_ = false;
 };
 
 class AsioEngine : public ServerEngine {
  public:
-  explicit AsioEngine(std::shared_ptr<HttpServer::Core> core) : core_(std::move(core)), acceptor_(ioc_) {}
+  explicit AsioEngine(std::shared_ptr<HttpServer::Core> core)
+      : core_(std::move(core)), ioc_(core_->io), acceptor_(ioc_) {}
   ~AsioEngine() override { Stop(); }
 
   void Start() override {
@@ -196,6 +240,7 @@ class AsioEngine : public ServerEngine {
       throw std::runtime_error("http: cannot listen on " + o.host + ":" + std::to_string(o.port) + ": " + e.what());
     }
     port_ = acceptor_.local_endpoint().port();
+    ioc_.restart();
     Accept();
     for (int i = 0; i < std::max(1, o.threads); ++i)
       threads_.emplace_back([this] {
@@ -213,8 +258,11 @@ class AsioEngine : public ServerEngine {
     threads_.clear();
     boost::system::error_code ignore;
     acceptor_.close(ignore);
-    // Open sessions live in the io_context's pending handlers; they are
-    // destroyed, and their sockets closed, with the engine.
+    // No thread runs the loop now: close every connection, then let their
+    // handlers see it and release the sessions.
+    for (Session* s : sessions_->All()) s->CloseStopped();
+    ioc_.restart();
+    ioc_.poll();
   }
 
  private:
@@ -222,7 +270,7 @@ class AsioEngine : public ServerEngine {
     acceptor_.async_accept(asio::make_strand(ioc_), [this](boost::system::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
       if (!ec) {
-        std::make_shared<Session>(std::move(socket), core_)->Begin();
+        std::make_shared<Session>(std::move(socket), core_.get(), sessions_)->Begin();
       } else {
         log::Warn("http: accept failed", {{"error", ec.message()}});  // e.g. EMFILE: keep accepting
       }
@@ -231,7 +279,8 @@ class AsioEngine : public ServerEngine {
   }
 
   std::shared_ptr<HttpServer::Core> core_;
-  asio::io_context ioc_;
+  asio::io_context& ioc_;  // the Core's: asynchronous handlers' I/O shares it
+  std::shared_ptr<Sessions> sessions_ = std::make_shared<Sessions>();
   tcp::acceptor acceptor_;
   uint16_t port_ = 0;
   std::vector<std::thread> threads_;

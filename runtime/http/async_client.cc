@@ -4,7 +4,9 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/read.hpp>
@@ -183,9 +185,22 @@ struct AsyncClient::Exchange : std::enable_shared_from_this<AsyncClient::Exchang
 
 AsyncClient::AsyncClient(asio::io_context& io, ClientOptions options) : io_(io), options_(std::move(options)) {}
 
-AsyncClient::~AsyncClient() = default;
+AsyncClient::~AsyncClient() {
+  if (tls_pool_) tls_pool_->join();
+}
 
 void AsyncClient::Send(ClientRequest req, Done done) {
+  if (req.url.rfind("https://", 0) == 0) {
+    {
+      std::lock_guard lock(mu_);
+      if (!tls_pool_) {
+        tls_client_ = std::make_unique<HttpClient>(options_);
+        tls_pool_ = std::make_unique<asio::thread_pool>(2);
+      }
+    }
+    asio::post(*tls_pool_, [this, req = std::move(req), done = std::move(done)] { done(tls_client_->Send(req)); });
+    return;
+  }
   std::make_shared<Exchange>(*this, std::move(req), std::move(done))->Begin();
 }
 

@@ -5,7 +5,9 @@
 // Same wire behaviour as WireClient (shared in wire_format.h): keep-alive
 // connections pooled per host:port, one write per request, Beast's response
 // parser, a pooled connection the server closed replaced once transparently,
-// one deadline for the whole exchange (connect included).
+// one deadline for the whole exchange (connect included). https:// goes
+// through the blocking HttpClient (libcurl) on two threads of the client's
+// own, off the event loop: correct, not the fast path.
 //
 // Threads: Send() and After() may be called from any thread. Each connection
 // lives on its own strand, so its socket, parser and deadline timer are only
@@ -23,6 +25,10 @@
 
 #include "runtime/http/client.h"
 
+namespace boost::asio {
+class thread_pool;
+}
+
 namespace op::http {
 
 class AsyncClient {
@@ -33,7 +39,7 @@ class AsyncClient {
   AsyncClient(const AsyncClient&) = delete;
   AsyncClient& operator=(const AsyncClient&) = delete;
 
-  // `req.url` must start with http://; anything else fails at once (kOther).
+  // `req.url`: http:// or https://; anything else fails at once (kOther).
   // `done` runs exactly once.
   void Send(ClientRequest req, Done done);
   // Runs `fn` on the io_context after `delay` (a retry's backoff).
@@ -51,6 +57,8 @@ class AsyncClient {
   boost::asio::io_context& io_;
   const ClientOptions options_;
   std::mutex mu_;
+  std::unique_ptr<HttpClient> tls_client_;            // https://, created on first use
+  std::unique_ptr<boost::asio::thread_pool> tls_pool_;  // where its blocking calls wait
   std::map<std::string, std::vector<std::unique_ptr<Conn>>> idle_;
 };
 

@@ -1,6 +1,7 @@
 #include "runtime/http/router.h"
 
 #include <algorithm>
+#include <future>
 
 namespace op::http {
 
@@ -19,7 +20,22 @@ std::vector<std::string> SplitPath(std::string_view path) {
 
 Router& Router::Add(std::string method, std::string path_template, Handler h) {
   auto segs = SplitPath(path_template);
-  routes_.push_back(Route{std::move(method), std::move(path_template), std::move(segs), std::move(h)});
+  Insert(Route{std::move(method), std::move(path_template), std::move(segs), std::move(h), {}});
+  return *this;
+}
+
+Router& Router::AddAsync(std::string method, std::string path_template, AsyncHandler h) {
+  auto segs = SplitPath(path_template);
+  Insert(Route{std::move(method), std::move(path_template), std::move(segs), {}, std::move(h)});
+  return *this;
+}
+
+bool Router::HasAsync() const {
+  return std::any_of(routes_.begin(), routes_.end(), [](const Route& r) { return bool(r.async); });
+}
+
+void Router::Insert(Route route) {
+  routes_.push_back(std::move(route));
   // More literal routes first: at each position a literal beats {param} beats **.
   std::stable_sort(routes_.begin(), routes_.end(), [](const Route& a, const Route& b) {
     size_t n = std::min(a.segments.size(), b.segments.size());
@@ -30,7 +46,6 @@ Router& Router::Add(std::string method, std::string path_template, Handler h) {
     }
     return false;
   });
-  return *this;
 }
 
 namespace {
@@ -63,8 +78,9 @@ Router::Match Router::Find(Request& req) const {
     std::map<std::string, std::string> params;
     if (!MatchSegments(r.segments, segs, params)) continue;
     if (r.method == req.method || (req.method == "HEAD" && r.method == "GET")) {
-      if (m.handler) continue;
-      m.handler = &r.handler;
+      if (m.handler || m.async) continue;
+      if (r.async) m.async = &r.async;
+      else m.handler = &r.handler;
       m.route = r.path_template;
       req.path_params = std::move(params);
       req.route = r.path_template;
@@ -78,6 +94,11 @@ Router::Match Router::Find(Request& req) const {
 Response Router::Handle(Request& req) const {
   Match m = Find(req);
   if (m.handler) return (*m.handler)(req);
+  if (m.async) {
+    std::promise<Response> done;
+    (*m.async)(req, [&done](Response r) { done.set_value(std::move(r)); });
+    return done.get_future().get();
+  }
   if (!m.allowed.empty()) {
     Problem p = MakeProblem(405, "method " + req.method + " is not allowed on " + req.path);
     std::string allow;

@@ -13,6 +13,13 @@
 namespace op::http {
 
 using Handler = std::function<Response(Request&)>;
+// Asynchronous handlers start their work and return; the response goes to
+// `respond`, called exactly once, from any thread (the request stays valid
+// until then). For work that waits on I/O without holding a server thread,
+// such as the gateway's upstream calls. Throwing before responding is an
+// error response like a synchronous handler's.
+using Respond = std::function<void(Response)>;
+using AsyncHandler = std::function<void(Request&, Respond)>;
 
 class Router {
  public:
@@ -21,15 +28,19 @@ class Router {
   Router& Post(std::string t, Handler h) { return Add("POST", std::move(t), std::move(h)); }
   Router& Put(std::string t, Handler h) { return Add("PUT", std::move(t), std::move(h)); }
   Router& Delete(std::string t, Handler h) { return Add("DELETE", std::move(t), std::move(h)); }
+  Router& AddAsync(std::string method, std::string path_template, AsyncHandler h);
+  bool HasAsync() const;
 
   struct Match {
-    const Handler* handler = nullptr;  // null: not found or method not allowed
+    const Handler* handler = nullptr;  // null: not found, method not allowed, or asynchronous
+    const AsyncHandler* async = nullptr;
     std::string route;                 // the template ("" when not found)
     std::vector<std::string> allowed;  // methods, when the path matched another method
   };
   // Fills req.path_params and req.route on a match.
   Match Find(Request& req) const;
-  // Dispatch: the handler's response, or a problem for 404/405.
+  // Dispatch: the handler's response (an asynchronous one's is waited for), or
+  // a problem for 404/405.
   Response Handle(Request& req) const;
 
  private:
@@ -37,7 +48,9 @@ class Router {
     std::string method, path_template;
     std::vector<std::string> segments;
     Handler handler;
+    AsyncHandler async;
   };
+  void Insert(Route r);
   std::vector<Route> routes_;
 };
 

@@ -108,5 +108,22 @@ TEST(Types, JsonBodyRejectsNonObjectsAndWrongContentType) {
   }
 }
 
+TEST(Headers, NamesAreCaseInsensitiveAndSetReplacesEveryValue) {
+  Headers h;
+  h.Add("X-Request-Id", "a");
+  h.Add("Set-Cookie", "1");
+  h.Add("set-cookie", "2");
+  EXPECT_EQ(h.Get("x-request-id"), "a");
+  EXPECT_EQ(h.Get("X-REQUEST-ID"), "a");
+  EXPECT_EQ(h.All()[0].first, "x-request-id") << "stored lower-case";
+  EXPECT_EQ(h.Get("x-request-i"), std::nullopt);
+  h.Set("SET-COOKIE", "3");
+  EXPECT_EQ(h.All().size(), 2u);
+  EXPECT_EQ(h.Get("set-cookie"), "3");
+  h.Remove("X-Request-ID");
+  EXPECT_EQ(h.Get("x-request-id"), std::nullopt);
+  EXPECT_EQ(h.All().size(), 1u);
+}
+
 }  // namespace
 }  // namespace op::http

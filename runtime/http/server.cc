@@ -3,7 +3,11 @@
 #include <pistache/endpoint.h>
 #include <pistache/http.h>
 
+#include <boost/asio/executor_work_guard.hpp>
+
 #include <algorithm>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "runtime/core/trace_context.h"
@@ -83,7 +87,22 @@ class Adapter : public P::Http::Handler {
     req.body = preq.body();
     req.remote = preq.address().host() + ":" + preq.address().port().toString();
 
-    Response resp = core_->Serve(req, start);
+    // Pistache's writer belongs to this thread: wait here for an asynchronous
+    // handler's answer (it works on the Core's io_context, run by its own thread).
+    std::mutex mu;
+    std::condition_variable cv;
+    std::optional<Response> answer;
+    core_->Serve(req, start, [&](Response r) {
+      std::lock_guard lock(mu);  // notify under the lock: `cv` lives on this stack frame
+      answer = std::move(r);
+      cv.notify_one();
+    });
+    Response resp;
+    {
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return answer.has_value(); });
+      resp = std::move(*answer);
+    }
 
     // Pistache 0.0.5 answers "Connection: Close" to an HTTP/1.1 request that
     // has no Connection header; HTTP/1.1 means keep-alive unless asked otherwise.
@@ -135,6 +154,14 @@ class PistacheEngine : public ServerEngine {
       endpoint_->init(opts);
       endpoint_->setHandler(std::make_shared<Adapter>(core_));
       endpoint_->serveThreaded();
+      if (core_->router->HasAsync()) {  // their I/O needs a loop: one thread of its own
+        core_->io.restart();
+        io_work_.emplace(core_->io.get_executor());
+        io_thread_ = std::thread([this] {
+          pthread_setname_np(pthread_self(), "http-io");
+          core_->io.run();
+        });
+      }
     } catch (const std::exception& e) {
       endpoint_.reset();
       throw std::runtime_error("http: cannot listen on " + o.host + ":" + std::to_string(o.port) + ": " + e.what());
@@ -145,11 +172,18 @@ class PistacheEngine : public ServerEngine {
     if (!endpoint_) return;
     endpoint_->shutdown();
     endpoint_.reset();
+    if (io_thread_.joinable()) {
+      io_work_.reset();
+      core_->io.stop();
+      io_thread_.join();
+    }
   }
 
  private:
   std::shared_ptr<HttpServer::Core> core_;
   std::unique_ptr<P::Http::Endpoint> endpoint_;
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> io_work_;
+  std::thread io_thread_;
 };
 
 }  // namespace
@@ -164,55 +198,89 @@ Problem HttpServer::Core::BodyTooLarge(std::optional<uint64_t> size) const {
                                : "request body exceeds the limit of " + limit + " bytes");
 }
 
-Response HttpServer::Core::Serve(Request& req, std::chrono::steady_clock::time_point start) {
+namespace {
+// What the end of a request needs from its start, wherever it ends.
+struct Exchange {
+  std::string request_id, correlation_id, trace_id, route = "UNKNOWN";  // route: the metric label
+  std::chrono::steady_clock::time_point start;
+};
+}  // namespace
+
+void HttpServer::Core::Serve(Request& req, std::chrono::steady_clock::time_point start, Respond done) {
   in_flight.fetch_add(1);
   if (active) active->Increment();
   // Correlation: reuse the caller's ids or mint new ones.
-  std::string request_id = req.Header("x-request-id").value_or("");
-  if (request_id.empty() || request_id.size() > 200) request_id = NewUuid();
-  std::string correlation_id = req.Header("x-correlation-id").value_or(request_id);
+  Exchange x;
+  x.start = start;
+  x.request_id = req.Header("x-request-id").value_or("");
+  if (x.request_id.empty() || x.request_id.size() > 200) x.request_id = NewUuid();
+  x.correlation_id = req.Header("x-correlation-id").value_or(x.request_id);
   auto parent = req.Header("traceparent") ? TraceParent::Parse(*req.Header("traceparent")) : std::nullopt;
   TraceParent trace = parent ? parent->Child() : TraceParent::New();
-  req.headers.Set("x-request-id", request_id);
-  req.headers.Set("x-correlation-id", correlation_id);
+  x.trace_id = trace.trace_id;
+  req.headers.Set("x-request-id", x.request_id);
+  req.headers.Set("x-correlation-id", x.correlation_id);
   req.headers.Set("traceparent", trace.ToString());
-  log::LogContext ctx({{"requestId", request_id}, {"correlationId", correlation_id}, {"traceId", trace.trace_id}});
+  log::LogContext ctx({{"requestId", x.request_id}, {"correlationId", x.correlation_id}, {"traceId", x.trace_id}});
 
-  Response resp;
-  std::string route = "UNKNOWN";  // the metric label: the template, NOT_FOUND, ...
-  if (req.body.size() > options.max_body_bytes) {
-    resp = BodyTooLarge(req.body.size()).ToResponse(req.path);
-  } else {
-    try {
-      auto match = router->Find(req);
-      if (match.handler) {
-        route = match.route;
-        resp = (*match.handler)(req);
-      } else {
-        route = match.allowed.empty() ? "NOT_FOUND" : "METHOD_NOT_ALLOWED";
-        resp = router->Handle(req);
-      }
-    } catch (const HttpError& e) {
-      resp = e.problem().ToResponse(req.path);
-    } catch (const std::exception& e) {
-      log::Error("unhandled exception in handler", {{"route", route}, {"error", e.what()}});
-      resp = MakeProblem(500, "internal error (request id " + request_id + ")").ToResponse(req.path);
+  // The final response: ids, metric, access log, then the engine's write.
+  auto complete = [this](Request& req, const Exchange& x, Response resp, const Respond& done) {
+    resp.headers.Set("X-Request-Id", x.request_id);
+    resp.headers.Set("X-Correlation-Id", x.correlation_id);
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - x.start).count();
+    if (requests)
+      requests
+          ->Add({{"method", req.method}, {"uri", x.route}, {"status", std::to_string(resp.status)},
+                 {"outcome", Outcome(resp.status)}},
+                metrics::MetricsRegistry::LatencyBuckets())
+          .Observe(seconds);
+    if (options.access_log) {
+      log::LogContext ctx({{"requestId", x.request_id}, {"correlationId", x.correlation_id}, {"traceId", x.trace_id}});
+      log::Info("http", {{"method", req.method}, {"path", req.path}, {"route", x.route}, {"status", resp.status},
+                         {"durationMs", seconds * 1000}, {"bytes", resp.body.size()}, {"remote", req.remote}});
     }
-  }
-  resp.headers.Set("X-Request-Id", request_id);
-  resp.headers.Set("X-Correlation-Id", correlation_id);
+    done(std::move(resp));
+  };
+  auto error_response = [&](const std::exception& e) {
+    if (auto* he = dynamic_cast<const HttpError*>(&e)) return he->problem().ToResponse(req.path);
+    log::Error("unhandled exception in handler", {{"route", x.route}, {"error", e.what()}});
+    return MakeProblem(500, "internal error (request id " + x.request_id + ")").ToResponse(req.path);
+  };
 
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (requests)
-    requests
-        ->Add({{"method", req.method}, {"uri", route}, {"status", std::to_string(resp.status)},
-               {"outcome", Outcome(resp.status)}},
-              metrics::MetricsRegistry::LatencyBuckets())
-        .Observe(seconds);
-  if (options.access_log)
-    log::Info("http", {{"method", req.method}, {"path", req.path}, {"route", route}, {"status", resp.status},
-                       {"durationMs", seconds * 1000}, {"bytes", resp.body.size()}, {"remote", req.remote}});
-  return resp;
+  if (req.body.size() > options.max_body_bytes) return complete(req, x, BodyTooLarge(req.body.size()).ToResponse(req.path), done);
+  Router::Match match;
+  try {
+    match = router->Find(req);
+  } catch (const std::exception& e) {
+    return complete(req, x, error_response(e), done);
+  }
+  if (match.async) {
+    x.route = match.route;
+    // Responds once: the handler's answer, or an error if it throws first.
+    auto responded = std::make_shared<std::atomic<bool>>(false);
+    try {
+      (*match.async)(req, [&req, x, done, responded, complete](Response r) {
+        if (!responded->exchange(true)) complete(req, x, std::move(r), done);
+      });
+    } catch (const std::exception& e) {
+      if (!responded->exchange(true)) complete(req, x, error_response(e), done);
+      else log::Error("asynchronous handler threw after responding", {{"route", x.route}, {"error", e.what()}});
+    }
+    return;
+  }
+  Response resp;
+  try {
+    if (match.handler) {
+      x.route = match.route;
+      resp = (*match.handler)(req);
+    } else {
+      x.route = match.allowed.empty() ? "NOT_FOUND" : "METHOD_NOT_ALLOWED";
+      resp = router->Handle(req);
+    }
+  } catch (const std::exception& e) {
+    resp = error_response(e);
+  }
+  complete(req, x, std::move(resp), done);
 }
 
 void HttpServer::Core::Finish() {
@@ -250,6 +318,8 @@ void HttpServer::Start() {
   }
   running_ = true;
 }
+
+boost::asio::io_context& HttpServer::io_context() { return core_->io; }
 
 uint16_t HttpServer::Port() const { return engine_ ? engine_->Port() : 0; }
 

@@ -25,6 +25,10 @@
 #include "runtime/http/router.h"
 #include "runtime/metrics/metrics.h"
 
+namespace boost::asio {
+class io_context;
+}
+
 namespace op::http {
 
 enum class ServerEngineKind { kPistache, kAsio };
@@ -56,6 +60,11 @@ class HttpServer {
   void Start();
   uint16_t Port() const;
   int InFlight() const;
+  // The event loop for asynchronous handlers' I/O (an AsyncClient on it): the
+  // Asio engine's own loop, or, on Pistache when the router has asynchronous
+  // routes, a loop on one thread of its own. Exists from construction; runs
+  // from Start() to Shutdown().
+  boost::asio::io_context& io_context();
   // Waits (up to `drain_timeout`) for in-flight requests to finish, then stops.
   // Returns false when requests were still running at the deadline.
   bool Shutdown(std::chrono::milliseconds drain_timeout = std::chrono::seconds(10));

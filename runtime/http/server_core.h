@@ -4,6 +4,8 @@
 // into a Request and a Response back into bytes; Core does the rest
 // (correlation ids, body limit, routing, errors as problem+json, metrics,
 // access log), so both engines behave the same to handlers and clients.
+#include <boost/asio/io_context.hpp>
+
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -20,14 +22,19 @@ struct HttpServer::Core {
   std::atomic<int> in_flight{0};
   prometheus::Family<prometheus::Histogram>* requests = nullptr;
   prometheus::Gauge* active = nullptr;
+  // The event loop asynchronous handlers do their I/O on: the Asio engine
+  // serves on it; with Pistache one thread of its own runs it.
+  boost::asio::io_context io;
 
   // One request through the router. Reads and sets the correlation headers
   // (X-Request-Id, X-Correlation-Id, traceparent) on `req` and the response,
   // and, once the response is final but before the engine writes it (so a
   // client that has its answer also finds it in the metrics), observes
   // http_server_requests_seconds since `start` and writes the access log line.
+  // `done` gets the response: inline for a synchronous handler, from the
+  // handler's thread for an asynchronous one; `req` must live until then.
   // The request counts as in flight until Finish().
-  Response Serve(Request& req, std::chrono::steady_clock::time_point start);
+  void Serve(Request& req, std::chrono::steady_clock::time_point start, Respond done);
   // The 413 for a body over max_body_bytes (`size` when it is known).
   Problem BodyTooLarge(std::optional<uint64_t> size) const;
   // After the response is written: the request stops counting as in flight

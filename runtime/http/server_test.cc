@@ -6,7 +6,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <boost/asio/steady_timer.hpp>
 #include <future>
+#include <mutex>
 #include <thread>
 
 #include "runtime/http/client.h"
@@ -35,6 +37,23 @@ class ServerTest : public ::testing::TestWithParam<ServerEngineKind> {
       std::this_thread::sleep_for(300ms);  // simulates slow work, not synchronisation
       return Response::Text(200, "done");
     });
+    // Asynchronous: the answer comes later, from a timer on the server's loop.
+    router->AddAsync("GET", "/async/{n}", [this](Request& r, Respond respond) {
+      auto timer = std::make_shared<boost::asio::steady_timer>(server->io_context(), 2ms);
+      timer->async_wait([timer, respond, n = r.PathParam("n"), id = r.Header("x-request-id").value_or("")](auto) {
+        respond(Response::Json(200, {{"n", n}, {"requestId", id}}));
+      });
+    });
+    router->AddAsync("GET", "/async-conflict", [](Request&, Respond) { throw HttpError(409, "taken"); });
+    router->AddAsync("GET", "/async-boom", [](Request&, Respond) { throw std::runtime_error("secret detail"); });
+    // Answers nobody until kGather requests wait, then everyone.
+    router->AddAsync("GET", "/gather", [this](Request&, Respond respond) {
+      std::lock_guard lock(gather_mu);
+      gathered.push_back(std::move(respond));
+      if (gathered.size() < kGather) return;
+      for (auto& r : gathered) r(Response::Text(200, "together"));
+      gathered.clear();
+    });
     ServerOptions opts;
     opts.host = "127.0.0.1";
     opts.threads = 2;
@@ -49,6 +68,9 @@ class ServerTest : public ::testing::TestWithParam<ServerEngineKind> {
   // Declared first so it is destroyed last: the server's handler threads
   // (joined when `server` is destroyed) use it.
   std::promise<void> slow_started;
+  static constexpr size_t kGather = 6;
+  std::mutex gather_mu;
+  std::vector<Respond> gathered;
   metrics::MetricsRegistry metrics;
   std::unique_ptr<HttpServer> server;
   std::string base;
@@ -126,6 +148,34 @@ TEST_P(ServerTest, ClientTimeoutsAndConnectErrorsAreReported) {
   auto refused = other.Get("http://127.0.0.1:1/");
   EXPECT_EQ(refused.error, ClientResponse::Error::kConnect);
   EXPECT_NE(refused.error_message.find("127.0.0.1:1"), std::string::npos);
+}
+
+TEST_P(ServerTest, AsynchronousHandlersAnswerLaterWithIdsMetricsAndErrors) {
+  ClientRequest req{"GET", base + "/async/7", {}, {}, {}};
+  req.headers.Set("X-Request-Id", "async-1");
+  for (int i = 0; i < 3; ++i) {
+    auto r = client.Send(req);
+    ASSERT_TRUE(r.ok()) << r.error_message;
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.Json()["n"], "7");
+    EXPECT_EQ(r.Json()["requestId"], "async-1") << "the handler sees the request's ids";
+    EXPECT_EQ(r.headers.Get("x-request-id"), "async-1");
+    EXPECT_TRUE(i == 0 || r.reused_connection) << "the connection stays usable after an asynchronous answer";
+  }
+  auto conflict = client.Get(base + "/async-conflict");
+  EXPECT_EQ(conflict.status, 409);
+  EXPECT_EQ(conflict.headers.Get("content-type"), "application/problem+json");
+  auto boom = client.Get(base + "/async-boom");
+  EXPECT_EQ(boom.status, 500);
+  EXPECT_EQ(boom.body.find("secret detail"), std::string::npos) << "internals must not leak";
+  std::string text = metrics.Scrape();
+  EXPECT_NE(text.find("http_server_requests_seconds_count{method=\"GET\",outcome=\"SUCCESS\",status=\"200\",uri=\"/async/{n}\"} 3"),
+            std::string::npos) << text;
+  EXPECT_NE(text.find("status=\"409\",uri=\"/async-conflict\"} 1"), std::string::npos) << text;
+  // in flight until the write completes, just after the client has its answer
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (server->InFlight() != 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(1ms);
+  EXPECT_EQ(server->InFlight(), 0) << "every asynchronous answer ended its request";
 }
 
 TEST_P(ServerTest, ShutdownDrainsInFlightRequests) {
@@ -274,6 +324,19 @@ TEST_P(AsioServerTest, ABlockedHandlerHoldsOnlyItsOwnConnection) {
     EXPECT_EQ(r.status, 200) << r.error_message;
   }
   EXPECT_EQ(slow.get().status, 200);
+}
+
+TEST_P(AsioServerTest, AnAsynchronousHandlerHoldsNoThread) {
+  // Six requests wait at once on a server with two threads: each handler
+  // returned without its answer, so the threads took the next request.
+  std::vector<std::future<ClientResponse>> calls;
+  for (size_t i = 0; i < kGather; ++i)
+    calls.push_back(std::async(std::launch::async, [&] { return HttpClient().Send({"GET", base + "/gather", {}, {}, 10s}); }));
+  for (auto& c : calls) {
+    auto r = c.get();
+    EXPECT_EQ(r.status, 200) << r.error_message;
+    EXPECT_EQ(r.body, "together");
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, ServerTest,

@@ -5,32 +5,40 @@
 namespace op::http {
 
 namespace {
+// ASCII only (header names are tokens): std::tolower consults the locale per
+// character, and this runs for every header of every request.
+char LowerChar(char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; }
 std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  for (char& c : s) c = LowerChar(c);
   return s;
+}
+// `stored` is lower-case already; `name` may be any case. No allocation.
+bool SameName(const std::string& stored, const std::string& name) {
+  if (stored.size() != name.size()) return false;
+  for (size_t i = 0; i < name.size(); ++i)
+    if (stored[i] != LowerChar(name[i])) return false;
+  return true;
 }
 }  // namespace
 
 void Headers::Add(std::string name, std::string value) {
+  if (items_.empty()) items_.reserve(16);
   items_.emplace_back(Lower(std::move(name)), std::move(value));
 }
 
 void Headers::Set(std::string name, std::string value) {
-  name = Lower(std::move(name));
   Remove(name);
-  items_.emplace_back(std::move(name), std::move(value));
+  Add(std::move(name), std::move(value));
 }
 
 void Headers::Remove(const std::string& name) {
-  auto n = Lower(name);
-  items_.erase(std::remove_if(items_.begin(), items_.end(), [&](auto& kv) { return kv.first == n; }),
+  items_.erase(std::remove_if(items_.begin(), items_.end(), [&](auto& kv) { return SameName(kv.first, name); }),
                items_.end());
 }
 
 std::optional<std::string> Headers::Get(const std::string& name) const {
-  auto n = Lower(name);
   for (const auto& [k, v] : items_)
-    if (k == n) return v;
+    if (SameName(k, name)) return v;
   return std::nullopt;
 }
 

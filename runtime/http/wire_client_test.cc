@@ -288,6 +288,14 @@ TEST(AsyncClientTest, ExchangesOverlapOnOneThread) {
   EXPECT_EQ(server.connections.load(), kCalls);
 }
 
+TEST(AsyncClientTest, HttpsGoesThroughTheBlockingClientOffTheLoop) {
+  Async client(/*threads=*/1);
+  auto refused = client.Send({"GET", "https://127.0.0.1:1/", {}, {}, {}}, 2s);
+  EXPECT_EQ(refused.error, ClientResponse::Error::kConnect) << refused.error_message;
+  auto other = client.Send({"GET", "ftp://127.0.0.1/", {}, {}, {}}, 2s);
+  EXPECT_EQ(other.error, ClientResponse::Error::kOther) << other.error_message;
+}
+
 TEST(AsyncClientTest, AfterRunsTheCallbackOnTheLoop) {
   boost::asio::io_context io;
   AsyncClient client(io);

@@ -32,7 +32,8 @@ void DeclareRuntimeSchema(config::Schema& s, const ServiceSpec& spec) {
   s.Add(config::KeySpec{"server.port", Type::kInt, std::to_string(spec.default_port), "HTTP port", 0, 65535});
   s.Add("server.host", Type::kString, "0.0.0.0", "HTTP listen address");
   s.Add("server.engine", Type::kString, spec.server_engine, "HTTP server engine: pistache or asio");
-  s.Add(config::KeySpec{"server.threads", Type::kInt, "4", "HTTP worker threads (handlers may block)", 1, 256});
+  const int threads = spec.server_threads > 0 ? spec.server_threads : int(std::max(1u, std::thread::hardware_concurrency()));
+  s.Add(config::KeySpec{"server.threads", Type::kInt, std::to_string(threads), "HTTP worker threads (handlers may block)", 1, 256});
   s.Add(config::KeySpec{"server.max-body-bytes", Type::kInt, "1048576", "larger request bodies get 413", 1024, 1 << 30});
   s.Add("server.drain-timeout", Type::kDuration, "10s", "wait for in-flight requests on shutdown");
   s.Add("server.access-log", Type::kBool, "true", "one log line per request");
@@ -204,8 +205,19 @@ int Service::Start(int argc, char** argv, const std::function<void(Service&)>& w
   metrics_->AddCollector(CollectProcessMetrics);
   health_ = std::make_unique<actuator::HealthRegistry>();
   router_ = std::make_shared<http::Router>();
-  http_client_ = std::make_unique<http::HttpClient>(http::ClientOptions{
-      config_->GetDuration("http-client.timeout"), config_->GetDuration("http-client.connect-timeout"), 64, name});
+  const http::ClientOptions client_options{config_->GetDuration("http-client.timeout"),
+                                           config_->GetDuration("http-client.connect-timeout"), 64, name};
+  http_client_ = std::make_unique<http::HttpClient>(client_options);
+  // Built now, started after the wiring: asynchronous handlers need its loop.
+  http::ServerOptions so;
+  so.host = config_->GetString("server.host");
+  so.port = port_;
+  so.engine = *http::ParseServerEngine(config_->GetString("server.engine"));
+  so.threads = int(config_->GetInt("server.threads"));
+  so.max_body_bytes = size_t(config_->GetInt("server.max-body-bytes"));
+  so.access_log = config_->GetBool("server.access-log");
+  server_ = std::make_unique<http::HttpServer>(so, router_, metrics_.get());
+  async_http_ = std::make_unique<http::AsyncClient>(server_->io_context(), client_options);
   try {
     static_discovery_ = std::make_unique<discovery::StaticDiscovery>(*config_);
     auto eo = discovery::EurekaClientOptions::FromConfig(*config_);
@@ -310,14 +322,7 @@ int Service::Start(int argc, char** argv, const std::function<void(Service&)>& w
 
   actuator::Mount(*router_, *health_, *metrics_, *resilience_,
                   {config_->GetString("service.name"), instance_id_, spec_.version, std::chrono::system_clock::now()});
-  http::ServerOptions so;
-  so.host = config_->GetString("server.host");
-  so.port = port_;
-  so.engine = *http::ParseServerEngine(config_->GetString("server.engine"));
-  so.threads = int(config_->GetInt("server.threads"));
-  so.max_body_bytes = size_t(config_->GetInt("server.max-body-bytes"));
-  so.access_log = config_->GetBool("server.access-log");
-  http::HttpServer server(so, router_, metrics_.get());
+  http::HttpServer& server = *server_;
   try {
     server.Start();
   } catch (const std::exception& e) {

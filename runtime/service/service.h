@@ -28,8 +28,10 @@
 #include "runtime/discovery/discovery.h"
 #include "runtime/discovery/eureka_client.h"
 #include "runtime/discovery/service_client.h"
+#include "runtime/http/async_client.h"
 #include "runtime/http/client.h"
 #include "runtime/http/router.h"
+#include "runtime/http/server.h"
 #include "runtime/kafka/consumer.h"
 #include "runtime/kafka/producer.h"
 #include "runtime/metrics/metrics.h"
@@ -44,6 +46,7 @@ struct ServiceSpec {
   std::string name;           // "order-service": registry app name and consumer group
   uint16_t default_port = 8080;
   std::string server_engine = "pistache";  // default of server.engine
+  int server_threads = 4;                   // default of server.threads; 0: one per CPU
   std::string version = "0.1.0";
   bool uses_database = false;
   std::vector<db::Migration> migrations;  // the service's own (versions 1..9999)
@@ -65,6 +68,9 @@ class Service {
   actuator::HealthRegistry& health() { return *health_; }
   http::Router& router() { return *router_; }
   http::HttpClient& http_client() { return *http_client_; }
+  // The same client settings without blocking the caller, on the HTTP
+  // server's event loop: for asynchronous handlers (Router::AddAsync).
+  http::AsyncClient& async_http() { return *async_http_; }
   db::ConnectionPool& db();
   kafka::Producer& producer();
   outbox::OutboxRelay& outbox();
@@ -103,6 +109,8 @@ class Service {
   std::unique_ptr<actuator::HealthRegistry> health_;
   std::shared_ptr<http::Router> router_;
   std::unique_ptr<http::HttpClient> http_client_;
+  std::unique_ptr<http::HttpServer> server_;
+  std::unique_ptr<http::AsyncClient> async_http_;  // on server_'s loop: destroyed before it
   std::unique_ptr<discovery::Discovery> static_discovery_;
   std::unique_ptr<discovery::EurekaClient> eureka_;
   std::unique_ptr<discovery::Discovery> discovery_;

@@ -22,7 +22,7 @@ cleanup() {
 }
 trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-threads=${GATEWAY_THREADS:-4}
+threads=${GATEWAY_THREADS:-$(nproc)}
 up=$(free_port); px=$(free_port); gw=$(free_port); gwp=$(free_port)
 chmod 755 "$dir"
 mkdir -p "$dir/logs" "$dir/www"
