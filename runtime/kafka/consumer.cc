@@ -31,6 +31,9 @@ void ConsumerOptions::DeclareSchema(config::Schema& s) {
                         "partitions handled in parallel (worker threads); 1 handles on the consumer thread", 1, 64});
   s.Add(config::KeySpec{"kafka.consumer.max-queued", config::Type::kInt, "500",
                         "records fetched ahead of the workers at most", 1, 100000});
+  s.Add(config::KeySpec{"kafka.consumer.max-batch", config::Type::kInt, "16",
+                        "queued records of one partition handled in one transaction at most (1: one per transaction)",
+                        1, 1000});
 }
 
 ConsumerOptions ConsumerOptions::FromConfig(const config::Config& c) {
@@ -47,6 +50,7 @@ ConsumerOptions ConsumerOptions::FromConfig(const config::Config& c) {
   o.concurrency = int(c.GetInt("kafka.consumer.concurrency"));
   o.extra["fetch.wait.max.ms"] = std::to_string(c.GetDuration("kafka.consumer.fetch-wait-max").count());
   o.max_queued = int(c.GetInt("kafka.consumer.max-queued"));
+  o.max_batch = int(c.GetInt("kafka.consumer.max-batch"));
   return o;
 }
 
@@ -419,34 +423,68 @@ void Consumer::Dispatch(RdKafka::Message& m) {
 }
 
 void Consumer::WorkerLoop(Worker& w) {
+  const size_t max_batch = batch_handler_ ? size_t(std::max(1, options_.max_batch)) : 1;
   for (;;) {
-    std::pair<InRecord, uint64_t> item;
+    // The front record and the ones queued right behind it from the same
+    // partition and epoch: a run handled together.
+    std::vector<std::pair<InRecord, uint64_t>> items;
     {
       std::unique_lock lock(w.mu);
       w.cv.wait(lock, [&] { return w.stop || !w.queue.empty(); });
       if (w.queue.empty()) return;
-      item = std::move(w.queue.front());
-      w.queue.pop_front();
+      do {
+        items.push_back(std::move(w.queue.front()));
+        w.queue.pop_front();
+      } while (items.size() < max_batch && !w.queue.empty() && w.queue.front().second == items[0].second &&
+               w.queue.front().first.partition == items[0].first.partition &&
+               w.queue.front().first.topic == items[0].first.topic);
     }
-    const InRecord& r = item.first;
-    TpKey tp{r.topic, r.partition};
+    TpKey tp{items[0].first.topic, items[0].first.partition};
     bool current;
     {
       std::lock_guard lock(impl_->epoch_mu);
-      current = impl_->epoch[tp] == item.second;
+      current = impl_->epoch[tp] == items[0].second;
     }
-    Outcome o = current ? Handle(r) : Outcome::kDropped;
-    if (o == Outcome::kRetry) {
+    std::vector<Outcome> outcomes(items.size(), Outcome::kDropped);
+    if (current) {
+      std::vector<const InRecord*> run;
+      for (auto& it : items) run.push_back(&it.first);
+      outcomes = HandleRun(run);
+    }
+    if (std::find(outcomes.begin(), outcomes.end(), Outcome::kRetry) != outcomes.end()) {
       std::lock_guard lock(impl_->epoch_mu);
       impl_->epoch[tp]++;          // what is queued behind it is dropped
       impl_->blocked.insert(tp);   // what is fetched behind it too, until the seek-back
     }
     {
       std::lock_guard lock(impl_->outcomes_mu);
-      impl_->outcomes.push_back({tp, r.offset, o});
+      for (size_t i = 0; i < items.size(); ++i) impl_->outcomes.push_back({tp, items[i].first.offset, outcomes[i]});
     }
     impl_->outcomes_cv.notify_all();
   }
+}
+
+std::vector<Consumer::Outcome> Consumer::HandleRun(const std::vector<const InRecord*>& run) {
+  if (run.size() > 1) {
+    try {
+      auto t0 = Clock::now();
+      batch_handler_(run);
+      auto each = (Clock::now() - t0) / run.size();
+      for (size_t i = 0; i < run.size(); ++i) handler_stats_.Record(each);
+      processed_.fetch_add(run.size());
+      batches_.fetch_add(1);
+      return std::vector<Outcome>(run.size(), Outcome::kDone);
+    } catch (const std::exception& e) {
+      // Nothing of the batch took effect: one by one, with the usual rules.
+      log::Debug("batch failed, handling its records one by one", {{"records", run.size()}, {"error", e.what()}});
+    }
+  }
+  std::vector<Outcome> out(run.size(), Outcome::kDropped);
+  for (size_t i = 0; i < run.size(); ++i) {
+    out[i] = Handle(*run[i]);
+    if (out[i] == Outcome::kRetry) break;  // the rest waits behind it (dropped, fetched again)
+  }
+  return out;
 }
 
 void Consumer::DrainOutcomes(bool commit_sync) {

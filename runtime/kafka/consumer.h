@@ -75,6 +75,7 @@ struct ConsumerOptions {
   std::chrono::milliseconds retry_backoff_max{10000};
   int concurrency = 1;        // worker threads (partitions handled in parallel)
   int max_queued = 500;       // records fetched but not yet handled, across workers
+  int max_batch = 16;         // records of one partition per batch handler call (workers only)
   std::map<std::string, std::string> extra;
 
   static void DeclareSchema(config::Schema& schema);
@@ -91,12 +92,22 @@ struct PartitionLag {
 class Consumer {
  public:
   using Handler = std::function<void(const InRecord&)>;
+  // Optional, for throughput: handles several consecutive records of one
+  // partition at once, all or nothing (one database transaction for all).
+  // When it throws, nothing of the batch may have taken effect: the records
+  // then go through Handler one by one, with the usual retry and dead-letter
+  // rules (so a poison record in a batch still ends in the dead-letter topic
+  // and its neighbours are handled). Only with concurrency > 1, only for
+  // records already queued (it never waits to fill a batch).
+  using BatchHandler = std::function<void(const std::vector<const InRecord*>&)>;
 
   // `dead_letters` publishes poison records; it must outlive the consumer.
   Consumer(ConsumerOptions options, Handler handler, Producer* dead_letters,
            metrics::MetricsRegistry* metrics = nullptr);
   ~Consumer();
 
+  // Before Start().
+  void SetBatchHandler(BatchHandler h) { batch_handler_ = std::move(h); }
   void Start();
   void Stop();
   void Pause();
@@ -112,6 +123,7 @@ class Consumer {
   uint64_t Processed() const { return processed_.load(); }
   uint64_t DeadLettered() const { return dead_lettered_.load(); }
   uint64_t Retried() const { return retried_.load(); }
+  uint64_t Batches() const { return batches_.load(); }  // batch handler calls that succeeded
   const ConsumerOptions& options() const { return options_; }
 
   static constexpr const char* kDltOriginalTopic = "kafka_dlt-original-topic";
@@ -129,6 +141,9 @@ class Consumer {
   void Loop();
   InRecord ToRecord(RdKafka::Message& m);
   Outcome Handle(const InRecord& r);           // any thread: handler, dead letter
+  // A worker's records of one partition, in order: through the batch handler
+  // when there are several, else (or when it throws) one by one.
+  std::vector<Outcome> HandleRun(const std::vector<const InRecord*>& run);
   void Process(RdKafka::Message& m);           // concurrency 1: handle and commit here
   void Dispatch(RdKafka::Message& m);          // concurrency > 1: queue for a worker
   void WorkerLoop(Worker& w);
@@ -141,13 +156,14 @@ class Consumer {
 
   ConsumerOptions options_;
   Handler handler_;
+  BatchHandler batch_handler_;
   Producer* dead_letters_;
   std::unique_ptr<Impl> impl_;
   std::thread thread_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::atomic<bool> stop_{false}, running_{false}, paused_{false}, joined_{false};
   std::atomic<int64_t> resume_at_ns_{0};  // steady-clock time for PauseFor; 0: none
-  std::atomic<uint64_t> processed_{0}, dead_lettered_{0}, retried_{0};
+  std::atomic<uint64_t> processed_{0}, dead_lettered_{0}, retried_{0}, batches_{0};
   mutable std::mutex lag_mu_;
   std::vector<PartitionLag> lag_;
   metrics::LatencyStats handler_stats_, commit_stats_;

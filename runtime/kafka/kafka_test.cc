@@ -25,9 +25,9 @@ class KafkaTest : public ::testing::TestWithParam<int> {
   static void SetUpTestSuite() {
     testing::DevBroker::Options o;
     for (int c : {1, 4})
-      for (std::string t : {"t.roundtrip", "t.poison", "t.retry", "t.uncommitted", "t.pause", "t.parallel"}) {
+      for (std::string t : {"t.roundtrip", "t.poison", "t.retry", "t.uncommitted", "t.pause", "t.parallel", "t.batch"}) {
         o.extra_topics.push_back(t + ".c" + std::to_string(c));
-        if (t == "t.poison") o.extra_topics.push_back(t + ".c" + std::to_string(c) + ".DLT");
+        if (t == "t.poison" || t == "t.batch") o.extra_topics.push_back(t + ".c" + std::to_string(c) + ".DLT");
       }
     broker_ = new testing::DevBroker(o);
     broker_->Start();
@@ -115,6 +115,47 @@ TEST_P(KafkaTest, PoisonRecordGoesToTheDeadLetterTopicAndThePartitionMovesOn) {
   EXPECT_EQ(dlt[0].Header(Consumer::kDltOriginalOffset), "1");
   EXPECT_EQ(dlt[0].Header(Consumer::kDltOriginalGroup), G("g-poison"));
   EXPECT_EQ(dlt[0].Header(Consumer::kDltExceptionMessage), "cannot decode: not a protobuf Envelope");
+}
+
+TEST_P(KafkaTest, BatchesAreAllOrNothingAndFallBackToOneByOne) {
+  // 40 records of one key queued before the consumer starts, a poison one at
+  // #17: batches form behind each other; the batch holding the poison fails as
+  // a whole and its records go one by one (the poison to the dead letters).
+  Producer producer(POpts());
+  std::vector<std::string> goods;
+  for (int i = 0; i < 40; ++i) {
+    std::string v = i == 17 ? "poison" : "v" + std::to_string(i);
+    if (i != 17) goods.push_back(v);
+    ASSERT_TRUE(producer.SendSync({T("t.batch"), "one-key", v, {}}).ok);
+  }
+  std::mutex mu;
+  std::vector<std::string> applied;  // what took effect, in order
+  size_t largest = 0;
+  auto opts = COpts("t.batch", "g-batch");
+  opts.max_batch = 8;
+  Consumer consumer(opts, [&](const InRecord& r) {
+    if (r.value == "poison") throw PoisonRecord("not an event");
+    std::lock_guard lock(mu);
+    applied.push_back(r.value);
+  }, &producer);
+  consumer.SetBatchHandler([&](const std::vector<const InRecord*>& run) {
+    for (const auto* r : run)
+      if (r->value == "poison") throw std::runtime_error("a poison record in the batch");  // nothing applied
+    std::lock_guard lock(mu);
+    largest = std::max(largest, run.size());
+    for (const auto* r : run) applied.push_back(r->value);
+  });
+  consumer.Start();
+  ASSERT_TRUE(WaitUntil([&] { return consumer.Processed() == 39 && consumer.DeadLettered() == 1; }, 30s))
+      << consumer.Processed() << " processed, " << consumer.DeadLettered() << " dead-lettered";
+  std::lock_guard lock(mu);
+  EXPECT_EQ(applied, goods) << "each once, in order, the poison left out";
+  if (GetParam() > 1) {
+    EXPECT_GT(consumer.Batches(), 0u) << "queued records of one partition went in batches";
+    EXPECT_LE(largest, 8u) << "max_batch bounds a batch";
+  } else {
+    EXPECT_EQ(consumer.Batches(), 0u) << "the consumer thread handles one record at a time";
+  }
 }
 
 TEST_P(KafkaTest, TransientFailureIsRetriedInOrderNeverSkipped) {

@@ -152,27 +152,30 @@ int main(int argc, char** argv) {
   size_t confirmed = 0;
   // the window in which the orders were created and decided, by order-service's own clock
   auto first_created = system_clock::time_point::max(), last_decided = system_clock::time_point::min();
-  std::set<std::string> pending(ids.begin(), ids.end());
-  while (!pending.empty() && steady_clock::now() - accepted_at < 300s) {
-    for (auto it = pending.begin(); it != pending.end();) {
-      auto o = http.Get(U("order-service") + "/api/orders/" + *it).Json();
-      if (o["status"] == "PENDING") {
-        ++it;
-        continue;
-      }
-      if (o["status"] == "CONFIRMED") {
-        ++confirmed;
-        auto c = op::ParseRfc3339(o["createdAt"].get<std::string>()), u = op::ParseRfc3339(o["updatedAt"].get<std::string>());
-        if (c && u) {
-          latency_ms.push_back(duration<double, std::milli>(*u - *c).count());
-          first_created = std::min(first_created, *c);
-          last_decided = std::max(last_decided, *u);
-        }
-      }
-      it = pending.erase(it);
+  // In acceptance order, waiting at the first undecided one: orders are
+  // decided roughly in that order, so this reads each order about once. (It
+  // used to re-read every pending order every 100 ms: thousands of reads per
+  // second competing with the saga for MariaDB while it drained.)
+  size_t next_check = 0, rereads = 0;
+  while (next_check < ids.size() && steady_clock::now() - accepted_at < 300s) {
+    auto o = http.Get(U("order-service") + "/api/orders/" + ids[next_check]).Json();
+    if (o["status"] == "PENDING") {
+      ++rereads;
+      std::this_thread::sleep_for(50ms);
+      continue;
     }
-    if (!pending.empty()) std::this_thread::sleep_for(100ms);
+    if (o["status"] == "CONFIRMED") {
+      ++confirmed;
+      auto c = op::ParseRfc3339(o["createdAt"].get<std::string>()), u = op::ParseRfc3339(o["updatedAt"].get<std::string>());
+      if (c && u) {
+        latency_ms.push_back(duration<double, std::milli>(*u - *c).count());
+        first_created = std::min(first_created, *c);
+        last_decided = std::max(last_decided, *u);
+      }
+    }
+    ++next_check;
   }
+  const bool all_decided = next_check == ids.size();
   // the last decision time, from the orders themselves
   auto done = steady_clock::now();
   // What the run cost MariaDB, per accepted order (everything on the server:
@@ -193,7 +196,8 @@ int main(int argc, char** argv) {
   std::cout << "\norders: " << orders << ", concurrency " << concurrency << ", skus " << skus
             << (closed ? ", closed loop" : ", open loop") << ", failed POSTs " << failed << "\n"
             << "accepted/s (POST 202):             " << accept_rate << "\n"
-            << "confirmed: " << confirmed << " of " << ids.size() << " in " << wall << " s (upper bound, polled)\n"
+            << "confirmed: " << confirmed << " of " << ids.size() << " in " << wall << " s (upper bound, polled; "
+            << rereads << " re-reads of an undecided order)\n"
             << "first created -> last confirmed:   " << duration<double>(last_decided - first_created).count()
             << " s = " << confirmed / duration<double>(last_decided - first_created).count() << " orders/s confirmed\n"
             << "saga latency ms p50 / p99 / max:   " << pct(0.5) << " / " << pct(0.99) << " / " << pct(1.0) << "\n"
@@ -212,5 +216,5 @@ int main(int argc, char** argv) {
     if (pos != std::string::npos)
       std::cout << "RSS " << s << ": " << std::stod(m.substr(pos + 31)) / (1 << 20) << " MiB\n";
   }
-  return pending.empty() ? 0 : 1;
+  return all_decided ? 0 : 1;
 }
