@@ -194,17 +194,8 @@ class Gateway {
       return done(std::move(out));
     }
     up.url = route.base_url + up.url;
-    svc_.async_http().Send(std::move(up), [&breaker, done = std::move(done)](http::ClientResponse response) {
-      discovery::CallResult out;
-      out.response = std::move(response);
-      bool failed = !out.response.ok() || out.response.status >= 500;
-      if (failed) breaker.OnError(out.response.elapsed);
-      else breaker.OnSuccess(out.response.elapsed);
-      if (failed) {
-        out.failure = discovery::CallResult::Failure::kUpstream;
-        out.error = out.response.ok() ? "status " + std::to_string(out.response.status) : out.response.error_message;
-      }
-      done(std::move(out));
+    svc_.async_http().Send(std::move(up), [&breaker, &route, done = std::move(done)](http::ClientResponse response) {
+      done(discovery::RecordOutcome(std::move(response), breaker, route.base_url));
     });
   }
 

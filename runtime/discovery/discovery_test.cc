@@ -138,6 +138,28 @@ resilience:
   EXPECT_EQ(counts.successful_without_retry, 4u) << "the open breaker kept the other calls off the bad instance";
 }
 
+TEST(RecordOutcome, A5xxOrNoAnswerFailsTheBreakerA4xxDoesNot) {
+  resilience::CircuitBreaker breaker("direct", resilience::CircuitBreakerConfig{});
+  http::ClientResponse unavailable;
+  unavailable.status = 503;
+  auto r = RecordOutcome(unavailable, breaker, "http://up:1");
+  EXPECT_EQ(r.failure, CallResult::Failure::kUpstream);
+  EXPECT_EQ(r.error, "http://up:1 answered 503");
+  EXPECT_EQ(r.response.status, 503) << "the answer is kept for passing through";
+  http::ClientResponse missing;
+  missing.status = 404;
+  EXPECT_TRUE(RecordOutcome(missing, breaker, "http://up:1").ok()) << "the caller's problem";
+  http::ClientResponse refused;
+  refused.error = http::ClientResponse::Error::kConnect;
+  refused.error_message = "GET http://up:1/: connection refused";
+  auto f = RecordOutcome(refused, breaker, "http://up:1");
+  EXPECT_EQ(f.failure, CallResult::Failure::kUpstream);
+  EXPECT_EQ(f.error, refused.error_message);
+  auto m = breaker.GetSnapshot();
+  EXPECT_EQ(m.buffered_calls, 3);
+  EXPECT_EQ(m.failed_calls, 2) << "the 503 and the refusal; the 404 was a success";
+}
+
 INSTANTIATE_TEST_SUITE_P(Modes, ServiceClientTest, ::testing::Bool(),
                          [](const auto& info) { return info.param ? "async" : "blocking"; });
 

@@ -9,6 +9,20 @@ bool IsIdempotent(const http::ClientRequest& r) {
          r.method == "OPTIONS" || r.headers.Get("idempotency-key").has_value();
 }
 
+CallResult RecordOutcome(http::ClientResponse response, resilience::CircuitBreaker& breaker, const std::string& upstream) {
+  CallResult out;
+  out.response = std::move(response);
+  bool failed = !out.response.ok() || out.response.status >= 500;
+  if (failed) breaker.OnError(out.response.elapsed);
+  else breaker.OnSuccess(out.response.elapsed);
+  if (failed) {
+    out.failure = CallResult::Failure::kUpstream;
+    out.error = out.response.ok() ? upstream + " answered " + std::to_string(out.response.status)
+                                  : out.response.error_message;
+  }
+  return out;
+}
+
 // One call's decisions, shared by the blocking and the asynchronous path, so
 // both pick, guard, retry and account the same way. Two levels of breaker:
 // each attempt goes through the chosen instance's breaker (a bad instance is
@@ -64,17 +78,7 @@ class ServiceClient::Plan {
 
   CallResult FinishAttempt(http::ClientResponse response) {
     c_.lb_.OnEnd(instance_);
-    CallResult out;
-    out.response = std::move(response);
-    bool failed = !out.response.ok() || out.response.status >= 500;
-    if (failed) inst_breaker_->OnError(out.response.elapsed);
-    else inst_breaker_->OnSuccess(out.response.elapsed);
-    if (failed) {
-      out.failure = CallResult::Failure::kUpstream;
-      out.error = out.response.ok() ? app_ + " answered " + std::to_string(out.response.status)
-                                    : out.response.error_message;
-    }
-    return out;
+    return RecordOutcome(std::move(response), *inst_breaker_, app_);
   }
 
   // After an attempt: how long to wait before the next one, or nullopt when

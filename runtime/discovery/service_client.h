@@ -50,4 +50,9 @@ class ServiceClient {
 
 bool IsIdempotent(const http::ClientRequest& r);
 
+// One upstream answer as a call's result, recorded on `breaker`: no answer or
+// a 5xx is a failure (kUpstream, the error naming `upstream`), anything else a
+// success. For callers guarding a URL with a breaker of their own.
+CallResult RecordOutcome(http::ClientResponse response, resilience::CircuitBreaker& breaker, const std::string& upstream);
+
 }  // namespace op::discovery

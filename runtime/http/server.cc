@@ -203,6 +203,9 @@ namespace {
 struct Exchange {
   std::string request_id, correlation_id, trace_id, route = "UNKNOWN";  // route: the metric label
   std::chrono::steady_clock::time_point start;
+  nlohmann::json LogFields() const {
+    return {{"requestId", request_id}, {"correlationId", correlation_id}, {"traceId", trace_id}};
+  }
 };
 }  // namespace
 
@@ -215,15 +218,18 @@ void HttpServer::Core::Serve(Request& req, std::chrono::steady_clock::time_point
   x.request_id = req.Header("x-request-id").value_or("");
   if (x.request_id.empty() || x.request_id.size() > 200) x.request_id = NewUuid();
   x.correlation_id = req.Header("x-correlation-id").value_or(x.request_id);
-  auto parent = req.Header("traceparent") ? TraceParent::Parse(*req.Header("traceparent")) : std::nullopt;
+  auto header = req.Header("traceparent");
+  auto parent = header ? TraceParent::Parse(*header) : std::nullopt;
   TraceParent trace = parent ? parent->Child() : TraceParent::New();
   x.trace_id = trace.trace_id;
   req.headers.Set("x-request-id", x.request_id);
   req.headers.Set("x-correlation-id", x.correlation_id);
   req.headers.Set("traceparent", trace.ToString());
-  log::LogContext ctx({{"requestId", x.request_id}, {"correlationId", x.correlation_id}, {"traceId", x.trace_id}});
+  log::LogContext ctx(x.LogFields());
 
   // The final response: ids, metric, access log, then the engine's write.
+  // Runs inside the request's log context (an asynchronous answer sets it up
+  // on its own thread first).
   auto complete = [this](Request& req, const Exchange& x, Response resp, const Respond& done) {
     resp.headers.Set("X-Request-Id", x.request_id);
     resp.headers.Set("X-Correlation-Id", x.correlation_id);
@@ -234,11 +240,9 @@ void HttpServer::Core::Serve(Request& req, std::chrono::steady_clock::time_point
                  {"outcome", Outcome(resp.status)}},
                 metrics::MetricsRegistry::LatencyBuckets())
           .Observe(seconds);
-    if (options.access_log) {
-      log::LogContext ctx({{"requestId", x.request_id}, {"correlationId", x.correlation_id}, {"traceId", x.trace_id}});
+    if (options.access_log)
       log::Info("http", {{"method", req.method}, {"path", req.path}, {"route", x.route}, {"status", resp.status},
                          {"durationMs", seconds * 1000}, {"bytes", resp.body.size()}, {"remote", req.remote}});
-    }
     done(std::move(resp));
   };
   auto error_response = [&](const std::exception& e) {
@@ -260,7 +264,9 @@ void HttpServer::Core::Serve(Request& req, std::chrono::steady_clock::time_point
     auto responded = std::make_shared<std::atomic<bool>>(false);
     try {
       (*match.async)(req, [&req, x, done, responded, complete](Response r) {
-        if (!responded->exchange(true)) complete(req, x, std::move(r), done);
+        if (responded->exchange(true)) return;
+        log::LogContext ctx(x.LogFields());
+        complete(req, x, std::move(r), done);
       });
     } catch (const std::exception& e) {
       if (!responded->exchange(true)) complete(req, x, error_response(e), done);

@@ -399,6 +399,15 @@ nlohmann::json EventLogFields(const events::Envelope& e) {
   if (auto tp = TraceParent::Parse(e.traceparent())) ctx["traceId"] = tp->trace_id;
   return ctx;
 }
+
+// The record's event, decoded and validated; PoisonRecord when it is neither.
+events::Envelope DecodeEvent(const kafka::InRecord& r) {
+  std::string err;
+  auto e = events::Decode(r.value, &err);
+  if (!e) throw kafka::PoisonRecord(err);
+  if (auto invalid = events::Validate(*e)) throw kafka::PoisonRecord("invalid event: " + *invalid);
+  return std::move(*e);
+}
 }  // namespace
 
 void Service::Consume(std::vector<std::string> topics, EventHandler handler) {
@@ -408,12 +417,9 @@ void Service::Consume(std::vector<std::string> topics, EventHandler handler) {
   o.client_id = spec_.name + "@" + instance_id_;
   o.topics = std::move(topics);
   auto wrapped = [handler = std::move(handler)](const kafka::InRecord& r) {
-    std::string err;
-    auto e = events::Decode(r.value, &err);
-    if (!e) throw kafka::PoisonRecord(err);
-    if (auto invalid = events::Validate(*e)) throw kafka::PoisonRecord("invalid event: " + *invalid);
-    log::LogContext lc(EventLogFields(*e));
-    handler(*e, r);
+    events::Envelope e = DecodeEvent(r);
+    log::LogContext lc(EventLogFields(e));
+    handler(e, r);
   };
   consumers_.push_back(std::make_unique<kafka::Consumer>(o, std::move(wrapped), producer_.get(), metrics_.get()));
 }
@@ -437,12 +443,7 @@ void Service::HandleEvents(std::vector<std::string> topics, EventEffect effect) 
   consumers_.back()->SetBatchHandler([this, guard, shared_effect](const std::vector<const kafka::InRecord*>& run) {
     std::vector<events::Envelope> envelopes;
     envelopes.reserve(run.size());
-    for (const auto* r : run) {
-      std::string err;
-      auto e = events::Decode(r->value, &err);
-      if (!e || events::Validate(*e)) throw std::runtime_error("an undecodable or invalid event in the batch");
-      envelopes.push_back(std::move(*e));
-    }
+    for (const auto* r : run) envelopes.push_back(DecodeEvent(*r));  // a poison one fails the batch
     db().Transact([&](db::Session& s) {
       for (size_t i = 0; i < run.size(); ++i) {
         const auto& e = envelopes[i];
