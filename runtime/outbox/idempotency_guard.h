@@ -7,6 +7,7 @@
 // If the transaction rolls back, the mark goes with it, so a redelivery
 // applies the effect then.
 #include <string>
+#include <vector>
 
 #include "runtime/db/db.h"
 #include "runtime/kafka/consumer.h"
@@ -19,6 +20,15 @@ class IdempotencyGuard {
   // true: first delivery, apply the effect. false: already applied, skip it.
   bool MarkFirstDelivery(db::Session& s, const std::string& event_id,
                          const kafka::InRecord* origin = nullptr) const;
+  // Several deliveries in one transaction (a consumer batch): one multi-row
+  // insert when all are new, the common case; when any was seen before (or
+  // one event is in the batch twice) the statement changes nothing and each
+  // is marked on its own. result[i] is MarkFirstDelivery's answer for i.
+  struct Delivery {
+    std::string event_id;
+    const kafka::InRecord* origin = nullptr;
+  };
+  std::vector<bool> MarkFirstDeliveries(db::Session& s, const std::vector<Delivery>& deliveries) const;
   const std::string& group() const { return group_; }
 
  private:

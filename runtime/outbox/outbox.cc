@@ -87,16 +87,24 @@ void OutboxRelay::Wake() {
   cv_.notify_one();
 }
 
-bool OutboxRelay::EnsureLeadership() {
+namespace {
+constexpr const char* kIsMine = "IS_USED_LOCK(CONCAT(DATABASE(), '.outbox-relay')) = CONNECTION_ID()";
+}
+
+void OutboxRelay::DropLeadership() {
+  if (lock_lease_ && lock_lease_->valid()) lock_lease_->MarkBroken();  // a broken connection loses the lock
+  lock_lease_.reset();
+  leader_ = false;
+}
+
+OutboxRelay::Leadership OutboxRelay::EnsureLeadership() {
   if (lock_lease_) {
-    try {  // still ours? (a broken connection loses the lock)
-      auto rows = lock_lease_->session().Query("SELECT IS_USED_LOCK(CONCAT(DATABASE(), '.outbox-relay')) = CONNECTION_ID() AS mine");
-      if (rows.Next() && rows.Int("mine") == 1) return true;
+    try {  // still ours?
+      auto rows = lock_lease_->session().Query(std::string("SELECT ") + kIsMine + " AS mine");
+      if (rows.Next() && rows.Int("mine") == 1) return Leadership::kKept;
     } catch (const db::DbError&) {
     }
-    if (lock_lease_->valid()) lock_lease_->MarkBroken();
-    lock_lease_.reset();
-    leader_ = false;
+    DropLeadership();
   }
   auto lease = pool_.Acquire();
   auto rows = lease.session().Query("SELECT GET_LOCK(CONCAT(DATABASE(), '.outbox-relay'), 0) AS got");
@@ -104,30 +112,47 @@ bool OutboxRelay::EnsureLeadership() {
     lock_lease_.emplace(std::move(lease));
     leader_ = true;
     log::Info("outbox relay is the leader for this database");
-    return true;
+    return Leadership::kTaken;
   }
-  return false;
+  return Leadership::kNone;
+}
+
+std::vector<OutboxRelay::Row> OutboxRelay::PollAsLeader() {
+  // On the lock's own connection and only while it holds the lock: the
+  // leadership check and the read are one statement, one round trip per
+  // wake-up instead of two, and no window between them.
+  // No row locks: only the leader relays, and a locking read here would take
+  // next-key locks on the unpublished-rows index, making every service
+  // transaction that inserts an outbox row wait for this batch's Kafka acks.
+  std::vector<Row> rows;
+  auto rs = lock_lease_->session().Query(std::string("SELECT id, topic, record_key, payload, headers FROM outbox "
+                                                     "WHERE published_at IS NULL AND ") + kIsMine +
+                                             " ORDER BY id LIMIT ?",
+                                         options_.batch_size);
+  while (rs.Next()) {
+    Row r{rs.Int("id"), {rs.String("topic"), rs.String("record_key"), rs.String("payload"), {}}};
+    for (auto& h : nlohmann::json::parse(rs.String("headers"))) r.record.headers.emplace_back(h[0], h[1]);
+    rows.push_back(std::move(r));
+  }
+  return rows;
 }
 
 size_t OutboxRelay::RelayOnce() {
-  if (!EnsureLeadership()) return 0;
-  struct Row {
-    int64_t id;
-    kafka::OutRecord record;
-  };
-  // No row locks: only the leader relays (named lock above), and a locking
-  // read here would take next-key locks on the unpublished-rows index, making
-  // every service transaction that inserts an outbox row wait for this
-  // batch's Kafka acks.
   std::vector<Row> rows;
-  {
-    auto rs = pool_.Query("SELECT id, topic, record_key, payload, headers FROM outbox WHERE published_at IS NULL "
-                          "ORDER BY id LIMIT ?", options_.batch_size);
-    while (rs.Next()) {
-      Row r{rs.Int("id"), {rs.String("topic"), rs.String("record_key"), rs.String("payload"), {}}};
-      for (auto& h : nlohmann::json::parse(rs.String("headers"))) r.record.headers.emplace_back(h[0], h[1]);
-      rows.push_back(std::move(r));
+  bool polled = false;
+  if (lock_lease_) {
+    try {
+      rows = PollAsLeader();
+      polled = true;
+    } catch (const db::DbError& e) {
+      log::Warn("outbox relay: lock connection failed; leadership dropped", {{"error", e.what()}});
+      DropLeadership();
     }
+  }
+  if (rows.empty()) {  // nothing to publish, or the lock is no longer ours: which?
+    auto l = EnsureLeadership();
+    if (l == Leadership::kNone || (l == Leadership::kKept && polled)) return 0;
+    rows = PollAsLeader();
   }
   if (rows.empty()) return 0;
   // Send the whole batch, then wait: the idempotent producer keeps order.
@@ -147,7 +172,7 @@ size_t OutboxRelay::RelayOnce() {
     std::string ids;
     for (size_t i = 0; i < ok; ++i) ids += (i ? "," : "") + std::to_string(rows[i].id);
     // ids are integers we read ourselves; no user input reaches this text
-    pool_.Exec("UPDATE outbox SET published_at = CURRENT_TIMESTAMP(3) WHERE id IN (" + ids + ")");
+    lock_lease_->session().Exec("UPDATE outbox SET published_at = CURRENT_TIMESTAMP(3) WHERE id IN (" + ids + ")");
   }
   published_ += ok;
   if (!error.empty()) {

@@ -17,6 +17,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "events/envelope.h"
 #include "runtime/db/db.h"
@@ -55,8 +56,15 @@ class OutboxRelay {
   bool IsLeader() const { return leader_.load(); }
 
  private:
+  struct Row {
+    int64_t id;
+    kafka::OutRecord record;
+  };
+  enum class Leadership { kNone, kKept, kTaken };
   void Loop();
-  bool EnsureLeadership();
+  Leadership EnsureLeadership();
+  void DropLeadership();
+  std::vector<Row> PollAsLeader();
   void RefreshBacklog();
   void Cleanup();
 

@@ -139,6 +139,25 @@ TEST_F(OutboxTest, OnlyOneRelayPerDatabaseIsActive) {
   EXPECT_TRUE(b.IsLeader());
 }
 
+// The leader's poll is conditional on still holding the lock: once its lock
+// connection is gone and another relay took over, the old one publishes
+// nothing, even with rows waiting.
+TEST_F(OutboxTest, ARelayThatLostItsLockPublishesNothing) {
+  auto pool = Pool("outbox_lost");
+  kafka::Producer producer(POpts());
+  OutboxRelay a(*pool, producer), b(*pool, producer);
+  a.RelayOnce();
+  ASSERT_TRUE(a.IsLeader());
+  db_->Sql("KILL CONNECTION " + std::to_string(std::stoll(db_->Sql("SELECT IS_USED_LOCK('outbox_lost.outbox-relay')"))));
+  ASSERT_TRUE(WaitUntil([&] { b.RelayOnce(); return b.IsLeader(); }, 10s));
+  for (int i = 0; i < 3; ++i) pool->Transact([&](db::Session& s) { EnqueueEvent(s, Created("o-lost", i)); });
+  EXPECT_EQ(a.RelayOnce(), 0u);
+  EXPECT_FALSE(a.IsLeader());
+  EXPECT_EQ(b.RelayOnce(), 3u);
+  EXPECT_EQ(a.RelayOnce(), 0u);
+  EXPECT_EQ(Count(*pool, "SELECT COUNT(*) AS n FROM outbox WHERE published_at IS NULL"), 0);
+}
+
 TEST_F(OutboxTest, RelayLoopPublishesAfterWakeAndReportsBacklog) {
   auto pool = Pool("outbox_loop");
   kafka::Producer producer(POpts());
@@ -189,6 +208,27 @@ TEST_F(OutboxTest, GuardedHandlerAppliesEachEventExactlyOnceAcrossFailureAndDupl
   EXPECT_EQ(Count(*pool, "SELECT balance AS n FROM account"), 10000 - 4498);
   EXPECT_EQ(Count(*pool, "SELECT COUNT(*) AS n FROM processed_events WHERE consumer_group = 'payment-service'"), 1);
   EXPECT_EQ(attempts.load(), 3);
+}
+
+TEST_F(OutboxTest, ABatchOfDeliveriesIsMarkedInOneInsertAndDuplicatesAreSortedOut) {
+  auto pool = Pool("guard_batch");
+  IdempotencyGuard guard("inventory-service");
+  using D = IdempotencyGuard::Delivery;
+  auto mark = [&](std::vector<D> batch) {
+    return pool->Transact([&](db::Session& s) { return guard.MarkFirstDeliveries(s, batch); });
+  };
+  EXPECT_EQ(mark({{"e1"}, {"e2"}, {"e3"}}), (std::vector<bool>{true, true, true}));
+  EXPECT_EQ(Count(*pool, "SELECT COUNT(*) AS n FROM processed_events"), 3);
+  // e2 seen before, e4 twice in the same batch: the first of each is new
+  EXPECT_EQ(mark({{"e4"}, {"e2"}, {"e5"}, {"e4"}}), (std::vector<bool>{true, false, true, false}));
+  EXPECT_EQ(mark({{"e5"}}), (std::vector<bool>{false}));
+  EXPECT_EQ(Count(*pool, "SELECT COUNT(*) AS n FROM processed_events"), 5);
+  // rolled back with its transaction like a single mark
+  EXPECT_THROW(pool->Transact([&](db::Session& s) {
+    guard.MarkFirstDeliveries(s, {{"e6"}, {"e7"}});
+    throw std::runtime_error("effect failed");
+  }), std::runtime_error);
+  EXPECT_EQ(mark({{"e6"}, {"e7"}}), (std::vector<bool>{true, true}));
 }
 
 class IdempotencyKeyTest : public OutboxTest {

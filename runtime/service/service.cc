@@ -444,11 +444,15 @@ void Service::HandleEvents(std::vector<std::string> topics, EventEffect effect) 
     std::vector<events::Envelope> envelopes;
     envelopes.reserve(run.size());
     for (const auto* r : run) envelopes.push_back(DecodeEvent(*r));  // a poison one fails the batch
+    std::vector<outbox::IdempotencyGuard::Delivery> deliveries;
+    deliveries.reserve(run.size());
+    for (size_t i = 0; i < run.size(); ++i) deliveries.push_back({envelopes[i].event_id(), run[i]});
     db().Transact([&](db::Session& s) {
+      auto first = guard->MarkFirstDeliveries(s, deliveries);
       for (size_t i = 0; i < run.size(); ++i) {
         const auto& e = envelopes[i];
         log::LogContext lc(EventLogFields(e));
-        if (guard->MarkFirstDelivery(s, e.event_id(), run[i])) (*shared_effect)(s, e);
+        if (first[i]) (*shared_effect)(s, e);
         else log::Info("duplicate event skipped");
       }
     });
