@@ -82,14 +82,17 @@ nlohmann::json OrderJson(db::Session& s, const std::string& id) {
   return j;
 }
 
+// MariaDB/MySQL take 'YYYY-MM-DD HH:MM:SS.fff' (the session time zone is UTC).
+std::string SqlTimestamp(const std::string& rfc3339) {
+  auto when = ParseRfc3339(rfc3339);
+  std::string ts = FormatRfc3339(when ? *when : std::chrono::system_clock::now());
+  return ts.substr(0, 10) + " " + ts.substr(11, 12);
+}
+
 void AddHistory(db::Session& s, const std::string& order_id, const std::string& event, const std::string& source,
                 const std::string& at, const std::string& detail = "") {
-  auto when = ParseRfc3339(at);
-  std::string ts = FormatRfc3339(when ? *when : std::chrono::system_clock::now());
-  // MariaDB takes 'YYYY-MM-DD HH:MM:SS.fff' in UTC (the session time zone is UTC)
-  ts = ts.substr(0, 10) + " " + ts.substr(11, 12);
   s.Exec("INSERT INTO order_history (order_id, event, source, at, detail) VALUES (?, ?, ?, ?, ?)", order_id, event,
-         source, ts, detail.empty() ? db::Param(nullptr) : db::Param(detail));
+         source, SqlTimestamp(at), detail.empty() ? db::Param(nullptr) : db::Param(detail));
 }
 
 // Prices every requested sku: cache first, then one catalog call for the rest.
@@ -118,8 +121,23 @@ std::map<std::string, int64_t> Price(Context& ctx, const OrderRequest& req) {
   return prices;
 }
 
-std::string CreateOrder(Context& ctx, const OrderRequest& req, const std::optional<std::string>& idem_key,
-                        const std::string& traceparent) {
+// The accepted order as GET /api/orders/{id} shows it, built from what was
+// just written instead of read back (three queries per order less).
+nlohmann::json AcceptedJson(const events::Envelope& e) {
+  const auto& oc = e.order_created();
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& line : oc.items())
+    items.push_back({{"sku", line.sku()}, {"quantity", line.quantity()}, {"unitPriceCents", line.unit_price_cents()}});
+  return {{"orderId", e.order_id()}, {"customerId", oc.customer_id()}, {"status", "PENDING"}, {"reason", nullptr},
+          {"totalCents", oc.total().cents()}, {"currency", oc.total().currency()},
+          {"createdAt", e.occurred_at()}, {"updatedAt", e.occurred_at()}, {"items", items},
+          {"history", {{{"event", "OrderCreated"}, {"source", "order-service"}, {"at", e.occurred_at()}}}}};
+}
+
+// Stores the order PENDING with its OrderCreated event; returns the order as
+// accepted (or, for a retried Idempotency-Key, as it stands now).
+nlohmann::json CreateOrder(Context& ctx, const OrderRequest& req, const std::optional<std::string>& idem_key,
+                           const std::string& traceparent) {
   auto prices = Price(ctx, req);
   http::Validation unknown;
   for (size_t i = 0; i < req.items.size(); ++i)
@@ -145,29 +163,41 @@ std::string CreateOrder(Context& ctx, const OrderRequest& req, const std::option
   if (!req.phone.empty()) oc->mutable_contact()->set_phone(req.phone);
   events::SealEventType(e);
 
-  std::string id = e.order_id();
+  const std::string& id = e.order_id();
+  std::optional<nlohmann::json> existing;
   ctx.svc.db().Transact([&](db::Session& s) {
+    existing.reset();
     if (idem_key) {  // a retry of a request that already created its order
-      auto existing = s.Query("SELECT id FROM orders WHERE customer_id = ? AND idempotency_key = ?", req.customer_id, *idem_key);
-      if (existing.Next()) {
-        id = existing.String("id");
+      auto found = s.Query("SELECT id FROM orders WHERE customer_id = ? AND idempotency_key = ?", req.customer_id, *idem_key);
+      if (found.Next()) {
+        existing = OrderJson(s, found.String("id"));
         return;
       }
     }
+    // created_at is the OrderCreated event's time, so the answer below is
+    // exactly what a later GET shows.
+    const std::string created = SqlTimestamp(e.occurred_at());
     s.Exec("INSERT INTO orders (id, customer_id, status, total_cents, currency, contact_email, contact_phone, "
-           "idempotency_key, deadline_at) VALUES (?, ?, 'PENDING', ?, ?, ?, ?, ?, CURRENT_TIMESTAMP(3) + INTERVAL ? MICROSECOND)",
+           "idempotency_key, created_at, updated_at, deadline_at) "
+           "VALUES (?, ?, 'PENDING', ?, ?, ?, ?, ?, ?, ?, CURRENT_TIMESTAMP(3) + INTERVAL ? MICROSECOND)",
            id, req.customer_id, total, ctx.currency, req.email.empty() ? db::Param(nullptr) : db::Param(req.email),
            req.phone.empty() ? db::Param(nullptr) : db::Param(req.phone), idem_key ? db::Param(*idem_key) : db::Param(nullptr),
-           int64_t(ctx.saga_timeout.count()) * 1000);
-    for (int i = 0; i < oc->items_size(); ++i)
-      s.Exec("INSERT INTO order_items (order_id, line_no, sku, quantity, unit_price_cents) VALUES (?, ?, ?, ?, ?)", id, i,
-             oc->items(i).sku(), oc->items(i).quantity(), oc->items(i).unit_price_cents());
+           created, created, int64_t(ctx.saga_timeout.count()) * 1000);
+    std::string lines;
+    std::vector<db::Param> params;
+    for (int i = 0; i < oc->items_size(); ++i) {
+      lines += i ? ", (?, ?, ?, ?, ?)" : "(?, ?, ?, ?, ?)";
+      params.insert(params.end(), {id, int64_t(i), oc->items(i).sku(), int64_t(oc->items(i).quantity()),
+                                   oc->items(i).unit_price_cents()});
+    }
+    s.ExecV("INSERT INTO order_items (order_id, line_no, sku, quantity, unit_price_cents) VALUES " + lines, params);
     AddHistory(s, id, "OrderCreated", "order-service", e.occurred_at());
     outbox::EnqueueEvent(s, e);
     s.AfterCommit([&ctx] { ctx.metrics.created->Add({}).Increment(); });
   });
+  if (existing) return *existing;
   ctx.svc.outbox().Wake();
-  return id;
+  return AcceptedJson(e);
 }
 
 struct LockedOrder {
@@ -286,11 +316,9 @@ void Wire(Service& svc) {
 
   svc.router().Post("/api/orders", svc.idempotency().Wrap("POST /api/orders", [ctx](http::Request& req) {
     auto order = ParseOrderRequest(req.JsonBody());
-    std::string id = CreateOrder(*ctx, order, req.Header("idempotency-key"), req.Header("traceparent").value_or(""));
-    auto lease = ctx->svc.db().Acquire();
-    auto s = lease.session();
-    auto resp = http::Response::Json(202, OrderJson(s, id));
-    resp.headers.Set("Location", "/api/orders/" + id);
+    auto body = CreateOrder(*ctx, order, req.Header("idempotency-key"), req.Header("traceparent").value_or(""));
+    auto resp = http::Response::Json(202, body);
+    resp.headers.Set("Location", "/api/orders/" + body["orderId"].get<std::string>());
     return resp;
   }));
 

@@ -129,6 +129,13 @@ TEST_F(SagaTest, HappyPathConfirmsChargesSellsAndNotifies) {
   auto o = Terminal(placed["orderId"]);
   EXPECT_EQ(o["status"], "CONFIRMED");
   EXPECT_TRUE(o["reason"].is_null());
+  // The 202's body is built from what was written, not read back: it must be
+  // what the stored order says.
+  for (auto key : {"orderId", "customerId", "totalCents", "currency", "createdAt", "items"})
+    EXPECT_EQ(placed[key], o[key]) << key;
+  EXPECT_EQ(placed["updatedAt"], placed["createdAt"]);
+  ASSERT_EQ(placed["history"].size(), 1u);
+  EXPECT_EQ(placed["history"][0], o["history"][0]);
   std::set<std::string> steps;
   for (auto& h : o["history"]) steps.insert(h["event"].get<std::string>() + "@" + h["source"].get<std::string>());
   for (auto s : {"OrderCreated@order-service", "PaymentCompleted@payment-service",
