@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
   op::testing::Platform::Options po;
   po.smtp = false;
   po.saga_timeout = 120s;
-  po.extra_yaml = "server:\n  access-log: false\nlogging:\n  level: warn\n";
+  po.extra_yaml = std::string("server:\n  access-log: false\nlogging:\n  level: warn\n") + (getenv("SAGA_BENCH_YAML") ? getenv("SAGA_BENCH_YAML") : "");
   op::testing::Platform platform(po);
   platform.Start();
   op::http::HttpClient http;
