@@ -232,9 +232,12 @@ int main(int argc, char** argv) {
   // proxied request (docs/benchmarks.md); server.engine=pistache still works
   // (each request then waits on a Pistache thread for the upstream's answer).
   spec.server_engine = "asio";
-  // Its handlers never block (upstream calls are asynchronous): one event-loop
-  // thread per CPU serves best (docs/benchmarks.md).
+  // Its handlers never block (upstream calls are asynchronous; the actuator
+  // endpoints only read memory): one event-loop thread per CPU, and
+  // server.loop-per-thread may give each thread a loop of its own
+  // (docs/benchmarks.md: on two busy cores the shared loop serves better).
   spec.server_threads = 0;
+  spec.nonblocking_handlers = true;
   spec.declare_config = [](op::config::Schema& s) {
     s.Add("gateway.routes", op::config::Type::kYaml, std::nullopt, "routes (default: the platform's four APIs)");
   };

@@ -3,7 +3,11 @@
 // Threads: one io_context run by `threads` threads. Each connection is a
 // Session on its own strand, so its reads, writes and timer never run
 // concurrently; handlers run inline on the strand and may block, holding only
-// their own connection while the other threads serve the rest. Per request:
+// their own connection while the other threads serve the rest. With
+// ServerOptions::loop_per_thread each thread runs a loop of its own instead and
+// accepted connections are dealt out to the loops round robin; a connection
+// (and the upstream calls its handlers start through an AsyncClient) stays on
+// its loop's thread, so handlers must not block. Per request:
 // the header and body are read by Beast's parser (Expect: 100-continue is
 // answered in between), Core::Serve runs the router, the response is written
 // with one writev, and the next request is read from the same buffer
@@ -11,6 +15,7 @@
 // idle time between keep-alive requests) and reading the body; a request cut
 // off half-way gets a 408 before the close, an idle connection just closes.
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
@@ -27,6 +32,7 @@
 #include <thread>
 #include <vector>
 
+#include "runtime/http/event_loop.h"
 #include "runtime/http/server_core.h"
 #include "runtime/logging/log.h"
 
@@ -222,7 +228,7 @@ class Session : public std::enable_shared_from_this<Session> {
 class AsioEngine : public ServerEngine {
  public:
   explicit AsioEngine(std::shared_ptr<HttpServer::Core> core)
-      : core_(std::move(core)), ioc_(core_->io), acceptor_(ioc_) {}
+      : core_(std::move(core)), acceptor_(*core_->loops[0]) {}
   ~AsioEngine() override { Stop(); }
 
   void Start() override {
@@ -240,12 +246,18 @@ class AsioEngine : public ServerEngine {
       throw std::runtime_error("http: cannot listen on " + o.host + ":" + std::to_string(o.port) + ": " + e.what());
     }
     port_ = acceptor_.local_endpoint().port();
-    ioc_.restart();
+    for (auto& loop : core_->loops) {
+      loop->restart();
+      // a loop without connections yet must not run out of work
+      work_.push_back(asio::make_work_guard(*loop));
+    }
     Accept();
-    for (int i = 0; i < std::max(1, o.threads); ++i)
-      threads_.emplace_back([this] {
+    const size_t loops = core_->loops.size();
+    const size_t threads = loops > 1 ? loops : size_t(std::max(1, o.threads));
+    for (size_t i = 0; i < threads; ++i)
+      threads_.emplace_back([this, &loop = *core_->loops[i % loops]] {
         pthread_setname_np(pthread_self(), "http");
-        ioc_.run();
+        RunLoop(loop);
       });
   }
 
@@ -253,21 +265,26 @@ class AsioEngine : public ServerEngine {
 
   void Stop() override {
     if (threads_.empty()) return;
-    ioc_.stop();  // run() returns once the handlers running now finish
+    work_.clear();
+    for (auto& loop : core_->loops) loop->stop();  // run() returns once the handlers running now finish
     for (auto& t : threads_) t.join();
     threads_.clear();
     boost::system::error_code ignore;
     acceptor_.close(ignore);
-    // No thread runs the loop now: close every connection, then let their
+    // No thread runs the loops now: close every connection, then let their
     // handlers see it and release the sessions.
     for (Session* s : sessions_->All()) s->CloseStopped();
-    ioc_.restart();
-    ioc_.poll();
+    for (auto& loop : core_->loops) {
+      loop->restart();
+      loop->poll();
+    }
   }
 
  private:
   void Accept() {
-    acceptor_.async_accept(asio::make_strand(ioc_), [this](boost::system::error_code ec, tcp::socket socket) {
+    // The new connection's loop: dealt out round robin (one loop: always it).
+    auto& loop = *core_->loops[next_loop_++ % core_->loops.size()];
+    acceptor_.async_accept(asio::make_strand(loop), [this](boost::system::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
       if (!ec) {
         std::make_shared<Session>(std::move(socket), core_.get(), sessions_)->Begin();
@@ -278,11 +295,12 @@ class AsioEngine : public ServerEngine {
     });
   }
 
-  std::shared_ptr<HttpServer::Core> core_;
-  asio::io_context& ioc_;  // the Core's: asynchronous handlers' I/O shares it
+  std::shared_ptr<HttpServer::Core> core_;  // its loops: asynchronous handlers' I/O shares them
   std::shared_ptr<Sessions> sessions_ = std::make_shared<Sessions>();
-  tcp::acceptor acceptor_;
+  tcp::acceptor acceptor_;  // on the first loop
+  size_t next_loop_ = 0;    // touched only by the acceptor's handler, one at a time
   uint16_t port_ = 0;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   std::vector<std::thread> threads_;
 };
 

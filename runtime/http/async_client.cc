@@ -12,6 +12,7 @@
 #include <boost/beast/http/read.hpp>
 #include <optional>
 
+#include "runtime/http/event_loop.h"
 #include "runtime/http/wire_format.h"
 
 namespace op::http {
@@ -33,9 +34,10 @@ struct AsyncClient::Conn {
 // socket's and the timer's executor), so `finished` and the socket are never
 // touched by two threads at once.
 struct AsyncClient::Exchange : std::enable_shared_from_this<AsyncClient::Exchange> {
-  Exchange(AsyncClient& c, ClientRequest r, Done d) : client(c), req(std::move(r)), done(std::move(d)) {}
+  Exchange(AsyncClient& c, Loop& l, ClientRequest r, Done d) : client(c), loop(l), req(std::move(r)), done(std::move(d)) {}
 
   AsyncClient& client;
+  Loop& loop;
   ClientRequest req;
   Done done;
   wire::Url url;
@@ -53,9 +55,9 @@ struct AsyncClient::Exchange : std::enable_shared_from_this<AsyncClient::Exchang
     deadline = start + timeout;
     if (!wire::ParseUrl(req.url, url)) return Fail(ClientResponse::Error::kOther, "not an http:// URL");
     bytes = wire::Serialize(req, url, client.options_.user_agent);
-    conn = client.Take(url.host_port);
+    conn = loop.Take(url.host_port);
     reused = conn != nullptr;
-    if (!conn) conn = std::make_unique<Conn>(client.io_);
+    if (!conn) conn = std::make_unique<Conn>(*loop.io);
     // From here on, only on the connection's strand.
     asio::dispatch(conn->socket.get_executor(), [self = shared_from_this()] { self->OnStrand(); });
   }
@@ -146,7 +148,7 @@ struct AsyncClient::Exchange : std::enable_shared_from_this<AsyncClient::Exchang
     wire::TakeResponse(*parser, resp);
     resp.reused_connection = reused;
     resp.elapsed = Clock::now() - start;
-    if (keep_alive && conn->buffer.size() == 0) client.Give(url.host_port, std::move(conn));
+    if (keep_alive && conn->buffer.size() == 0) loop.Give(url.host_port, std::move(conn), client.options_.max_idle_handles);
     Done d = std::move(done);
     d(std::move(resp));
   }
@@ -157,13 +159,13 @@ struct AsyncClient::Exchange : std::enable_shared_from_this<AsyncClient::Exchang
     conn->socket.close(ignore);
     finished = true;
     timer->cancel();
-    auto again = std::make_shared<Exchange>(client, std::move(req), std::move(done));
+    auto again = std::make_shared<Exchange>(client, loop, std::move(req), std::move(done));
     again->start = start;
     again->deadline = deadline;
     again->timeout = timeout;
     again->url = std::move(url);
     again->bytes = std::move(bytes);
-    again->conn = std::make_unique<Conn>(client.io_);
+    again->conn = std::make_unique<Conn>(*loop.io);
     asio::dispatch(again->conn->socket.get_executor(), [again] { again->OnStrand(); });
   }
 
@@ -183,10 +185,28 @@ struct AsyncClient::Exchange : std::enable_shared_from_this<AsyncClient::Exchang
   }
 };
 
-AsyncClient::AsyncClient(asio::io_context& io, ClientOptions options) : io_(io), options_(std::move(options)) {}
+AsyncClient::AsyncClient(asio::io_context& io, ClientOptions options)
+    : AsyncClient(std::vector<asio::io_context*>{&io}, std::move(options)) {}
+
+AsyncClient::AsyncClient(const std::vector<asio::io_context*>& loops, ClientOptions options)
+    : options_(std::move(options)) {
+  if (loops.empty()) throw std::invalid_argument("AsyncClient needs an event loop");
+  for (auto* io : loops) {
+    loops_.push_back(std::make_unique<Loop>());
+    loops_.back()->io = io;
+  }
+}
 
 AsyncClient::~AsyncClient() {
   if (tls_pool_) tls_pool_->join();
+}
+
+AsyncClient::Loop& AsyncClient::Pick() {
+  if (loops_.size() == 1) return *loops_[0];
+  if (auto* current = CurrentLoop())
+    for (auto& l : loops_)
+      if (l->io == current) return *l;
+  return *loops_[turn_.fetch_add(1, std::memory_order_relaxed) % loops_.size()];
 }
 
 void AsyncClient::Send(ClientRequest req, Done done) {
@@ -201,27 +221,27 @@ void AsyncClient::Send(ClientRequest req, Done done) {
     asio::post(*tls_pool_, [this, req = std::move(req), done = std::move(done)] { done(tls_client_->Send(req)); });
     return;
   }
-  std::make_shared<Exchange>(*this, std::move(req), std::move(done))->Begin();
+  std::make_shared<Exchange>(*this, Pick(), std::move(req), std::move(done))->Begin();
 }
 
 void AsyncClient::After(std::chrono::nanoseconds delay, std::function<void()> fn) {
-  auto timer = std::make_shared<asio::steady_timer>(io_, delay);
+  auto timer = std::make_shared<asio::steady_timer>(*Pick().io, delay);
   timer->async_wait([timer, fn = std::move(fn)](boost::system::error_code) { fn(); });
 }
 
-std::unique_ptr<AsyncClient::Conn> AsyncClient::Take(const std::string& host_port) {
-  std::lock_guard lock(mu_);
-  auto it = idle_.find(host_port);
-  if (it == idle_.end() || it->second.empty()) return nullptr;
+std::unique_ptr<AsyncClient::Conn> AsyncClient::Loop::Take(const std::string& host_port) {
+  std::lock_guard lock(mu);
+  auto it = idle.find(host_port);
+  if (it == idle.end() || it->second.empty()) return nullptr;
   auto c = std::move(it->second.back());
   it->second.pop_back();
   return c;
 }
 
-void AsyncClient::Give(const std::string& host_port, std::unique_ptr<Conn> c) {
-  std::lock_guard lock(mu_);
-  auto& v = idle_[host_port];
-  if (v.size() < options_.max_idle_handles) v.push_back(std::move(c));
+void AsyncClient::Loop::Give(const std::string& host_port, std::unique_ptr<Conn> c, size_t max_idle) {
+  std::lock_guard lock(mu);
+  auto& v = idle[host_port];
+  if (v.size() < max_idle) v.push_back(std::move(c));
 }
 
 }  // namespace op::http

@@ -12,9 +12,14 @@
 // Threads: Send() and After() may be called from any thread. Each connection
 // lives on its own strand, so its socket, parser and deadline timer are only
 // touched by one thread at a time; `done` runs on that strand (post to your
-// own strand before touching your state). The io_context must outlive the
-// client and be run by someone (HttpServer runs it for its handlers).
+// own strand before touching your state). The io_contexts must outlive the
+// client and be run by someone (HttpServer runs them for its handlers).
+// Given several loops (a server's loop per thread), each has its own pool of
+// connections, and an exchange started on a thread running one of them
+// (CurrentLoop()) stays on that loop: a gateway request and its upstream call
+// share one thread. From elsewhere the loops take turns.
 #include <boost/asio/io_context.hpp>
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -35,6 +40,7 @@ class AsyncClient {
  public:
   using Done = std::function<void(ClientResponse)>;
   explicit AsyncClient(boost::asio::io_context& io, ClientOptions options = {});
+  explicit AsyncClient(const std::vector<boost::asio::io_context*>& loops, ClientOptions options = {});
   ~AsyncClient();
   AsyncClient(const AsyncClient&) = delete;
   AsyncClient& operator=(const AsyncClient&) = delete;
@@ -42,24 +48,30 @@ class AsyncClient {
   // `req.url`: http:// or https://; anything else fails at once (kOther).
   // `done` runs exactly once.
   void Send(ClientRequest req, Done done);
-  // Runs `fn` on the io_context after `delay` (a retry's backoff).
+  // Runs `fn` after `delay` (a retry's backoff), on the caller's loop as Send.
   void After(std::chrono::nanoseconds delay, std::function<void()> fn);
-  boost::asio::io_context& io() { return io_; }
 
   struct Conn;
   struct Exchange;
 
  private:
   friend struct Exchange;
-  std::unique_ptr<Conn> Take(const std::string& host_port);
-  void Give(const std::string& host_port, std::unique_ptr<Conn> c);
+  // One event loop and its idle keep-alive connections (bound to it).
+  struct Loop {
+    boost::asio::io_context* io;
+    std::mutex mu;
+    std::map<std::string, std::vector<std::unique_ptr<Conn>>> idle;
+    std::unique_ptr<Conn> Take(const std::string& host_port);
+    void Give(const std::string& host_port, std::unique_ptr<Conn> c, size_t max_idle);
+  };
+  Loop& Pick();  // the calling thread's loop, else the next in turn
 
-  boost::asio::io_context& io_;
   const ClientOptions options_;
+  std::vector<std::unique_ptr<Loop>> loops_;
+  std::atomic<size_t> turn_{0};
   std::mutex mu_;
   std::unique_ptr<HttpClient> tls_client_;            // https://, created on first use
   std::unique_ptr<boost::asio::thread_pool> tls_pool_;  // where its blocking calls wait
-  std::map<std::string, std::vector<std::unique_ptr<Conn>>> idle_;
 };
 
 }  // namespace op::http

@@ -12,6 +12,7 @@
 
 #include "runtime/core/trace_context.h"
 #include "runtime/core/uuid.h"
+#include "runtime/http/event_loop.h"
 #include "runtime/http/server_core.h"
 #include "runtime/logging/log.h"
 
@@ -155,11 +156,12 @@ class PistacheEngine : public ServerEngine {
       endpoint_->setHandler(std::make_shared<Adapter>(core_));
       endpoint_->serveThreaded();
       if (core_->router->HasAsync()) {  // their I/O needs a loop: one thread of its own
-        core_->io.restart();
-        io_work_.emplace(core_->io.get_executor());
-        io_thread_ = std::thread([this] {
+        auto& io = *core_->loops[0];
+        io.restart();
+        io_work_.emplace(io.get_executor());
+        io_thread_ = std::thread([this, &io] {
           pthread_setname_np(pthread_self(), "http-io");
-          core_->io.run();
+          RunLoop(io);
         });
       }
     } catch (const std::exception& e) {
@@ -174,7 +176,7 @@ class PistacheEngine : public ServerEngine {
     endpoint_.reset();
     if (io_thread_.joinable()) {
       io_work_.reset();
-      core_->io.stop();
+      core_->loops[0]->stop();
       io_thread_.join();
     }
   }
@@ -299,6 +301,9 @@ HttpServer::HttpServer(ServerOptions options, std::shared_ptr<const Router> rout
     : options_(std::move(options)), core_(std::make_shared<Core>()) {
   core_->router = std::move(router);
   core_->options = options_;
+  const bool per_thread = options_.loop_per_thread && options_.engine == ServerEngineKind::kAsio;
+  const int loops = per_thread ? std::max(1, options_.threads) : 1;
+  for (int i = 0; i < loops; ++i) core_->loops.push_back(std::make_unique<boost::asio::io_context>(per_thread ? 1 : BOOST_ASIO_CONCURRENCY_HINT_DEFAULT));
   if (metrics) {
     core_->requests = &prometheus::BuildHistogram()
                            .Name("http_server_requests_seconds")
@@ -325,7 +330,13 @@ void HttpServer::Start() {
   running_ = true;
 }
 
-boost::asio::io_context& HttpServer::io_context() { return core_->io; }
+boost::asio::io_context& HttpServer::io_context() { return *core_->loops[0]; }
+
+std::vector<boost::asio::io_context*> HttpServer::loops() {
+  std::vector<boost::asio::io_context*> out;
+  for (auto& l : core_->loops) out.push_back(l.get());
+  return out;
+}
 
 uint16_t HttpServer::Port() const { return engine_ ? engine_->Port() : 0; }
 

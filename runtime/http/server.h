@@ -15,12 +15,17 @@
 // block (database calls, upstream calls), so size `threads` for the blocking
 // work. Pistache pins each connection to one reactor thread; Asio runs one
 // event loop on all threads, so a blocked handler holds only its connection.
+// With `loop_per_thread` (Asio only, for servers whose handlers never block,
+// like the gateway) each thread runs an event loop of its own and owns the
+// connections accepted onto it, round robin: no loop shared between threads,
+// no hand-offs (the worker model of nginx and Envoy).
 #include <atomic>
 #include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "runtime/http/router.h"
 #include "runtime/metrics/metrics.h"
@@ -46,6 +51,7 @@ struct ServerOptions {
   std::chrono::milliseconds header_timeout{10'000};
   std::chrono::milliseconds body_timeout{30'000};
   bool access_log = true;
+  bool loop_per_thread = false;  // Asio engine: a loop per thread; handlers must not block
 };
 
 class HttpServer {
@@ -64,7 +70,8 @@ class HttpServer {
   // Asio engine's own loop, or, on Pistache when the router has asynchronous
   // routes, a loop on one thread of its own. Exists from construction; runs
   // from Start() to Shutdown().
-  boost::asio::io_context& io_context();
+  boost::asio::io_context& io_context();  // the first of loops()
+  std::vector<boost::asio::io_context*> loops();
   // Waits (up to `drain_timeout`) for in-flight requests to finish, then stops.
   // Returns false when requests were still running at the deadline.
   bool Shutdown(std::chrono::milliseconds drain_timeout = std::chrono::seconds(10));

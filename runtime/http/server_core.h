@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "runtime/http/server.h"
 
@@ -22,9 +23,11 @@ struct HttpServer::Core {
   std::atomic<int> in_flight{0};
   prometheus::Family<prometheus::Histogram>* requests = nullptr;
   prometheus::Gauge* active = nullptr;
-  // The event loop asynchronous handlers do their I/O on: the Asio engine
-  // serves on it; with Pistache one thread of its own runs it.
-  boost::asio::io_context io;
+  // The event loops asynchronous handlers do their I/O on. One, unless the
+  // Asio engine runs a loop per thread (ServerOptions::loop_per_thread): then
+  // one per thread, each owning the connections accepted onto it. The Asio
+  // engine serves on them; with Pistache one thread of its own runs loops[0].
+  std::vector<std::unique_ptr<boost::asio::io_context>> loops;
 
   // One request through the router. Reads and sets the correlation headers
   // (X-Request-Id, X-Correlation-Id, traceparent) on `req` and the response,

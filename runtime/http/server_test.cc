@@ -9,8 +9,11 @@
 #include <boost/asio/steady_timer.hpp>
 #include <future>
 #include <mutex>
+#include <set>
+#include <sstream>
 #include <thread>
 
+#include "runtime/http/async_client.h"
 #include "runtime/http/client.h"
 #include "runtime/http/server.h"
 
@@ -19,7 +22,23 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class ServerTest : public ::testing::TestWithParam<ServerEngineKind> {
+// An engine, and for Asio whether each thread runs a loop of its own.
+struct Engine {
+  ServerEngineKind kind;
+  bool loop_per_thread;
+  const char* name;
+};
+const Engine kPistache{ServerEngineKind::kPistache, false, "pistache"};
+const Engine kAsio{ServerEngineKind::kAsio, false, "asio"};
+const Engine kAsioLoops{ServerEngineKind::kAsio, true, "asio_loop_per_thread"};
+
+std::string ThisThread() {
+  std::ostringstream id;
+  id << std::this_thread::get_id();
+  return id.str();
+}
+
+class ServerTest : public ::testing::TestWithParam<Engine> {
  protected:
   void SetUp() override {
     auto router = std::make_shared<Router>();
@@ -54,13 +73,23 @@ class ServerTest : public ::testing::TestWithParam<ServerEngineKind> {
       for (auto& r : gathered) r(Response::Text(200, "together"));
       gathered.clear();
     });
+    router->Get("/thread", [](Request&) { return Response::Text(200, ThisThread()); });
+    // Calls /thread on this same server through an AsyncClient on its loops;
+    // answers where the handler and the upstream answer ran.
+    router->AddAsync("GET", "/via-client", [this](Request&, Respond respond) {
+      async_client->Send({"GET", base + "/thread", {}, {}, 5s}, [respond, handler = ThisThread()](ClientResponse r) {
+        respond(Response::Json(200, {{"handler", handler}, {"upstreamDone", ThisThread()}, {"status", r.status}}));
+      });
+    });
     ServerOptions opts;
     opts.host = "127.0.0.1";
     opts.threads = 2;
     opts.access_log = false;
-    opts.engine = GetParam();
+    opts.engine = GetParam().kind;
+    opts.loop_per_thread = GetParam().loop_per_thread;
     opts.header_timeout = 1500ms;
     server = std::make_unique<HttpServer>(opts, router, &metrics);
+    async_client = std::make_unique<AsyncClient>(server->loops());
     server->Start();
     base = "http://127.0.0.1:" + std::to_string(server->Port());
   }
@@ -73,6 +102,7 @@ class ServerTest : public ::testing::TestWithParam<ServerEngineKind> {
   std::vector<Respond> gathered;
   metrics::MetricsRegistry metrics;
   std::unique_ptr<HttpServer> server;
+  std::unique_ptr<AsyncClient> async_client;  // destroyed before the server's loops
   std::string base;
   HttpClient client;
 };
@@ -314,7 +344,40 @@ TEST_P(AsioServerTest, AHalfSentRequestGets408AndAnIdleConnectionIsClosed) {
   EXPECT_TRUE(idle.closed());
 }
 
-TEST_P(AsioServerTest, ABlockedHandlerHoldsOnlyItsOwnConnection) {
+TEST_P(AsioServerTest, ConnectionsStayOnTheirLoopAndSoDoTheirUpstreamCalls) {
+  std::set<std::string> threads;
+  for (int c = 0; c < 4; ++c) {  // a new connection each: dealt out round robin
+    HttpClient fresh;
+    std::string first;
+    for (int i = 0; i < 3; ++i) {
+      auto r = fresh.Get(base + "/thread");
+      ASSERT_EQ(r.status, 200) << r.error_message;
+      if (i == 0) first = r.body;
+      if (GetParam().loop_per_thread) {
+        EXPECT_EQ(r.body, first) << "a connection is served by its loop's thread only";
+      }
+    }
+    threads.insert(first);
+  }
+  EXPECT_EQ(server->loops().size(), GetParam().loop_per_thread ? 2u : 1u);
+  if (GetParam().loop_per_thread) {
+    EXPECT_EQ(threads.size(), 2u) << "four connections over two loops";
+  }
+  for (int i = 0; i < 4; ++i) {
+    HttpClient fresh;
+    auto r = fresh.Get(base + "/via-client");
+    ASSERT_EQ(r.status, 200) << r.error_message;
+    EXPECT_EQ(r.Json()["status"], 200);
+    if (GetParam().loop_per_thread) {
+      EXPECT_EQ(r.Json()["handler"], r.Json()["upstreamDone"]) << "the upstream call stayed on the request's loop";
+    }
+  }
+}
+
+// One loop shared by the threads (a loop per thread is for handlers that never block).
+class AsioSharedLoopTest : public ServerTest {};
+
+TEST_P(AsioSharedLoopTest, ABlockedHandlerHoldsOnlyItsOwnConnection) {
   // Two threads: one blocked in /slow, the other still serves everyone else.
   auto slow = std::async(std::launch::async, [&] { return client.Get(base + "/slow"); });
   slow_started.get_future().wait();
@@ -339,11 +402,12 @@ TEST_P(AsioServerTest, AnAsynchronousHandlerHoldsNoThread) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Engines, ServerTest,
-                         ::testing::Values(ServerEngineKind::kPistache, ServerEngineKind::kAsio),
-                         [](const auto& info) { return info.param == ServerEngineKind::kAsio ? "asio" : "pistache"; });
-INSTANTIATE_TEST_SUITE_P(Engines, AsioServerTest, ::testing::Values(ServerEngineKind::kAsio),
-                         [](const auto&) { return "asio"; });
+INSTANTIATE_TEST_SUITE_P(Engines, ServerTest, ::testing::Values(kPistache, kAsio, kAsioLoops),
+                         [](const auto& info) { return std::string(info.param.name); });
+INSTANTIATE_TEST_SUITE_P(Engines, AsioServerTest, ::testing::Values(kAsio, kAsioLoops),
+                         [](const auto& info) { return std::string(info.param.name); });
+INSTANTIATE_TEST_SUITE_P(Engines, AsioSharedLoopTest, ::testing::Values(kAsio),
+                         [](const auto& info) { return std::string(info.param.name); });
 
 }  // namespace
 }  // namespace op::http

@@ -37,6 +37,10 @@ void DeclareRuntimeSchema(config::Schema& s, const ServiceSpec& spec) {
   s.Add(config::KeySpec{"server.max-body-bytes", Type::kInt, "1048576", "larger request bodies get 413", 1024, 1 << 30});
   s.Add("server.drain-timeout", Type::kDuration, "10s", "wait for in-flight requests on shutdown");
   s.Add("server.access-log", Type::kBool, "true", "one log line per request");
+  // Off by default even where allowed: on two busy cores one loop shared by
+  // the threads served the gateway better (docs/benchmarks.md).
+  s.Add("server.loop-per-thread", Type::kBool, "false",
+        "asio engine: each thread runs its own event loop and owns its connections (only for services whose handlers never block)");
   s.Add("logging.level", Type::kString, "info", "debug, info, warn or error");
   s.Add("http-client.timeout", Type::kDuration, "5s", "default timeout of outgoing HTTP calls");
   s.Add("http-client.connect-timeout", Type::kDuration, "1s", "connect timeout of outgoing HTTP calls");
@@ -180,6 +184,9 @@ int Service::Start(int argc, char** argv, const std::function<void(Service&)>& w
     if (!http::ParseServerEngine(config_->GetString("server.engine")))
       throw config::ConfigError("key 'server.engine' must be pistache or asio: got '" +
                                 config_->GetString("server.engine") + "'");
+    if (config_->GetBool("server.loop-per-thread") && !spec_.nonblocking_handlers)
+      throw config::ConfigError("key 'server.loop-per-thread' cannot be true for " + spec_.name +
+                                ": its handlers block (database calls), a blocked loop would stall every connection on it");
     if (!log::ParseLevel(config_->GetString("logging.level")))
       throw config::ConfigError("key 'logging.level' must be debug, info, warn or error: got '" +
                                 config_->GetString("logging.level") + "'");
@@ -216,8 +223,9 @@ int Service::Start(int argc, char** argv, const std::function<void(Service&)>& w
   so.threads = int(config_->GetInt("server.threads"));
   so.max_body_bytes = size_t(config_->GetInt("server.max-body-bytes"));
   so.access_log = config_->GetBool("server.access-log");
+  so.loop_per_thread = config_->GetBool("server.loop-per-thread");
   server_ = std::make_unique<http::HttpServer>(so, router_, metrics_.get());
-  async_http_ = std::make_unique<http::AsyncClient>(server_->io_context(), client_options);
+  async_http_ = std::make_unique<http::AsyncClient>(server_->loops(), client_options);
   try {
     static_discovery_ = std::make_unique<discovery::StaticDiscovery>(*config_);
     auto eo = discovery::EurekaClientOptions::FromConfig(*config_);

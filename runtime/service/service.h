@@ -47,6 +47,9 @@ struct ServiceSpec {
   uint16_t default_port = 8080;
   std::string server_engine = "pistache";  // default of server.engine
   int server_threads = 4;                   // default of server.threads; 0: one per CPU
+  // Every handler is asynchronous or quick (never blocks): allows
+  // server.loop-per-thread (asio: each thread runs an event loop of its own).
+  bool nonblocking_handlers = false;
   std::string version = "0.1.0";
   bool uses_database = false;
   std::vector<db::Migration> migrations;  // the service's own (versions 1..9999)

@@ -160,6 +160,12 @@ TEST_F(ServiceTest, ConfigErrorsExitTwoNamingTheKey) {
   EXPECT_EQ(svc3->Wait(30s), 2);
   EXPECT_NE(svc3->Output().find("key 'server.engine' must be pistache or asio: got 'nginx'"), std::string::npos)
       << svc3->Output();
+
+  env = Env(testing::FreePort(), "demo_cfg");
+  env["SERVER_LOOP_PER_THREAD"] = "true";
+  auto svc4 = Launch(env);
+  EXPECT_EQ(svc4->Wait(30s), 2);
+  EXPECT_NE(svc4->Output().find("key 'server.loop-per-thread' cannot be true"), std::string::npos) << svc4->Output();
 }
 
 TEST_F(ServiceTest, UnreachableDependenciesAndBusyPortExitOneWithAReason) {

@@ -2,8 +2,9 @@
 # Gateway throughput and added latency against nginx, in the same run:
 #   upstream: nginx serving a small static 200 (1 worker)
 #   A: wrk -> nginx (reverse proxy, keep-alive upstream) -> upstream
-#   B: wrk -> api-gateway (route with a fixed upstream URL) -> upstream, once on
-#      each server engine (asio, the gateway's default, and pistache)
+#   B: wrk -> api-gateway (route with a fixed upstream URL) -> upstream: the
+#      default (asio, one loop shared by its threads), asio with a loop per
+#      thread, asio on one thread, and the pistache engine
 #   C: wrk -> upstream directly (the floor both are measured against)
 # Run: bazel run -c opt //testing/bench:gateway_bench [-- SECONDS CONNECTIONS]
 set -euo pipefail
@@ -13,7 +14,7 @@ gateway=$(realpath "${RUNFILES_DIR:-$0.runfiles}/orderplatform/gateway/api-gatew
 for tool in nginx wrk; do command -v $tool >/dev/null || { echo "gateway_bench: $tool is missing: run ops/setup.sh" >&2; exit 1; }; done
 dir=$(mktemp -d /tmp/gwbench.XXXX)
 cleanup() {
-  local pids="$(jobs -p) ${gwpid:-} ${gwppid:-}"
+  local pids="$(jobs -p) ${gwpid:-} ${gwspid:-} ${gw1pid:-} ${gwppid:-}"
   kill $pids 2>/dev/null || true
   for _ in $(seq 1 50); do kill -0 $pids 2>/dev/null || break; sleep 0.1; done
   kill -9 $pids 2>/dev/null || true
@@ -40,9 +41,9 @@ http {
 }
 CONF
 nginx -p "$dir" -c nginx.conf
-start_gateway() {  # engine port -> pid
+start_gateway() {  # port engine threads loop-per-thread -> pid
   cat > "$dir/gw-$1.yaml" <<CONF
-server: {port: $2, host: 127.0.0.1, threads: $threads, engine: $1, access-log: false}
+server: {port: $1, host: 127.0.0.1, threads: $3, engine: $2, loop-per-thread: $4, access-log: false}
 logging: {level: warn}
 gateway:
   routes:
@@ -50,11 +51,17 @@ gateway:
 CONF
   "$gateway" --config "$dir/gw-$1.yaml" > "$dir/gw-$1.log" 2>&1 &
   local pid=$!
-  for i in $(seq 1 100); do curl -sf "http://127.0.0.1:$2/ping" >/dev/null && break; sleep 0.1; done
+  for i in $(seq 1 100); do curl -sf "http://127.0.0.1:$1/ping" >/dev/null && break; sleep 0.1; done
   echo $pid
 }
-gwpid=$(start_gateway asio "$gw")
-gwppid=$(start_gateway pistache "$gwp")
+# The gateway's default (asio, one loop shared by one thread per CPU), then
+# the same engine with a loop per thread, with one thread (what nginx runs
+# here: one worker), and the Pistache engine.
+gw1=$(free_port); gw2=$(free_port)
+gwpid=$(start_gateway "$gw" asio "$threads" false)
+gwspid=$(start_gateway "$gw1" asio "$threads" true)
+gw1pid=$(start_gateway "$gw2" asio 1 true)
+gwppid=$(start_gateway "$gwp" pistache "$threads" false)
 run() {  # name url -> "rps p99ms"
   wrk -t2 -c"$conns" -d"${secs}s" --latency "$2" > "$dir/$1.txt"
   local rps p99
@@ -65,19 +72,21 @@ run() {  # name url -> "rps p99ms"
 read -r d_rps d_p99 < <(run direct "http://127.0.0.1:$up/ping")
 read -r n_rps n_p99 < <(run nginx "http://127.0.0.1:$px/ping")
 read -r g_rps g_p99 < <(run gateway "http://127.0.0.1:$gw/ping")
+read -r s_rps s_p99 < <(run gateway-loops "http://127.0.0.1:$gw1/ping")
+read -r o_rps o_p99 < <(run gateway-one "http://127.0.0.1:$gw2/ping")
 read -r p_rps p_p99 < <(run gateway-pistache "http://127.0.0.1:$gwp/ping")
 rss_kb=$(awk '/VmRSS/ {print $2}' /proc/$gwpid/status)
 errors=$(grep -h "Non-2xx\|Socket errors" "$dir"/*.txt || true)
 echo
 echo "wrk -t2 -c$conns -d${secs}s, same machine, same run"
-printf "%-22s %12s %10s\n" "path" "requests/s" "p99 ms"
-printf "%-22s %12s %10s\n" "direct (upstream)" "$d_rps" "$d_p99"
-printf "%-22s %12s %10s\n" "nginx proxy" "$n_rps" "$n_p99"
-printf "%-22s %12s %10s\n" "api-gateway (asio)" "$g_rps" "$g_p99"
-printf "%-22s %12s %10s\n" "api-gateway (pistache)" "$p_rps" "$p_p99"
-awk -v g="$g_rps" -v p="$p_rps" -v n="$n_rps" -v gp="$g_p99" -v pp="$p_p99" -v np="$n_p99" -v dp="$d_p99" 'BEGIN {
-  printf "gateway / nginx throughput: asio %.2f, pistache %.2f\n", g / n, p / n;
-  printf "p99 added over direct: gateway asio %.2f ms, pistache %.2f ms, nginx %.2f ms\n", gp - dp, pp - dp, np - dp }'
-echo "gateway RSS after the run: $((rss_kb / 1024)) MiB (asio, $threads threads)"
+printf "%-34s %12s %10s %8s %14s\n" "path" "requests/s" "p99 ms" "/ nginx" "p99 added ms"
+row() { awk -v name="$1" -v r="$2" -v p="$3" -v n="$n_rps" -v dp="$d_p99" 'BEGIN { printf "%-34s %12.0f %10.2f %8.2f %14.2f\n", name, r, p, r / n, p - dp }'; }
+row "direct (upstream)" "$d_rps" "$d_p99"
+row "nginx proxy (1 worker)" "$n_rps" "$n_p99"
+row "gateway asio, shared loop ($threads)" "$g_rps" "$g_p99"
+row "gateway asio, loop per thread ($threads)" "$s_rps" "$s_p99"
+row "gateway asio, 1 thread" "$o_rps" "$o_p99"
+row "gateway pistache ($threads)" "$p_rps" "$p_p99"
+echo "gateway RSS after the run: $((rss_kb / 1024)) MiB (default configuration)"
 [ -n "$errors" ] && echo "$errors"
 exit 0
