@@ -32,7 +32,7 @@ void ConsumerOptions::DeclareSchema(config::Schema& s) {
   s.Add(config::KeySpec{"kafka.consumer.max-queued", config::Type::kInt, "500",
                         "records fetched ahead of the workers at most", 1, 100000});
   s.Add(config::KeySpec{"kafka.consumer.max-batch", config::Type::kInt, "16",
-                        "queued records of one partition handled in one transaction at most (1: one per transaction)",
+                        "queued records (of a worker's partitions) handled in one transaction at most (1: one per transaction)",
                         1, 1000});
 }
 
@@ -170,6 +170,11 @@ Consumer::Consumer(ConsumerOptions options, Handler handler, Producer* dead_lett
       metrics::AddSample(records, with("processed"), double(processed_.load()));
       metrics::AddSample(records, with("dead_lettered"), double(dead_lettered_.load()));
       metrics::AddSample(records, with("retried"), double(retried_.load()));
+      auto batches = metrics::Family("kafka_consumer_batches_total",
+                                     "Batch handler calls: committed, or split (threw; handled one by one)",
+                                     prometheus::MetricType::Counter);
+      metrics::AddSample(batches, with("committed"), double(batches_.load()));
+      metrics::AddSample(batches, with("split"), double(batches_split_.load()));
       auto paused = metrics::Family("kafka_consumer_paused", "1 while the consumer is paused",
                                     prometheus::MetricType::Gauge);
       metrics::AddSample(paused, g, paused_.load() ? 1 : 0);
@@ -181,6 +186,7 @@ Consumer::Consumer(ConsumerOptions options, Handler handler, Producer* dead_lett
       metrics::AddHistogram(commit, g, commit_stats_.Read());
       out.push_back(std::move(lag));
       out.push_back(std::move(records));
+      out.push_back(std::move(batches));
       out.push_back(std::move(paused));
       out.push_back(std::move(handler));
       out.push_back(std::move(commit));
@@ -425,8 +431,9 @@ void Consumer::Dispatch(RdKafka::Message& m) {
 void Consumer::WorkerLoop(Worker& w) {
   const size_t max_batch = batch_handler_ ? size_t(std::max(1, options_.max_batch)) : 1;
   for (;;) {
-    // The front record and the ones queued right behind it from the same
-    // partition and epoch: a run handled together.
+    // What is queued, up to max_batch records, whatever their partitions: each
+    // partition's records stay in their order, and under load a transaction
+    // carries several orders' events instead of one.
     std::vector<std::pair<InRecord, uint64_t>> items;
     {
       std::unique_lock lock(w.mu);
@@ -435,30 +442,38 @@ void Consumer::WorkerLoop(Worker& w) {
       do {
         items.push_back(std::move(w.queue.front()));
         w.queue.pop_front();
-      } while (items.size() < max_batch && !w.queue.empty() && w.queue.front().second == items[0].second &&
-               w.queue.front().first.partition == items[0].first.partition &&
-               w.queue.front().first.topic == items[0].first.topic);
+      } while (items.size() < max_batch && !w.queue.empty());
     }
-    TpKey tp{items[0].first.topic, items[0].first.partition};
-    bool current;
+    // Records of an old generation of their partition (one failed before them,
+    // or it was revoked) are dropped: they come again after the seek-back.
+    std::vector<Outcome> outcomes(items.size(), Outcome::kDropped);
+    std::vector<const InRecord*> run;
+    std::vector<size_t> at;  // run[j] is items[at[j]]
     {
       std::lock_guard lock(impl_->epoch_mu);
-      current = impl_->epoch[tp] == items[0].second;
+      for (size_t i = 0; i < items.size(); ++i)
+        if (impl_->epoch[{items[i].first.topic, items[i].first.partition}] == items[i].second) {
+          run.push_back(&items[i].first);
+          at.push_back(i);
+        }
     }
-    std::vector<Outcome> outcomes(items.size(), Outcome::kDropped);
-    if (current) {
-      std::vector<const InRecord*> run;
-      for (auto& it : items) run.push_back(&it.first);
-      outcomes = HandleRun(run);
+    if (!run.empty()) {
+      auto got = HandleRun(run);
+      for (size_t j = 0; j < run.size(); ++j) outcomes[at[j]] = got[j];
     }
-    if (std::find(outcomes.begin(), outcomes.end(), Outcome::kRetry) != outcomes.end()) {
+    {
       std::lock_guard lock(impl_->epoch_mu);
-      impl_->epoch[tp]++;          // what is queued behind it is dropped
-      impl_->blocked.insert(tp);   // what is fetched behind it too, until the seek-back
+      for (size_t i = 0; i < items.size(); ++i)
+        if (outcomes[i] == Outcome::kRetry) {
+          TpKey tp{items[i].first.topic, items[i].first.partition};
+          impl_->epoch[tp]++;          // what is queued behind it is dropped
+          impl_->blocked.insert(tp);   // what is fetched behind it too, until the seek-back
+        }
     }
     {
       std::lock_guard lock(impl_->outcomes_mu);
-      for (size_t i = 0; i < items.size(); ++i) impl_->outcomes.push_back({tp, items[i].first.offset, outcomes[i]});
+      for (size_t i = 0; i < items.size(); ++i)
+        impl_->outcomes.push_back({{items[i].first.topic, items[i].first.partition}, items[i].first.offset, outcomes[i]});
     }
     impl_->outcomes_cv.notify_all();
   }
@@ -476,13 +491,17 @@ std::vector<Consumer::Outcome> Consumer::HandleRun(const std::vector<const InRec
       return std::vector<Outcome>(run.size(), Outcome::kDone);
     } catch (const std::exception& e) {
       // Nothing of the batch took effect: one by one, with the usual rules.
+      batches_split_.fetch_add(1);
       log::Debug("batch failed, handling its records one by one", {{"records", run.size()}, {"error", e.what()}});
     }
   }
   std::vector<Outcome> out(run.size(), Outcome::kDropped);
+  std::set<TpKey> failed;  // partitions with a record to retry: the rest of theirs waits behind it
   for (size_t i = 0; i < run.size(); ++i) {
+    TpKey tp{run[i]->topic, run[i]->partition};
+    if (failed.count(tp)) continue;  // dropped, fetched again after the seek-back
     out[i] = Handle(*run[i]);
-    if (out[i] == Outcome::kRetry) break;  // the rest waits behind it (dropped, fetched again)
+    if (out[i] == Outcome::kRetry) failed.insert(tp);
   }
   return out;
 }

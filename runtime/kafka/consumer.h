@@ -17,7 +17,9 @@
 // librdkafka consumer. With concurrency 1 it also runs the handler; with N > 1
 // it hands records to N workers ("kafka-worker"), each owning a fixed share of
 // the partitions (by hash), so records of one partition (one order, as the
-// key is the order id) stay in order while partitions run in parallel. Only
+// key is the order id) stay in order while partitions run in parallel. A
+// worker hands what is queued for it (any of its partitions, each in order)
+// to the batch handler at once, when there is one. Only
 // the consumer thread calls librdkafka: workers report outcomes back to it,
 // and it commits the highest contiguous processed offset per partition
 // (asynchronously, synchronously on revoke and stop) and does the seek-back
@@ -92,13 +94,15 @@ struct PartitionLag {
 class Consumer {
  public:
   using Handler = std::function<void(const InRecord&)>;
-  // Optional, for throughput: handles several consecutive records of one
-  // partition at once, all or nothing (one database transaction for all).
+  // Optional, for throughput: handles several queued records at once, all or
+  // nothing (one database transaction for all). They may come from several
+  // partitions; those of one partition are consecutive offsets in order.
   // When it throws, nothing of the batch may have taken effect: the records
   // then go through Handler one by one, with the usual retry and dead-letter
   // rules (so a poison record in a batch still ends in the dead-letter topic
-  // and its neighbours are handled). Only with concurrency > 1, only for
-  // records already queued (it never waits to fill a batch).
+  // and its neighbours are handled; a record to retry holds back only the
+  // rest of its own partition). Only with concurrency > 1, only for records
+  // already queued (it never waits to fill a batch).
   using BatchHandler = std::function<void(const std::vector<const InRecord*>&)>;
 
   // `dead_letters` publishes poison records; it must outlive the consumer.
@@ -124,6 +128,7 @@ class Consumer {
   uint64_t DeadLettered() const { return dead_lettered_.load(); }
   uint64_t Retried() const { return retried_.load(); }
   uint64_t Batches() const { return batches_.load(); }  // batch handler calls that succeeded
+  uint64_t BatchesSplit() const { return batches_split_.load(); }  // ... that threw: went one by one
   const ConsumerOptions& options() const { return options_; }
 
   static constexpr const char* kDltOriginalTopic = "kafka_dlt-original-topic";
@@ -141,8 +146,8 @@ class Consumer {
   void Loop();
   InRecord ToRecord(RdKafka::Message& m);
   Outcome Handle(const InRecord& r);           // any thread: handler, dead letter
-  // A worker's records of one partition, in order: through the batch handler
-  // when there are several, else (or when it throws) one by one.
+  // A worker's queued records (each partition's in order): through the batch
+  // handler when there are several, else (or when it throws) one by one.
   std::vector<Outcome> HandleRun(const std::vector<const InRecord*>& run);
   void Process(RdKafka::Message& m);           // concurrency 1: handle and commit here
   void Dispatch(RdKafka::Message& m);          // concurrency > 1: queue for a worker
@@ -163,7 +168,7 @@ class Consumer {
   std::vector<std::unique_ptr<Worker>> workers_;
   std::atomic<bool> stop_{false}, running_{false}, paused_{false}, joined_{false};
   std::atomic<int64_t> resume_at_ns_{0};  // steady-clock time for PauseFor; 0: none
-  std::atomic<uint64_t> processed_{0}, dead_lettered_{0}, retried_{0}, batches_{0};
+  std::atomic<uint64_t> processed_{0}, dead_lettered_{0}, retried_{0}, batches_{0}, batches_split_{0};
   mutable std::mutex lag_mu_;
   std::vector<PartitionLag> lag_;
   metrics::LatencyStats handler_stats_, commit_stats_;

@@ -25,9 +25,9 @@ class KafkaTest : public ::testing::TestWithParam<int> {
   static void SetUpTestSuite() {
     testing::DevBroker::Options o;
     for (int c : {1, 4})
-      for (std::string t : {"t.roundtrip", "t.poison", "t.retry", "t.uncommitted", "t.pause", "t.parallel", "t.batch"}) {
+      for (std::string t : {"t.roundtrip", "t.poison", "t.retry", "t.uncommitted", "t.pause", "t.parallel", "t.batch", "t.xbatch"}) {
         o.extra_topics.push_back(t + ".c" + std::to_string(c));
-        if (t == "t.poison" || t == "t.batch") o.extra_topics.push_back(t + ".c" + std::to_string(c) + ".DLT");
+        if (t == "t.poison" || t == "t.batch" || t == "t.xbatch") o.extra_topics.push_back(t + ".c" + std::to_string(c) + ".DLT");
       }
     broker_ = new testing::DevBroker(o);
     broker_->Start();
@@ -155,6 +155,63 @@ TEST_P(KafkaTest, BatchesAreAllOrNothingAndFallBackToOneByOne) {
     EXPECT_LE(largest, 8u) << "max_batch bounds a batch";
   } else {
     EXPECT_EQ(consumer.Batches(), 0u) << "the consumer thread handles one record at a time";
+  }
+}
+
+TEST_P(KafkaTest, BatchesSpanPartitionsAndAFailureHoldsBackOnlyItsOwnPartition) {
+  // 120 records over 12 keys (all six partitions) queued before the consumer
+  // starts; a poison one and one that fails twice before it succeeds. Batches
+  // take what a worker has queued, whatever the partition; when one throws,
+  // its records go one by one and only the failing record's partition waits.
+  Producer producer(POpts());
+  std::set<std::string> goods;
+  for (int i = 0; i < 120; ++i) {
+    std::string v = i == 50 ? "poison" : i == 70 ? "flaky" : "v" + std::to_string(i);
+    if (v != "poison") goods.insert(v);
+    ASSERT_TRUE(producer.SendSync({T("t.xbatch"), "key-" + std::to_string(i % 12), v, {}}).ok);
+  }
+  std::mutex mu;
+  std::atomic<int> flaky_failures{2};
+  std::map<int32_t, std::vector<int64_t>> offsets;  // what took effect, per partition, in order
+  std::multiset<std::string> applied;
+  size_t widest = 0;  // most partitions in one batch
+  auto apply = [&](const InRecord& r) {
+    offsets[r.partition].push_back(r.offset);
+    applied.insert(r.value);
+  };
+  auto opts = COpts("t.xbatch", "g-xbatch");
+  opts.max_batch = 16;
+  Consumer consumer(opts, [&](const InRecord& r) {
+    if (r.value == "poison") throw PoisonRecord("not an event");
+    if (r.value == "flaky" && flaky_failures.fetch_sub(1) > 0) throw std::runtime_error("lock wait timeout");
+    std::lock_guard lock(mu);
+    apply(r);
+  }, &producer);
+  consumer.SetBatchHandler([&](const std::vector<const InRecord*>& run) {
+    std::set<int32_t> partitions;
+    for (const auto* r : run) {
+      if (r->value == "poison" || (r->value == "flaky" && flaky_failures.load() > 0))
+        throw std::runtime_error("the batch holds a record that fails");  // nothing applied
+      partitions.insert(r->partition);
+    }
+    std::lock_guard lock(mu);
+    widest = std::max(widest, partitions.size());
+    for (const auto* r : run) apply(*r);
+  });
+  consumer.Start();
+  ASSERT_TRUE(WaitUntil([&] { return consumer.Processed() == 119 && consumer.DeadLettered() == 1; }, 30s))
+      << consumer.Processed() << " processed, " << consumer.DeadLettered() << " dead-lettered";
+  std::lock_guard lock(mu);
+  EXPECT_EQ(std::set<std::string>(applied.begin(), applied.end()), goods);
+  EXPECT_EQ(applied.size(), goods.size()) << "each took effect once";
+  for (auto& [partition, seen] : offsets)
+    EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end())) << "partition " << partition << " out of order";
+  EXPECT_GE(consumer.Retried(), 2u);
+  if (GetParam() > 1) {
+    EXPECT_GE(widest, 2u) << "a batch carried records of several partitions";
+    EXPECT_GE(consumer.BatchesSplit(), 1u) << "the batches holding the poison and the flaky record were split";
+  } else {
+    EXPECT_EQ(consumer.Batches(), 0u);
   }
 }
 

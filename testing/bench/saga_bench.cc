@@ -32,7 +32,8 @@ std::map<std::string, double> ServerStatus(op::db::ConnectionPool& pool) {
   std::map<std::string, double> out;
   auto rows = pool.Query(
       "SHOW GLOBAL STATUS WHERE Variable_name IN ('Questions', 'Com_commit', 'Com_stmt_execute', 'Com_select', "
-      "'Com_insert', 'Com_update', 'Com_delete')");
+      "'Com_insert', 'Com_update', 'Com_delete', 'Innodb_row_lock_waits', 'Innodb_row_lock_time', "
+      "'Innodb_deadlocks')");
   while (rows.Next()) out[rows.String("Variable_name")] = std::stod(rows.String("Value"));
   return out;
 }
@@ -207,6 +208,8 @@ int main(int argc, char** argv) {
             << per_order("Com_stmt_execute") << " prepared executions, " << per_order("Com_select") << " selects, "
             << per_order("Com_insert") << " inserts, " << per_order("Com_update") << " updates, " << per_order("Com_delete")
             << " deletes)\n"
+            << "per order, row lock waits: " << per_order("Innodb_row_lock_waits") << " (" << per_order("Innodb_row_lock_time")
+            << " ms waited), deadlocks: " << per_order("Innodb_deadlocks") << "\n"
             << "physical bound (commits/s / commits per order): " << commit_rate / commits_per_order << " orders/s\n"
             << "confirmed/s as a fraction of the bound: "
             << confirmed / duration<double>(last_decided - first_created).count() / (commit_rate / commits_per_order) << "\n";
