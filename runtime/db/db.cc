@@ -124,6 +124,23 @@ sql::PreparedStatement& Session::Prepare(std::string_view text, const std::vecto
   return ps;
 }
 
+std::string InList(size_t n) {
+  std::string s;
+  for (size_t i = 0; i < n; ++i) s += i ? ", ?" : "?";
+  return s;
+}
+
+size_t Session::LockInKeyOrder(std::string_view table, std::string_view key, const std::set<std::string>& keys) {
+  if (keys.empty()) return 0;
+  std::vector<Param> params(keys.begin(), keys.end());
+  auto rows = QueryV(fmt::format("SELECT {1} FROM {0} WHERE {1} IN ({2}) ORDER BY {1} FOR UPDATE", table, key,
+                                 InList(keys.size())),
+                     params);
+  size_t n = 0;
+  while (rows.Next()) ++n;
+  return n;
+}
+
 uint64_t Session::ExecV(std::string_view text, const std::vector<Param>& params) {
   try {
     return Prepare(text, params).executeUpdate();

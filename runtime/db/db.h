@@ -14,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -72,6 +73,9 @@ class DuplicateKey : public DbError {
 
 using Param = std::variant<std::nullptr_t, int64_t, uint64_t, double, bool, std::string>;
 
+// "?, ?, ?": the placeholders of an IN list of n values (n > 0).
+std::string InList(size_t n);
+
 inline Param ToParam(Param p) { return p; }
 inline Param ToParam(std::nullptr_t) { return nullptr; }
 inline Param ToParam(int v) { return int64_t(v); }
@@ -122,6 +126,12 @@ class Session {
   uint64_t ExecV(std::string_view sql, const std::vector<Param>& params);
   Rows QueryV(std::string_view sql, const std::vector<Param>& params);
   uint64_t LastInsertId();
+  // Locks the rows of `table` whose `key` column is one of `keys`, in key
+  // order (SELECT ... ORDER BY key FOR UPDATE). For a transaction that will
+  // update several shared rows (a batch of events): taken up front in one
+  // order, two such transactions wait for each other instead of deadlocking.
+  // `table` and `key` come from code, never from input. Returns rows locked.
+  size_t LockInKeyOrder(std::string_view table, std::string_view key, const std::set<std::string>& keys);
   // Runs `fn` after the enclosing Transact() commits (never on rollback or for
   // an attempt that is retried): metrics, wake-ups, caches.
   void AfterCommit(std::function<void()> fn);

@@ -432,7 +432,7 @@ void Service::Consume(std::vector<std::string> topics, EventHandler handler) {
   consumers_.push_back(std::make_unique<kafka::Consumer>(o, std::move(wrapped), producer_.get(), metrics_.get()));
 }
 
-void Service::HandleEvents(std::vector<std::string> topics, EventEffect effect) {
+void Service::HandleEvents(std::vector<std::string> topics, EventEffect effect, BatchLocks locks) {
   auto guard = std::make_shared<outbox::IdempotencyGuard>(spec_.name);
   auto shared_effect = std::make_shared<EventEffect>(std::move(effect));
   Consume(std::move(topics), [this, guard, shared_effect](const events::Envelope& e, const kafka::InRecord& r) {
@@ -444,11 +444,12 @@ void Service::HandleEvents(std::vector<std::string> topics, EventEffect effect) 
     if (!applied) log::Info("duplicate event skipped");
     if (outbox_) outbox_->Wake();
   });
-  // Several queued events of one partition in one transaction: one commit
-  // (one fsync) instead of one each. Any failure rolls all of them back and
+  // The events queued for a worker in one transaction: one commit (one
+  // fsync) instead of one each. Any failure rolls all of them back and
   // the consumer hands them to the handler above one by one, so a poison or
   // failing event is treated exactly as without batching.
-  consumers_.back()->SetBatchHandler([this, guard, shared_effect](const std::vector<const kafka::InRecord*>& run) {
+  consumers_.back()->SetBatchHandler([this, guard, shared_effect, locks = std::move(locks)](
+                                         const std::vector<const kafka::InRecord*>& run) {
     std::vector<events::Envelope> envelopes;
     envelopes.reserve(run.size());
     for (const auto* r : run) envelopes.push_back(DecodeEvent(*r));  // a poison one fails the batch
@@ -457,6 +458,12 @@ void Service::HandleEvents(std::vector<std::string> topics, EventEffect effect) 
     for (size_t i = 0; i < run.size(); ++i) deliveries.push_back({envelopes[i].event_id(), run[i]});
     db().Transact([&](db::Session& s) {
       auto first = guard->MarkFirstDeliveries(s, deliveries);
+      if (locks) {
+        std::vector<const events::Envelope*> fresh;
+        for (size_t i = 0; i < run.size(); ++i)
+          if (first[i]) fresh.push_back(&envelopes[i]);
+        if (fresh.size() > 1) locks(s, fresh);
+      }
       for (size_t i = 0; i < run.size(); ++i) {
         const auto& e = envelopes[i];
         log::LogContext lc(EventLogFields(e));

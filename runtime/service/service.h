@@ -87,7 +87,15 @@ class Service {
   // with outbox::EnqueueEvent commits with it. Throw kafka::PoisonRecord for
   // an event that can never be applied; any other exception retries it.
   using EventEffect = std::function<void(db::Session&, const events::Envelope&)>;
-  void HandleEvents(std::vector<std::string> topics, EventEffect effect);
+  // Optional: under load the events queued for a consumer worker are applied
+  // in one transaction (kafka.consumer.max-batch), and two workers' batches
+  // may then want the same shared rows (a product, an account) in opposite
+  // orders and deadlock; the retry re-runs the whole batch. `locks` is called
+  // first in a batch's transaction with its events (those seen for the first
+  // time) and takes those rows up front in one order
+  // (Session::LockInKeyOrder): a batch then waits for another instead.
+  using BatchLocks = std::function<void(db::Session&, const std::vector<const events::Envelope*>&)>;
+  void HandleEvents(std::vector<std::string> topics, EventEffect effect, BatchLocks locks = {});
   // Lower level: decoded, validated envelopes without the guard.
   using EventHandler = std::function<void(const events::Envelope&, const kafka::InRecord&)>;
   void Consume(std::vector<std::string> topics, EventHandler handler);

@@ -4,6 +4,8 @@
 // available + reserved + sold changes only through PUT /api/products.
 #include <fmt/format.h>
 
+#include <set>
+
 #include "events/topics.h"
 #include "runtime/logging/log.h"
 #include "runtime/service/service.h"
@@ -18,12 +20,6 @@ nlohmann::json ProductJson(const db::Rows& r) {
 }
 
 constexpr const char* kProductColumns = "sku, name, price_cents, available, reserved, sold";
-
-std::string Placeholders(size_t n) {
-  std::string s;
-  for (size_t i = 0; i < n; ++i) s += i ? ",?" : "?";
-  return s;
-}
 
 std::vector<Line> LinesOf(const google::protobuf::RepeatedPtrField<events::OrderItem>& items) {
   std::vector<Line> lines;
@@ -42,7 +38,7 @@ void Reserve(db::Session& s, const events::Envelope& e) {
   for (const auto& l : lines) skus.push_back(l.sku);
   // Locks the rows in primary-key order, so concurrent orders cannot deadlock
   // on each other's lines and no update is lost.
-  auto rows = s.QueryV("SELECT sku, available FROM products WHERE sku IN (" + Placeholders(skus.size()) +
+  auto rows = s.QueryV("SELECT sku, available FROM products WHERE sku IN (" + db::InList(skus.size()) +
                            ") ORDER BY sku FOR UPDATE", skus);
   std::map<std::string, int64_t> available;
   while (rows.Next()) available[rows.String("sku")] = rows.Int("available");
@@ -64,6 +60,28 @@ void Reserve(db::Session& s, const events::Envelope& e) {
   }
   events::SealEventType(reply);
   outbox::EnqueueEvent(s, reply);
+}
+
+// The product rows a batch of events will update, locked first in sku order
+// (Service::BatchLocks): the skus of new orders' lines and of the
+// reservations that confirmations and cancellations settle.
+void LockBatch(db::Session& s, const std::vector<const events::Envelope*>& batch) {
+  std::set<std::string> skus;
+  std::vector<db::Param> settled;
+  for (const auto* e : batch) {
+    if (e->has_order_created()) {
+      for (const auto& i : e->order_created().items())
+        if (ValidSku(i.sku())) skus.insert(i.sku());  // an invalid one is the effect's to reject
+    } else if (e->has_order_confirmed() || e->has_order_cancelled()) {
+      settled.push_back(e->order_id());
+    }
+  }
+  if (!settled.empty()) {
+    auto rows = s.QueryV("SELECT DISTINCT sku FROM reservations WHERE order_id IN (" + db::InList(settled.size()) + ")",
+                         settled);
+    while (rows.Next()) skus.insert(rows.String("sku"));
+  }
+  s.LockInKeyOrder("products", "sku", skus);
 }
 
 void Sell(db::Session& s, const events::Envelope& e) {
@@ -135,7 +153,7 @@ void Wire(Service& svc) {
       if (skus.empty()) return http::Response::Json(200, {{"items", items}});
       auto lease = svc.db().Acquire();
       auto r = lease.session().QueryV(fmt::format("SELECT {} FROM products WHERE sku IN ({}) ORDER BY sku", kProductColumns,
-                                                  Placeholders(skus.size())), skus);
+                                                  db::InList(skus.size())), skus);
       while (r.Next()) items.push_back(ProductJson(r));
     } else {
       auto r = svc.db().Query(fmt::format("SELECT {} FROM products ORDER BY sku LIMIT 1000", kProductColumns));
@@ -184,7 +202,7 @@ void Wire(Service& svc) {
       case events::Envelope::kOrderCancelled: Release(s, e); break;
       default: break;  // not ours
     }
-  });
+  }, LockBatch);
 }
 
 }  // namespace

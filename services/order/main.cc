@@ -5,6 +5,7 @@
 #include <pthread.h>
 
 #include <condition_variable>
+#include <set>
 #include <thread>
 
 #include "events/topics.h"
@@ -375,6 +376,13 @@ void Wire(Service& svc) {
                      if (!o) throw kafka::PoisonRecord("event for unknown order " + e.order_id());
                      AddHistory(s, e.order_id(), e.event_type(), e.source(), e.occurred_at(), ReasonOf(e));
                      Commit(*ctx, s, e.order_id(), *o, ApplyEvent(o->state, e.event_type(), ReasonOf(e)), &e);
+                   },
+                   // An order's payment and inventory events reach different
+                   // workers: their batches lock the orders in id order.
+                   [](db::Session& s, const std::vector<const events::Envelope*>& batch) {
+                     std::set<std::string> ids;
+                     for (const auto* e : batch) ids.insert(e->order_id());
+                     s.LockInKeyOrder("orders", "id", ids);
                    });
 
   auto sweeper = std::make_shared<TimeoutSweeper>(*ctx);

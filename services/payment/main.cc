@@ -4,6 +4,8 @@
 // through the accounts API (PUT, deposit), never through the saga.
 #include <fmt/format.h>
 
+#include <set>
+
 #include "events/topics.h"
 #include "runtime/core/uuid.h"
 #include "runtime/logging/log.h"
@@ -80,6 +82,27 @@ void Refund(db::Session& s, const events::Envelope& e) {
   outbox::EnqueueEvent(s, reply);
 }
 
+// The account rows a batch of events will update, locked first in customer
+// order (Service::BatchLocks): new orders' customers and the customers of the
+// charges that cancellations refund.
+void LockBatch(db::Session& s, const std::vector<const events::Envelope*>& batch) {
+  std::set<std::string> customers;
+  std::vector<db::Param> refunded;
+  for (const auto* e : batch) {
+    if (e->has_order_created() && !e->order_created().customer_id().empty())
+      customers.insert(e->order_created().customer_id());
+    else if (e->has_order_cancelled())
+      refunded.push_back(e->order_id());
+  }
+  if (!refunded.empty()) {
+    auto rows = s.QueryV("SELECT DISTINCT customer_id FROM payments WHERE status = 'CAPTURED' AND order_id IN (" +
+                             db::InList(refunded.size()) + ")",
+                         refunded);
+    while (rows.Next()) customers.insert(rows.String("customer_id"));
+  }
+  s.LockInKeyOrder("accounts", "customer_id", customers);
+}
+
 void SeedDemoData(db::ConnectionPool& db) {
   for (const auto& [id, balance] : std::initializer_list<std::pair<const char*, int64_t>>{
            {"alice", 500000}, {"bob", 20000}, {"carol", 1000000}, {"dave", 0}})
@@ -136,7 +159,7 @@ void Wire(Service& svc) {
       case events::Envelope::kOrderCancelled: Refund(s, e); break;
       default: break;  // OrderConfirmed: the capture stands
     }
-  });
+  }, LockBatch);
 }
 
 }  // namespace
