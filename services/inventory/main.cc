@@ -32,26 +32,52 @@ std::vector<Line> LinesOf(const google::protobuf::RepeatedPtrField<events::Order
   return lines;
 }
 
+// The usual case, one statement per sku: each sku's stock taken where there
+// is enough (PlanReservation's rule, in the WHERE), in sku order. When one
+// falls short, what was taken is put back (the rows stay locked by this
+// transaction) and false is returned: the caller then plans from a read.
+bool TakeStock(db::Session& s, const std::map<std::string, int64_t>& wanted) {
+  std::vector<std::pair<std::string, int64_t>> taken;
+  for (const auto& [sku, q] : wanted) {
+    if (s.Exec("UPDATE products SET available = available - ?, reserved = reserved + ? WHERE sku = ? AND available >= ?",
+               q, q, sku, q) != 1) {
+      for (const auto& [t, tq] : taken)
+        s.Exec("UPDATE products SET available = available + ?, reserved = reserved - ? WHERE sku = ?", tq, tq, t);
+      return false;
+    }
+    taken.emplace_back(sku, q);
+  }
+  return true;
+}
+
 void Reserve(db::Session& s, const events::Envelope& e) {
   auto lines = LinesOf(e.order_created().items());
-  std::vector<db::Param> skus;
-  for (const auto& l : lines) skus.push_back(l.sku);
-  // Locks the rows in primary-key order, so concurrent orders cannot deadlock
-  // on each other's lines and no update is lost.
-  auto rows = s.QueryV("SELECT sku, available FROM products WHERE sku IN (" + db::InList(skus.size()) +
-                           ") ORDER BY sku FOR UPDATE", skus);
-  std::map<std::string, int64_t> available;
-  while (rows.Next()) available[rows.String("sku")] = rows.Int("available");
-  auto plan = PlanReservation(lines, available);
+  std::map<std::string, int64_t> wanted;  // quantities are > 0 (LinesOf)
+  for (const auto& l : lines) wanted[l.sku] += l.quantity;
+  ReservationPlan plan{true, "", {}};
+  if (!TakeStock(s, wanted)) {
+    std::vector<db::Param> skus;
+    for (const auto& [sku, q] : wanted) skus.push_back(sku);
+    // Locks the rows in primary-key order, so concurrent orders cannot
+    // deadlock on each other's lines and no update is lost.
+    auto rows = s.QueryV("SELECT sku, available FROM products WHERE sku IN (" + db::InList(skus.size()) +
+                             ") ORDER BY sku FOR UPDATE", skus);
+    std::map<std::string, int64_t> available;
+    while (rows.Next()) available[rows.String("sku")] = rows.Int("available");
+    plan = PlanReservation(lines, available);
+    if (plan.ok)  // stock arrived between the two reads
+      for (const auto& [sku, q] : wanted)
+        s.Exec("UPDATE products SET available = available - ?, reserved = reserved + ? WHERE sku = ?", q, q, sku);
+  }
   auto reply = events::NewEnvelope(e.order_id(), "inventory-service", &e);
   if (plan.ok) {
-    std::map<std::string, int64_t> wanted;
-    for (const auto& l : lines) wanted[l.sku] += l.quantity;
+    std::vector<db::Param> held;
+    std::string values;
     for (const auto& [sku, q] : wanted) {
-      s.Exec("UPDATE products SET available = available - ?, reserved = reserved + ? WHERE sku = ?", q, q, sku);
-      s.Exec("INSERT INTO reservations (order_id, sku, quantity, status) VALUES (?, ?, ?, 'RESERVED')",
-             e.order_id(), sku, q);
+      values += values.empty() ? "(?, ?, ?, 'RESERVED')" : ", (?, ?, ?, 'RESERVED')";
+      held.insert(held.end(), {e.order_id(), sku, q});
     }
+    s.ExecV("INSERT INTO reservations (order_id, sku, quantity, status) VALUES " + values, held);
     *reply.mutable_inventory_reserved()->mutable_items() = e.order_created().items();
   } else {
     reply.mutable_inventory_rejected()->set_reason(plan.reason);
@@ -60,6 +86,15 @@ void Reserve(db::Session& s, const events::Envelope& e) {
   }
   events::SealEventType(reply);
   outbox::EnqueueEvent(s, reply);
+}
+
+// An order's reservations become a sale: one statement moving each
+// reservation's quantity from reserved to sold and marking it SOLD.
+void Sell(db::Session& s, const events::Envelope& e) {
+  s.Exec("UPDATE reservations r JOIN products p ON p.sku = r.sku "
+         "SET p.reserved = p.reserved - r.quantity, p.sold = p.sold + r.quantity, r.status = 'SOLD' "
+         "WHERE r.order_id = ? AND r.status = 'RESERVED'",
+         e.order_id());
 }
 
 // The product rows a batch of events will update, locked first in sku order
@@ -82,16 +117,6 @@ void LockBatch(db::Session& s, const std::vector<const events::Envelope*>& batch
     while (rows.Next()) skus.insert(rows.String("sku"));
   }
   s.LockInKeyOrder("products", "sku", skus);
-}
-
-void Sell(db::Session& s, const events::Envelope& e) {
-  auto rows = s.Query("SELECT sku, quantity FROM reservations WHERE order_id = ? AND status = 'RESERVED' ORDER BY sku FOR UPDATE",
-                      e.order_id());
-  std::vector<std::pair<std::string, int64_t>> held;
-  while (rows.Next()) held.emplace_back(rows.String("sku"), rows.Int("quantity"));
-  for (const auto& [sku, q] : held)
-    s.Exec("UPDATE products SET reserved = reserved - ?, sold = sold + ? WHERE sku = ?", q, q, sku);
-  s.Exec("UPDATE reservations SET status = 'SOLD' WHERE order_id = ? AND status = 'RESERVED'", e.order_id());
 }
 
 void Release(db::Session& s, const events::Envelope& e) {

@@ -117,12 +117,12 @@ class Dispatcher {
       while (rows.Next())
         due.push_back({{rows.Int("id"), rows.String("order_id"), rows.String("event_type"), rows.String("recipient"),
                         rows.String("subject"), rows.String("body")}, rows.String("channel"), rows.Int("attempts")});
+      std::vector<db::Param> sent;  // marked in one statement after the round
       for (const auto& r : due) {
         auto res = Deliver(r.channel, r.m);
         sent_->Add({{"channel", r.channel}, {"result", res.delivered ? "delivered" : "failed"}}).Increment();
         if (res.delivered) {
-          s.Exec("UPDATE notifications SET status = 'SENT', attempts = attempts + 1, sent_at = CURRENT_TIMESTAMP(3), "
-                 "last_error = NULL WHERE id = ?", r.m.id);
+          sent.push_back(r.m.id);
           ++delivered;
         } else {
           // exponential backoff: 1 s, 2 s, 4 s ... capped; never given up
@@ -134,6 +134,9 @@ class Dispatcher {
                     {{"notificationId", r.m.id}, {"channel", r.channel}, {"attempt", r.attempts + 1}, {"error", res.error}});
         }
       }
+      if (!sent.empty())
+        s.ExecV("UPDATE notifications SET status = 'SENT', attempts = attempts + 1, sent_at = CURRENT_TIMESTAMP(3), "
+                "last_error = NULL WHERE id IN (" + db::InList(sent.size()) + ")", sent);
     });
     auto p = svc_.db().Query("SELECT COUNT(*) AS n FROM notifications WHERE status = 'PENDING'");
     if (p.Next()) pending_ = p.Int("n");

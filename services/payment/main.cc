@@ -33,14 +33,24 @@ void Charge(db::Session& s, const events::Envelope& e) {
   int64_t amount = oc.total().cents();
   if (amount < 0 || oc.customer_id().empty())
     throw kafka::PoisonRecord(fmt::format("OrderCreated with total {} and customer '{}'", amount, oc.customer_id()));
-  auto acct = s.Query("SELECT balance_cents FROM accounts WHERE customer_id = ? FOR UPDATE", oc.customer_id());
-  std::optional<int64_t> balance;
-  if (acct.Next()) balance = acct.Int("balance_cents");
-  auto decision = DecideCharge(balance, amount);
+  // The usual case in one statement: the account exists and covers the
+  // amount (DecideCharge's rule, in the WHERE). Otherwise, or for a zero
+  // amount (no row changes), the account is read and the rule decides.
+  ChargeDecision decision{true, ""};
+  bool debited = amount > 0 && s.Exec("UPDATE accounts SET balance_cents = balance_cents - ? "
+                                      "WHERE customer_id = ? AND balance_cents >= ?",
+                                      amount, oc.customer_id(), amount) == 1;
+  if (!debited) {
+    auto acct = s.Query("SELECT balance_cents FROM accounts WHERE customer_id = ? FOR UPDATE", oc.customer_id());
+    std::optional<int64_t> balance;
+    if (acct.Next()) balance = acct.Int("balance_cents");
+    decision = DecideCharge(balance, amount);
+    if (decision.approved)
+      s.Exec("UPDATE accounts SET balance_cents = balance_cents - ? WHERE customer_id = ?", amount, oc.customer_id());
+  }
   auto reply = events::NewEnvelope(e.order_id(), "payment-service", &e);
   if (decision.approved) {
     std::string payment_id = NewUuid();
-    s.Exec("UPDATE accounts SET balance_cents = balance_cents - ? WHERE customer_id = ?", amount, oc.customer_id());
     s.Exec("INSERT INTO payments (order_id, payment_id, customer_id, amount_cents, currency, status) VALUES (?, ?, ?, ?, ?, 'CAPTURED')",
            e.order_id(), payment_id, oc.customer_id(), amount, oc.total().currency());
     s.Exec("INSERT INTO ledger (customer_id, order_id, kind, delta_cents) VALUES (?, ?, 'CHARGE', ?)", oc.customer_id(),

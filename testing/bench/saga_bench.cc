@@ -9,12 +9,15 @@
 // waits until its order is decided before the next (latency at that load).
 #include <algorithm>
 #include <atomic>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <mutex>
 #include <set>
 #include <sstream>
 #include <thread>
+
+#include <unistd.h>
 
 #include "runtime/core/time_format.h"
 #include "runtime/core/uuid.h"
@@ -36,6 +39,20 @@ std::map<std::string, double> ServerStatus(op::db::ConnectionPool& pool) {
       "'Innodb_deadlocks')");
   while (rows.Next()) out[rows.String("Variable_name")] = std::stod(rows.String("Value"));
   return out;
+}
+// CPU seconds (user + system) a process has used so far: /proc/PID/stat
+// fields 14 and 15, in clock ticks.
+double CpuSeconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto close = stat.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream fields(stat.substr(close + 2));
+  std::string f;
+  double ticks = 0;
+  for (int i = 3; fields >> f && i <= 15; ++i)
+    if (i >= 14) ticks += std::stod(f);
+  return ticks / double(sysconf(_SC_CLK_TCK));
 }
 }  // namespace
 
@@ -93,6 +110,13 @@ int main(int argc, char** argv) {
     http.PostJson(U("order-service") + "/api/orders", {{"customerId", "bench-0"}, {"items", {{{"sku", sku(i % skus)}, {"quantity", 1}}}}});
   std::this_thread::sleep_for(3s);
   const auto status_before = ServerStatus(pool);
+  // Who spends the CPU while the orders run (the machine's two cores are shared by all).
+  std::vector<std::pair<std::string, pid_t>> processes = {{"mariadbd", platform.db().Pid()},
+                                                          {"devbroker", platform.kafka().Pid()},
+                                                          {"saga_bench (clients)", getpid()}};
+  for (const auto& s : op::testing::Platform::Services()) processes.emplace_back(s, platform.Service(s).Pid());
+  std::vector<double> cpu_before;
+  for (const auto& [name, pid] : processes) cpu_before.push_back(CpuSeconds(pid));
 
   std::mutex mu;
   std::vector<std::string> ids;
@@ -182,6 +206,8 @@ int main(int argc, char** argv) {
   // What the run cost MariaDB, per accepted order (everything on the server:
   // the saga, the relays' polls, this program's status polls).
   const auto status_after = ServerStatus(pool);
+  std::vector<double> cpu_used;
+  for (size_t i = 0; i < processes.size(); ++i) cpu_used.push_back(CpuSeconds(processes[i].second) - cpu_before[i]);
   auto per_order = [&](const std::string& k) { return (status_after.at(k) - status_before.at(k)) / double(std::max<size_t>(1, ids.size())); };
   double wall = duration<double>(done - start).count();
   std::sort(latency_ms.begin(), latency_ms.end());
@@ -213,6 +239,12 @@ int main(int argc, char** argv) {
             << "physical bound (commits/s / commits per order): " << commit_rate / commits_per_order << " orders/s\n"
             << "confirmed/s as a fraction of the bound: "
             << confirmed / duration<double>(last_decided - first_created).count() / (commit_rate / commits_per_order) << "\n";
+  double cpu_total = 0;
+  for (double c : cpu_used) cpu_total += c;
+  std::cout << "CPU per order (ms) while the orders ran, of " << cpu_total / wall << " cores busy on average:\n";
+  for (size_t i = 0; i < processes.size(); ++i)
+    std::cout << "  " << processes[i].first << ": " << 1000 * cpu_used[i] / double(std::max<size_t>(1, ids.size()))
+              << " (" << 100 * cpu_used[i] / std::max(cpu_total, 1e-9) << " %)\n";
   for (const auto& s : op::testing::Platform::Services()) {
     auto m = http.Get(U(s) + "/actuator/prometheus").body;
     auto pos = m.find("\nprocess_resident_memory_bytes ");

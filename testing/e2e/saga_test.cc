@@ -187,6 +187,36 @@ TEST_F(SagaTest, OutOfStockCancelsAndRefunds) {
       << history;
 }
 
+TEST_F(SagaTest, AShortLineRejectsTheWholeOrderAndTheOtherLinesStockStays) {
+  // Lines are taken in sku order: the first is taken, the second falls short,
+  // the first goes back. Then both are there and the order of both confirms.
+  std::string first = "AA-" + Unique("cable"), second = "ZZ-" + Unique("lamp"), customer = Unique("erin");
+  PutProduct(first, 100, 10);
+  PutProduct(second, 500, 1);
+  PutAccount(customer, 100000);
+  json two_lines = {{"customerId", customer}, {"items", {{{"sku", first}, {"quantity", 3}}, {{"sku", second}, {"quantity", 2}}}}};
+  auto r = Place(two_lines);
+  ASSERT_EQ(r.status, 202) << r.body;
+  auto rejected = Terminal(r.Json()["orderId"]);
+  EXPECT_EQ(rejected["status"], "CANCELLED");
+  EXPECT_EQ(rejected["reason"], "OUT_OF_STOCK");
+  WaitForBalance(customer, 100000);
+  ExpectStock(first, 10, 0);
+  EXPECT_EQ(Product(first)["available"], 10) << "the line that fitted was put back";
+  ExpectStock(second, 1, 0);
+
+  two_lines["items"][1]["quantity"] = 1;
+  r = Place(two_lines);
+  ASSERT_EQ(r.status, 202) << r.body;
+  auto confirmed = Terminal(r.Json()["orderId"]);
+  EXPECT_EQ(confirmed["status"], "CONFIRMED") << confirmed.dump();
+  EXPECT_TRUE(WaitUntil([&] { return Product(first)["sold"] == 3 && Product(second)["sold"] == 1; }, 30s))
+      << Product(first).dump() << Product(second).dump();
+  ExpectStock(first, 10, 3);
+  ExpectStock(second, 1, 1);
+  WaitForBalance(customer, 100000 - 3 * 100 - 500);
+}
+
 TEST_F(SagaTest, UnknownCustomerAndBothFailuresAtOnce) {
   std::string sku = Unique("KEY");
   PutProduct(sku, 100, 1);
