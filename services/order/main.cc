@@ -90,10 +90,21 @@ std::string SqlTimestamp(const std::string& rfc3339) {
   return ts.substr(0, 10) + " " + ts.substr(11, 12);
 }
 
-void AddHistory(db::Session& s, const std::string& order_id, const std::string& event, const std::string& source,
-                const std::string& at, const std::string& detail = "") {
-  s.Exec("INSERT INTO order_history (order_id, event, source, at, detail) VALUES (?, ?, ?, ?, ?)", order_id, event,
-         source, SqlTimestamp(at), detail.empty() ? db::Param(nullptr) : db::Param(detail));
+struct HistoryEntry {
+  std::string event, source, at, detail;  // at: RFC 3339; detail: empty for none
+};
+
+// Steps of an order's history, in order, in one statement.
+void AddHistory(db::Session& s, const std::string& order_id, const std::vector<HistoryEntry>& entries) {
+  if (entries.empty()) return;
+  std::string sql = "INSERT INTO order_history (order_id, event, source, at, detail) VALUES ";
+  std::vector<db::Param> params;
+  for (const auto& h : entries) {
+    sql += params.empty() ? "(?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?)";
+    params.insert(params.end(), {order_id, h.event, h.source, SqlTimestamp(h.at),
+                                 h.detail.empty() ? db::Param(nullptr) : db::Param(h.detail)});
+  }
+  s.ExecV(sql, params);
 }
 
 // Prices every requested sku: cache first, then one catalog call for the rest.
@@ -192,7 +203,7 @@ nlohmann::json CreateOrder(Context& ctx, const OrderRequest& req, const std::opt
                                    oc->items(i).unit_price_cents()});
     }
     s.ExecV("INSERT INTO order_items (order_id, line_no, sku, quantity, unit_price_cents) VALUES " + lines, params);
-    AddHistory(s, id, "OrderCreated", "order-service", e.occurred_at());
+    AddHistory(s, id, {{"OrderCreated", "order-service", e.occurred_at(), ""}});
     outbox::EnqueueEvent(s, e);
     s.AfterCommit([&ctx] { ctx.metrics.created->Add({}).Increment(); });
   });
@@ -218,12 +229,14 @@ std::optional<LockedOrder> Lock(db::Session& s, const std::string& id) {
 }
 
 // Writes a step's new state and, when it decides the order, the event.
+// `history`: steps seen before this one (the event that caused it), written
+// with the decision's in one statement.
 void Commit(Context& ctx, db::Session& s, const std::string& id, const LockedOrder& o, const SagaStep& step,
-            const events::Envelope* cause) {
+            const events::Envelope* cause, std::vector<HistoryEntry> history = {}) {
   s.Exec("UPDATE orders SET status = ?, payment_status = ?, inventory_status = ?, reason = COALESCE(?, reason) WHERE id = ?",
          step.next.status, step.next.payment, step.next.inventory,
          step.emit == SagaStep::Emit::kCancel ? db::Param(step.reason) : db::Param(nullptr), id);
-  if (step.emit == SagaStep::Emit::kNothing) return;
+  if (step.emit == SagaStep::Emit::kNothing) return AddHistory(s, id, history);
   auto e = events::NewEnvelope(id, "order-service", cause);
   if (step.emit == SagaStep::Emit::kConfirm) {
     e.mutable_order_confirmed()->set_customer_id(o.customer_id);
@@ -235,7 +248,8 @@ void Commit(Context& ctx, db::Session& s, const std::string& id, const LockedOrd
   }
   events::SealEventType(e);
   outbox::EnqueueEvent(s, e);
-  AddHistory(s, id, e.event_type(), "order-service", e.occurred_at(), step.reason);
+  history.push_back({e.event_type(), "order-service", e.occurred_at(), step.reason});
+  AddHistory(s, id, history);
   std::string status = step.next.status;
   bool first_decision = o.state.status == "PENDING";
   double age = o.age_seconds;
@@ -374,8 +388,8 @@ void Wire(Service& svc) {
                    [ctx](db::Session& s, const events::Envelope& e) {
                      auto o = Lock(s, e.order_id());
                      if (!o) throw kafka::PoisonRecord("event for unknown order " + e.order_id());
-                     AddHistory(s, e.order_id(), e.event_type(), e.source(), e.occurred_at(), ReasonOf(e));
-                     Commit(*ctx, s, e.order_id(), *o, ApplyEvent(o->state, e.event_type(), ReasonOf(e)), &e);
+                     Commit(*ctx, s, e.order_id(), *o, ApplyEvent(o->state, e.event_type(), ReasonOf(e)), &e,
+                            {{e.event_type(), e.source(), e.occurred_at(), ReasonOf(e)}});
                    },
                    // An order's payment and inventory events reach different
                    // workers: their batches lock the orders in id order.
