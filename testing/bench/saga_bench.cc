@@ -2,11 +2,13 @@
 // latency (createdAt -> updatedAt of the confirmed order, measured by the
 // order service), beside MariaDB's own commit rate in the same run: one
 // connection doing autocommit single-row inserts on the same server.
-//   bazel run -c opt //testing/bench:saga_bench [-- ORDERS CONCURRENCY SKUS MODE]
+//   bazel run -c opt //testing/bench:saga_bench [-- ORDERS CONCURRENCY SKUS open|closed|rate=N]
 // SKUS: orders spread over that many products (1 = every order on one hot row).
 // MODE open: the clients post as fast as order-service accepts (throughput;
 // latency then includes the queue that builds up). MODE closed: each client
 // waits until its order is decided before the next (latency at that load).
+// MODE rate=N: the clients post N orders per second between them (the saga's
+// latency at a sustained offered load; CONCURRENCY must be able to carry it).
 #include <algorithm>
 #include <atomic>
 #include <fstream>
@@ -60,7 +62,10 @@ int main(int argc, char** argv) {
   int orders = argc > 1 ? std::atoi(argv[1]) : 1000;
   int concurrency = argc > 2 ? std::atoi(argv[2]) : 16;
   int skus = argc > 3 ? std::max(1, std::atoi(argv[3])) : 20;
-  const bool closed = argc > 4 && std::string(argv[4]) == "closed";
+  const std::string mode = argc > 4 ? argv[4] : "open";
+  const bool closed = mode == "closed";
+  // rate=N: order i is posted at start + i/N s (an offered load, not as fast as accepted)
+  const double rate = mode.rfind("rate=", 0) == 0 ? std::max(1.0, std::stod(mode.substr(5))) : 0;
   op::log::Init("saga-bench", "bench", op::log::Level::kWarn);
   op::testing::Platform::Options po;
   po.smtp = false;
@@ -128,6 +133,8 @@ int main(int argc, char** argv) {
     threads.emplace_back([&] {
       op::http::HttpClient client;
       for (int i; (i = next++) < orders;) {
+        if (rate > 0)  // the schedule of the offered load (not synchronisation)
+          std::this_thread::sleep_until(start + duration_cast<steady_clock::duration>(duration<double>(i / rate)));
         auto sent = steady_clock::now();
         auto r = client.PostJson(U("order-service") + "/api/orders",
                                  {{"customerId", customers[i % customers.size()]}, {"items", {{{"sku", sku(i % skus)}, {"quantity", 1}}}}});
@@ -221,7 +228,8 @@ int main(int argc, char** argv) {
               << ", client-observed latency ms p50 / p99 / max: " << cpct(0.5) << " / " << cpct(0.99) << " / " << cpct(1.0)
               << "\n";
   std::cout << "\norders: " << orders << ", concurrency " << concurrency << ", skus " << skus
-            << (closed ? ", closed loop" : ", open loop") << ", failed POSTs " << failed << "\n"
+            << (closed ? ", closed loop" : rate > 0 ? ", open loop at " + std::to_string(int(rate)) + "/s offered" : ", open loop")
+            << ", failed POSTs " << failed << "\n"
             << "accepted/s (POST 202):             " << accept_rate << "\n"
             << "confirmed: " << confirmed << " of " << ids.size() << " in " << wall << " s (upper bound, polled; "
             << rereads << " re-reads of an undecided order)\n"
