@@ -150,6 +150,12 @@ size_t OutboxRelay::RelayOnce() {
     }
   }
   if (rows.empty()) {  // nothing to publish, or the lock is no longer ours: which?
+    // A lock is lost only with its connection (the poll then throws), or if
+    // the connection was silently replaced: asked at most once per poll
+    // interval, not after every wake-up that found the rows already sent.
+    auto now = std::chrono::steady_clock::now();
+    if (polled && now - last_leader_check_ < options_.poll_interval) return 0;
+    last_leader_check_ = now;
     auto l = EnsureLeadership();
     if (l == Leadership::kNone || (l == Leadership::kKept && polled)) return 0;
     rows = PollAsLeader();

@@ -72,6 +72,7 @@ class OutboxRelay {
   kafka::Producer& producer_;
   const RelayOptions options_;
   std::optional<db::ConnectionPool::Lease> lock_lease_;  // holds the named lock
+  std::chrono::steady_clock::time_point last_leader_check_{};  // relay thread (or RelayOnce's caller)
   std::thread thread_;
   std::mutex mu_;
   std::condition_variable cv_;

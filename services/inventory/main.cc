@@ -116,7 +116,7 @@ void LockBatch(db::Session& s, const std::vector<const events::Envelope*>& batch
                          settled);
     while (rows.Next()) skus.insert(rows.String("sku"));
   }
-  s.LockInKeyOrder("products", "sku", skus);
+  if (skus.size() > 1) s.LockInKeyOrder("products", "sku", skus);  // one row cannot be taken in two orders
 }
 
 void Release(db::Session& s, const events::Envelope& e) {
