@@ -20,6 +20,8 @@ struct PooledConnection {
   std::unordered_map<std::string, std::unique_ptr<sql::PreparedStatement>> statements;
   std::chrono::steady_clock::time_point last_used = std::chrono::steady_clock::now();
   bool in_tx = false;
+  // Inside an empty transaction opened by COMMIT AND CHAIN (outside Transact).
+  bool chained = false;
   std::string describe;  // for error messages
   std::vector<std::function<void()>> after_commit;
 };
@@ -35,6 +37,9 @@ void DbOptions::DeclareSchema(config::Schema& s) {
   s.Add("mysql.pool.acquire-timeout", Type::kDuration, "5s", "wait for a free connection at most");
   s.Add("mysql.connect-timeout", Type::kDuration, "3s", "TCP connect timeout");
   s.Add("mysql.create-database", Type::kBool, "false", "CREATE DATABASE IF NOT EXISTS at start");
+  s.Add("mysql.chain-transactions", Type::kBool, "true",
+        "end transactions with COMMIT AND CHAIN so the next one needs no START TRANSACTION; turn off if the "
+        "server's idle_transaction_timeout is shorter than 30s");
 }
 
 DbOptions DbOptions::FromConfig(const config::Config& c) {
@@ -48,6 +53,7 @@ DbOptions DbOptions::FromConfig(const config::Config& c) {
   o.acquire_timeout = c.GetDuration("mysql.pool.acquire-timeout");
   o.connect_timeout = c.GetDuration("mysql.connect-timeout");
   o.create_database = c.GetBool("mysql.create-database");
+  o.chain_transactions = c.GetBool("mysql.chain-transactions");
   return o;
 }
 
@@ -100,7 +106,18 @@ std::optional<int64_t> Rows::OptInt(const std::string& c) const {
 
 // ---- session
 
+namespace {
+void ExecText(PooledConnection& c, const char* sql) {
+  std::unique_ptr<sql::Statement> st(c.conn->createStatement());
+  st->execute(sql);
+}
+}  // namespace
+
 sql::PreparedStatement& Session::Prepare(std::string_view text, const std::vector<Param>& params) {
+  if (c_.chained && !c_.in_tx) {  // an autocommit statement: end the empty chained transaction first
+    ExecText(c_, "COMMIT");
+    c_.chained = false;
+  }
   auto key = std::string(text);
   auto it = c_.statements.find(key);
   if (it == c_.statements.end())
@@ -327,8 +344,9 @@ void ConnectionPool::BeginTx(Lease& l) {
       // START TRANSACTION rather than the connector's setAutoCommit(false):
       // that sends SET autocommit=0 now and SET autocommit=1 after the
       // commit, a round trip more per transaction; autocommit stays on.
-      std::unique_ptr<sql::Statement> st(l.connection().conn->createStatement());
-      st->execute("START TRANSACTION");
+      // None at all when the last commit chained a new transaction.
+      if (!l.connection().chained) ExecText(l.connection(), "START TRANSACTION");
+      l.connection().chained = false;
     } catch (const sql::SQLException& e) {
       Rethrow(e, Describe());
     }
@@ -340,12 +358,12 @@ void ConnectionPool::BeginTx(Lease& l) {
 void ConnectionPool::CommitTx(Lease& l) {
   Guard(l, [&] {
     try {
-      std::unique_ptr<sql::Statement> st(l.connection().conn->createStatement());
-      st->execute("COMMIT");
+      ExecText(l.connection(), options_.chain_transactions ? "COMMIT AND CHAIN" : "COMMIT");
     } catch (const sql::SQLException& e) {
       Rethrow(e, Describe());
     }
     l.connection().in_tx = false;
+    l.connection().chained = options_.chain_transactions;
   });
   auto hooks = std::move(l.connection().after_commit);
   l.connection().after_commit.clear();
@@ -362,9 +380,9 @@ void ConnectionPool::RollbackTx(Lease& l) noexcept {
   if (!l.valid()) return;  // already dropped as broken
   try {
     l.connection().after_commit.clear();
-    std::unique_ptr<sql::Statement> st(l.connection().conn->createStatement());
-    st->execute("ROLLBACK");
+    ExecText(l.connection(), "ROLLBACK");
     l.connection().in_tx = false;
+    l.connection().chained = false;
   } catch (...) {
     l.MarkBroken();  // unknown state: never hand this connection out again
   }

@@ -179,6 +179,37 @@ TEST_F(DbTest, RowsLockedInKeyOrderUpFrontCannotDeadlock) {
   EXPECT_EQ(rows.Int("s"), 400);
 }
 
+// Transactions end with COMMIT AND CHAIN: the next one on the connection
+// sends no START TRANSACTION, and an autocommit statement on it still commits.
+TEST_F(DbTest, ChainedCommitsSaveTheStartAndAutocommitStillCommits) {
+  ConnectionPool pool(Options("db_chain", 1));  // one connection: every call below reuses it
+  pool.Exec("CREATE TABLE c (id INT PRIMARY KEY)");
+  auto begins = [&] { return std::stoll(server_->Sql("SHOW GLOBAL STATUS LIKE 'Com_begin'").substr(10)); };
+  auto visible = [&] { return server_->Sql("SELECT COUNT(*) FROM db_chain.c"); };
+  const auto before = begins();
+  for (int i = 0; i < 10; ++i) pool.Transact([&](Session& s) { s.Exec("INSERT INTO c VALUES (?)", i); });
+  EXPECT_EQ(begins() - before, 1) << "only the first transaction started with START TRANSACTION";
+  EXPECT_EQ(visible(), "10\n") << "every chained transaction committed";
+
+  pool.Exec("INSERT INTO c VALUES (100)");  // outside a transaction, on the chained connection
+  EXPECT_EQ(visible(), "11\n") << "an autocommit statement after a chained commit is committed at once";
+
+  EXPECT_THROW(pool.Transact([&](Session& s) {
+    s.Exec("INSERT INTO c VALUES (200)");
+    throw std::runtime_error("rolled back");
+  }), std::runtime_error);
+  pool.Transact([&](Session& s) { s.Exec("INSERT INTO c VALUES (201)"); });
+  EXPECT_EQ(server_->Sql("SELECT GROUP_CONCAT(id ORDER BY id) FROM db_chain.c WHERE id >= 100"), "100,201\n")
+      << "a rollback ends the chain: the next transaction starts clean";
+
+  auto off = Options("db_chain", 1);
+  off.chain_transactions = false;
+  ConnectionPool unchained(off);
+  const auto before_off = begins();
+  for (int i = 0; i < 3; ++i) unchained.Transact([&](Session& s) { s.Exec("INSERT INTO c VALUES (?)", 300 + i); });
+  EXPECT_EQ(begins() - before_off, 3) << "mysql.chain-transactions off: a START per transaction";
+}
+
 TEST_F(DbTest, PoolTimesOutWhenExhausted) {
   ConnectionPool pool(Options("db_pool", 1));
   auto held = pool.Acquire();

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <latch>
 #include <map>
 #include <mutex>
 #include <set>
@@ -159,19 +160,23 @@ TEST_P(KafkaTest, BatchesAreAllOrNothingAndFallBackToOneByOne) {
 }
 
 TEST_P(KafkaTest, BatchesSpanPartitionsAndAFailureHoldsBackOnlyItsOwnPartition) {
-  // 120 records over 12 keys (all six partitions) queued before the consumer
-  // starts; a poison one and one that fails twice before it succeeds. Batches
-  // take what a worker has queued, whatever the partition; when one throws,
-  // its records go one by one and only the failing record's partition waits.
+  // 120 records over 60 keys (every partition), a poison one and one that
+  // fails twice before it succeeds. With workers, every handler call waits
+  // until the consumer has fetched everything: each worker's queue then holds
+  // all of its partitions' records, and its next batch (max 200) takes them
+  // all, whatever the partition (six partitions on four workers: some worker
+  // has two). When a batch throws, its records go one by one and only the
+  // failing record's partition waits behind it.
   Producer producer(POpts());
   std::set<std::string> goods;
   for (int i = 0; i < 120; ++i) {
     std::string v = i == 50 ? "poison" : i == 70 ? "flaky" : "v" + std::to_string(i);
     if (v != "poison") goods.insert(v);
-    ASSERT_TRUE(producer.SendSync({T("t.xbatch"), "key-" + std::to_string(i % 12), v, {}}).ok);
+    ASSERT_TRUE(producer.SendSync({T("t.xbatch"), "key-" + std::to_string(i % 60), v, {}}).ok);
   }
   std::mutex mu;
   std::atomic<int> flaky_failures{2};
+  std::latch all_fetched(GetParam() > 1 ? 1 : 0);  // the consumer thread itself handles with concurrency 1
   std::map<int32_t, std::vector<int64_t>> offsets;  // what took effect, per partition, in order
   std::multiset<std::string> applied;
   size_t widest = 0;  // most partitions in one batch
@@ -180,14 +185,16 @@ TEST_P(KafkaTest, BatchesSpanPartitionsAndAFailureHoldsBackOnlyItsOwnPartition) 
     applied.insert(r.value);
   };
   auto opts = COpts("t.xbatch", "g-xbatch");
-  opts.max_batch = 16;
+  opts.max_batch = 200;
   Consumer consumer(opts, [&](const InRecord& r) {
+    all_fetched.wait();
     if (r.value == "poison") throw PoisonRecord("not an event");
     if (r.value == "flaky" && flaky_failures.fetch_sub(1) > 0) throw std::runtime_error("lock wait timeout");
     std::lock_guard lock(mu);
     apply(r);
   }, &producer);
   consumer.SetBatchHandler([&](const std::vector<const InRecord*>& run) {
+    all_fetched.wait();
     std::set<int32_t> partitions;
     for (const auto* r : run) {
       if (r->value == "poison" || (r->value == "flaky" && flaky_failures.load() > 0))
@@ -199,6 +206,15 @@ TEST_P(KafkaTest, BatchesSpanPartitionsAndAFailureHoldsBackOnlyItsOwnPartition) 
     for (const auto* r : run) apply(*r);
   });
   consumer.Start();
+  if (GetParam() > 1) {
+    ASSERT_TRUE(WaitUntil([&] {
+      auto lag = consumer.Lag();
+      int64_t behind = 0;
+      for (auto& l : lag) behind += l.lag;
+      return lag.size() == 6 && behind == 0;
+    }, 30s)) << "the consumer did not fetch every record";
+    all_fetched.count_down();
+  }
   ASSERT_TRUE(WaitUntil([&] { return consumer.Processed() == 119 && consumer.DeadLettered() == 1; }, 30s))
       << consumer.Processed() << " processed, " << consumer.DeadLettered() << " dead-lettered";
   std::lock_guard lock(mu);
