@@ -31,7 +31,7 @@ void ConsumerOptions::DeclareSchema(config::Schema& s) {
                         "partitions handled in parallel (worker threads); 1 handles on the consumer thread", 1, 64});
   s.Add(config::KeySpec{"kafka.consumer.max-queued", config::Type::kInt, "500",
                         "records fetched ahead of the workers at most", 1, 100000});
-  s.Add(config::KeySpec{"kafka.consumer.max-batch", config::Type::kInt, "16",
+  s.Add(config::KeySpec{"kafka.consumer.max-batch", config::Type::kInt, "64",
                         "queued records (of a worker's partitions) handled in one transaction at most (1: one per transaction)",
                         1, 1000});
 }

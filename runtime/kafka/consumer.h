@@ -77,7 +77,7 @@ struct ConsumerOptions {
   std::chrono::milliseconds retry_backoff_max{10000};
   int concurrency = 1;        // worker threads (partitions handled in parallel)
   int max_queued = 500;       // records fetched but not yet handled, across workers
-  int max_batch = 16;         // records of one partition per batch handler call (workers only)
+  int max_batch = 64;         // queued records per batch handler call (workers only)
   std::map<std::string, std::string> extra;
 
   static void DeclareSchema(config::Schema& schema);

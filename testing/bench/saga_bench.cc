@@ -167,7 +167,7 @@ int main(int argc, char** argv) {
       if (line.rfind("kafka_consumer_records_total{", 0) == 0 && line.find("processed") != std::string::npos)
         processed += std::stod(line.substr(line.rfind(' ') + 1));
     }
-    double hs = 0, hc = 0, cs = 0, cc = 0;
+    double hs = 0, hc = 0, cs = 0, cc = 0, backlog = 0, oldest = 0;
     std::istringstream in2(m);
     for (std::string line; std::getline(in2, line);) {
       auto v = [&] { return std::stod(line.substr(line.rfind(' ') + 1)); };
@@ -175,9 +175,12 @@ int main(int argc, char** argv) {
       if (line.rfind("kafka_consumer_handler_seconds_count", 0) == 0) hc += v();
       if (line.rfind("kafka_consumer_commit_seconds_sum", 0) == 0) cs += v();
       if (line.rfind("kafka_consumer_commit_seconds_count", 0) == 0) cc += v();
+      if (line.rfind("outbox_backlog", 0) == 0) backlog += v();
+      if (line.rfind("outbox_oldest_unpublished_age_seconds", 0) == 0) oldest = std::max(oldest, v());
     }
     std::cout << "at last accept: " << s << " processed " << processed << ", lag " << lag << ", mean handler "
-              << (hc ? hs / hc * 1000 : 0) << " ms, mean offset commit " << (cc ? cs / cc * 1000 : 0) << " ms\n";
+              << (hc ? hs / hc * 1000 : 0) << " ms, mean offset commit " << (cc ? cs / cc * 1000 : 0)
+              << " ms, outbox backlog " << backlog << " (oldest " << oldest * 1000 << " ms)\n";
   }
   // wait until every order is decided
   std::vector<double> latency_ms;
