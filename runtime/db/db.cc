@@ -22,6 +22,8 @@ struct PooledConnection {
   bool in_tx = false;
   // Inside an empty transaction opened by COMMIT AND CHAIN (outside Transact).
   bool chained = false;
+  // Session::DeferInsert: per INSERT prefix (in first-use order), its rows.
+  std::vector<std::pair<std::string, std::vector<std::vector<op::db::Param>>>> deferred;
   std::string describe;  // for error messages
   std::vector<std::function<void()>> after_commit;
 };
@@ -173,6 +175,42 @@ Rows Session::QueryV(std::string_view text, const std::vector<Param>& params) {
     ConnectionPool::Rethrow(e, c_.describe);
   }
 }
+
+namespace {
+std::string RowPlaceholders(size_t width) { return "(" + InList(width) + ")"; }
+}  // namespace
+
+void Session::DeferInsert(std::string_view insert, std::vector<Param> row) {
+  if (!c_.in_tx) {
+    ExecV(std::string(insert) + " " + RowPlaceholders(row.size()), row);
+    return;
+  }
+  for (auto& [prefix, rows] : c_.deferred)
+    if (prefix == insert) {
+      rows.push_back(std::move(row));
+      return;
+    }
+  c_.deferred.emplace_back(std::string(insert), std::vector<std::vector<Param>>{std::move(row)});
+}
+
+namespace {
+// The deferred rows, one multi-row INSERT per prefix (at most 500 rows each).
+void FlushDeferred(Session& s, PooledConnection& c) {
+  auto deferred = std::move(c.deferred);
+  c.deferred.clear();
+  for (auto& [prefix, rows] : deferred)
+    for (size_t from = 0; from < rows.size(); from += 500) {
+      size_t to = std::min(rows.size(), from + 500);
+      std::string sql = prefix + " ";
+      std::vector<Param> params;
+      for (size_t i = from; i < to; ++i) {
+        sql += (i == from ? "" : ", ") + RowPlaceholders(rows[i].size());
+        params.insert(params.end(), rows[i].begin(), rows[i].end());
+      }
+      s.ExecV(sql, params);
+    }
+}
+}  // namespace
 
 void Session::AfterCommit(std::function<void()> fn) {
   if (c_.in_tx) c_.after_commit.push_back(std::move(fn));
@@ -347,6 +385,7 @@ void ConnectionPool::BeginTx(Lease& l) {
       // None at all when the last commit chained a new transaction.
       if (!l.connection().chained) ExecText(l.connection(), "START TRANSACTION");
       l.connection().chained = false;
+      l.connection().deferred.clear();
     } catch (const sql::SQLException& e) {
       Rethrow(e, Describe());
     }
@@ -357,6 +396,10 @@ void ConnectionPool::BeginTx(Lease& l) {
 
 void ConnectionPool::CommitTx(Lease& l) {
   Guard(l, [&] {
+    if (!l.connection().deferred.empty()) {
+      Session s = l.session();
+      FlushDeferred(s, l.connection());  // DbError: Transact rolls back (and retries a deadlock)
+    }
     try {
       ExecText(l.connection(), options_.chain_transactions ? "COMMIT AND CHAIN" : "COMMIT");
     } catch (const sql::SQLException& e) {
@@ -380,6 +423,7 @@ void ConnectionPool::RollbackTx(Lease& l) noexcept {
   if (!l.valid()) return;  // already dropped as broken
   try {
     l.connection().after_commit.clear();
+    l.connection().deferred.clear();
     ExecText(l.connection(), "ROLLBACK");
     l.connection().in_tx = false;
     l.connection().chained = false;

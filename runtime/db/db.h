@@ -139,6 +139,11 @@ class Session {
   // order, two such transactions wait for each other instead of deadlocking.
   // `table` and `key` come from code, never from input. Returns rows locked.
   size_t LockInKeyOrder(std::string_view table, std::string_view key, const std::set<std::string>& keys);
+  // A row for `insert` ("INSERT INTO t (a, b) VALUES"): inside a transaction
+  // it is written just before COMMIT, with the other rows deferred for the
+  // same `insert` in one multi-row statement (in the order deferred); outside
+  // one, at once. For rows nothing in the transaction reads back (outbox).
+  void DeferInsert(std::string_view insert, std::vector<Param> row);
   // Runs `fn` after the enclosing Transact() commits (never on rollback or for
   // an attempt that is retried): metrics, wake-ups, caches.
   void AfterCommit(std::function<void()> fn);

@@ -210,6 +210,40 @@ TEST_F(DbTest, ChainedCommitsSaveTheStartAndAutocommitStillCommits) {
   EXPECT_EQ(begins() - before_off, 3) << "mysql.chain-transactions off: a START per transaction";
 }
 
+// Deferred rows are written at commit, one multi-row insert per table, in the
+// order deferred; nothing on rollback; at once outside a transaction.
+TEST_F(DbTest, DeferredInsertsGoInOneStatementAtCommit) {
+  ConnectionPool pool(Options("db_defer", 1));
+  pool.Exec("CREATE TABLE ev (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(20) NOT NULL UNIQUE)");
+  pool.Exec("CREATE TABLE other (v INT)");
+  auto inserts = [&] { return std::stoll(server_->Sql("SHOW GLOBAL STATUS LIKE 'Com_stmt_execute'").substr(17)); };
+  const auto before = inserts();
+  pool.Transact([&](Session& s) {
+    for (std::string n : {"a", "b", "c"}) s.DeferInsert("INSERT INTO ev (name) VALUES", {n});
+    s.DeferInsert("INSERT INTO other (v) VALUES", {int64_t(7)});
+    auto seen = s.Query("SELECT COUNT(*) AS n FROM ev");
+    seen.Next();
+    EXPECT_EQ(seen.Int("n"), 0) << "not written before the commit";
+  });
+  EXPECT_EQ(inserts() - before, 3) << "the SELECT, then one insert per table";
+  EXPECT_EQ(server_->Sql("SELECT GROUP_CONCAT(name ORDER BY id) FROM db_defer.ev"), "a,b,c\n");
+  EXPECT_EQ(server_->Sql("SELECT v FROM db_defer.other"), "7\n");
+
+  EXPECT_THROW(pool.Transact([&](Session& s) {
+    s.DeferInsert("INSERT INTO ev (name) VALUES", {std::string("lost")});
+    throw std::runtime_error("rolled back");
+  }), std::runtime_error);
+  EXPECT_THROW(pool.Transact([&](Session& s) {  // the flush fails: nothing of the transaction stays
+    s.Exec("INSERT INTO other (v) VALUES (8)");
+    s.DeferInsert("INSERT INTO ev (name) VALUES", {std::string("a")});
+  }), DuplicateKey);
+  EXPECT_EQ(server_->Sql("SELECT COUNT(*) FROM db_defer.ev"), "3\n");
+  EXPECT_EQ(server_->Sql("SELECT COUNT(*) FROM db_defer.other"), "1\n");
+
+  pool.Acquire().session().DeferInsert("INSERT INTO ev (name) VALUES", {std::string("now")});
+  EXPECT_EQ(server_->Sql("SELECT COUNT(*) FROM db_defer.ev WHERE name = 'now'"), "1\n") << "autocommit: at once";
+}
+
 TEST_F(DbTest, PoolTimesOutWhenExhausted) {
   ConnectionPool pool(Options("db_pool", 1));
   auto held = pool.Acquire();

@@ -12,8 +12,10 @@ namespace op::outbox {
 void Enqueue(db::Session& s, const kafka::OutRecord& r, const std::string& event_id, const std::string& event_type) {
   nlohmann::json headers = nlohmann::json::array();
   for (const auto& [k, v] : r.headers) headers.push_back({k, v});
-  s.Exec("INSERT INTO outbox (topic, record_key, payload, headers, event_id, event_type) VALUES (?, ?, ?, ?, ?, ?)",
-         r.topic, r.key, r.value, headers.dump(), event_id, event_type);
+  // Written at commit with the transaction's other events, one statement for
+  // all of them (a consumer batch enqueues one or more per event).
+  s.DeferInsert("INSERT INTO outbox (topic, record_key, payload, headers, event_id, event_type) VALUES",
+                {r.topic, r.key, r.value, headers.dump(), event_id, event_type});
 }
 
 void EnqueueEvent(db::Session& s, const events::Envelope& e) {
