@@ -94,10 +94,21 @@ struct HistoryEntry {
   std::string event, source, at, detail;  // at: RFC 3339; detail: empty for none
 };
 
-// Steps of an order's history, in order, in one statement.
-void AddHistory(db::Session& s, const std::string& order_id, const std::vector<HistoryEntry>& entries) {
+constexpr const char* kInsertHistory = "INSERT INTO order_history (order_id, event, source, at, detail) VALUES";
+
+// Steps of an order's history, in order, in one statement. `defer`: at the
+// transaction's commit, with the other steps of a batch of events (only where
+// nothing in the transaction reads the history back).
+void AddHistory(db::Session& s, const std::string& order_id, const std::vector<HistoryEntry>& entries,
+                bool defer = false) {
+  if (defer) {
+    for (const auto& h : entries)
+      s.DeferInsert(kInsertHistory, {order_id, h.event, h.source, SqlTimestamp(h.at),
+                                     h.detail.empty() ? db::Param(nullptr) : db::Param(h.detail)});
+    return;
+  }
   if (entries.empty()) return;
-  std::string sql = "INSERT INTO order_history (order_id, event, source, at, detail) VALUES ";
+  std::string sql = std::string(kInsertHistory) + " ";
   std::vector<db::Param> params;
   for (const auto& h : entries) {
     sql += params.empty() ? "(?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?)";
@@ -230,13 +241,13 @@ std::optional<LockedOrder> Lock(db::Session& s, const std::string& id) {
 
 // Writes a step's new state and, when it decides the order, the event.
 // `history`: steps seen before this one (the event that caused it), written
-// with the decision's in one statement.
+// with the decision's in one statement (at commit with `defer_history`).
 void Commit(Context& ctx, db::Session& s, const std::string& id, const LockedOrder& o, const SagaStep& step,
-            const events::Envelope* cause, std::vector<HistoryEntry> history = {}) {
+            const events::Envelope* cause, std::vector<HistoryEntry> history = {}, bool defer_history = false) {
   s.Exec("UPDATE orders SET status = ?, payment_status = ?, inventory_status = ?, reason = COALESCE(?, reason) WHERE id = ?",
          step.next.status, step.next.payment, step.next.inventory,
          step.emit == SagaStep::Emit::kCancel ? db::Param(step.reason) : db::Param(nullptr), id);
-  if (step.emit == SagaStep::Emit::kNothing) return AddHistory(s, id, history);
+  if (step.emit == SagaStep::Emit::kNothing) return AddHistory(s, id, history, defer_history);
   auto e = events::NewEnvelope(id, "order-service", cause);
   if (step.emit == SagaStep::Emit::kConfirm) {
     e.mutable_order_confirmed()->set_customer_id(o.customer_id);
@@ -249,7 +260,7 @@ void Commit(Context& ctx, db::Session& s, const std::string& id, const LockedOrd
   events::SealEventType(e);
   outbox::EnqueueEvent(s, e);
   history.push_back({e.event_type(), "order-service", e.occurred_at(), step.reason});
-  AddHistory(s, id, history);
+  AddHistory(s, id, history, defer_history);
   std::string status = step.next.status;
   bool first_decision = o.state.status == "PENDING";
   double age = o.age_seconds;
@@ -389,7 +400,7 @@ void Wire(Service& svc) {
                      auto o = Lock(s, e.order_id());
                      if (!o) throw kafka::PoisonRecord("event for unknown order " + e.order_id());
                      Commit(*ctx, s, e.order_id(), *o, ApplyEvent(o->state, e.event_type(), ReasonOf(e)), &e,
-                            {{e.event_type(), e.source(), e.occurred_at(), ReasonOf(e)}});
+                            {{e.event_type(), e.source(), e.occurred_at(), ReasonOf(e)}}, /*defer_history=*/true);
                    },
                    // An order's payment and inventory events reach different
                    // workers: their batches lock the orders in id order.
