@@ -176,13 +176,21 @@ Rows Session::QueryV(std::string_view text, const std::vector<Param>& params) {
   }
 }
 
-namespace {
-std::string RowPlaceholders(size_t width) { return "(" + InList(width) + ")"; }
-}  // namespace
+uint64_t Session::InsertRows(std::string_view insert, std::span<const std::vector<Param>> rows) {
+  if (rows.empty()) return 0;
+  std::string sql(insert);
+  std::vector<Param> params;
+  for (const auto& row : rows) {
+    sql += params.empty() ? " (" : ", (";
+    sql += InList(row.size()) + ")";
+    params.insert(params.end(), row.begin(), row.end());
+  }
+  return ExecV(sql, params);
+}
 
 void Session::DeferInsert(std::string_view insert, std::vector<Param> row) {
   if (!c_.in_tx) {
-    ExecV(std::string(insert) + " " + RowPlaceholders(row.size()), row);
+    InsertRows(insert, {&row, 1});
     return;
   }
   for (auto& [prefix, rows] : c_.deferred)
@@ -194,21 +202,14 @@ void Session::DeferInsert(std::string_view insert, std::vector<Param> row) {
 }
 
 namespace {
-// The deferred rows, one multi-row INSERT per prefix (at most 500 rows each).
+// The deferred rows, one multi-row INSERT per prefix (at most 500 rows each,
+// well inside the statement's parameter limit).
 void FlushDeferred(Session& s, PooledConnection& c) {
   auto deferred = std::move(c.deferred);
   c.deferred.clear();
-  for (auto& [prefix, rows] : deferred)
-    for (size_t from = 0; from < rows.size(); from += 500) {
-      size_t to = std::min(rows.size(), from + 500);
-      std::string sql = prefix + " ";
-      std::vector<Param> params;
-      for (size_t i = from; i < to; ++i) {
-        sql += (i == from ? "" : ", ") + RowPlaceholders(rows[i].size());
-        params.insert(params.end(), rows[i].begin(), rows[i].end());
-      }
-      s.ExecV(sql, params);
-    }
+  for (const auto& [prefix, rows] : deferred)
+    for (size_t from = 0; from < rows.size(); from += 500)
+      s.InsertRows(prefix, std::span(rows).subspan(from, std::min<size_t>(500, rows.size() - from)));
 }
 }  // namespace
 

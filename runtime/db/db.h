@@ -15,6 +15,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -139,6 +140,10 @@ class Session {
   // order, two such transactions wait for each other instead of deadlocking.
   // `table` and `key` come from code, never from input. Returns rows locked.
   size_t LockInKeyOrder(std::string_view table, std::string_view key, const std::set<std::string>& keys);
+  // Rows for `insert` ("INSERT INTO t (a, b) VALUES") in one statement: all
+  // or none of them (a duplicate key fails the whole statement). Rows are
+  // parameters, one per column; at most 65,535 parameters in all.
+  uint64_t InsertRows(std::string_view insert, std::span<const std::vector<Param>> rows);
   // A row for `insert` ("INSERT INTO t (a, b) VALUES"): inside a transaction
   // it is written just before COMMIT, with the other rows deferred for the
   // same `insert` in one multi-row statement (in the order deferred); outside

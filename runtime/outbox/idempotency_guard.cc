@@ -4,22 +4,19 @@ namespace op::outbox {
 
 namespace {
 constexpr const char* kInsert =
-    "INSERT INTO processed_events (consumer_group, event_id, topic, kafka_partition, kafka_offset) VALUES ";
+    "INSERT INTO processed_events (consumer_group, event_id, topic, kafka_partition, kafka_offset) VALUES";
 
-void AddRow(std::vector<db::Param>& params, const std::string& group, const std::string& event_id,
-            const kafka::InRecord* origin) {
-  params.insert(params.end(), {group, event_id});
-  if (origin) params.insert(params.end(), {origin->topic, int64_t(origin->partition), origin->offset});
-  else params.insert(params.end(), 3, db::Param(nullptr));
+std::vector<db::Param> Row(const std::string& group, const std::string& event_id, const kafka::InRecord* origin) {
+  if (!origin) return {group, event_id, nullptr, nullptr, nullptr};
+  return {group, event_id, origin->topic, int64_t(origin->partition), origin->offset};
 }
 }  // namespace
 
 bool IdempotencyGuard::MarkFirstDelivery(db::Session& s, const std::string& event_id,
                                          const kafka::InRecord* origin) const {
-  std::vector<db::Param> params;
-  AddRow(params, group_, event_id, origin);
+  auto row = Row(group_, event_id, origin);
   try {
-    s.ExecV(std::string(kInsert) + "(?, ?, ?, ?, ?)", params);
+    s.InsertRows(kInsert, {&row, 1});
     return true;
   } catch (const db::DuplicateKey&) {
     return false;  // InnoDB rolls back only the statement; the transaction goes on
@@ -30,15 +27,11 @@ std::vector<bool> IdempotencyGuard::MarkFirstDeliveries(db::Session& s, const st
   if (deliveries.size() == 1) return {MarkFirstDelivery(s, deliveries[0].event_id, deliveries[0].origin)};
   std::vector<bool> first(deliveries.size(), true);
   if (deliveries.empty()) return first;
-  std::string sql = kInsert;
-  std::vector<db::Param> params;
-  params.reserve(deliveries.size() * 5);
-  for (size_t i = 0; i < deliveries.size(); ++i) {
-    sql += i ? ", (?, ?, ?, ?, ?)" : "(?, ?, ?, ?, ?)";
-    AddRow(params, group_, deliveries[i].event_id, deliveries[i].origin);
-  }
+  std::vector<std::vector<db::Param>> rows;
+  rows.reserve(deliveries.size());
+  for (const auto& d : deliveries) rows.push_back(Row(group_, d.event_id, d.origin));
   try {
-    s.ExecV(sql, params);
+    s.InsertRows(kInsert, rows);  // one statement: all marked, or none
     return first;
   } catch (const db::DuplicateKey&) {
     // the whole statement was rolled back: sort them out one by one

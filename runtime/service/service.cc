@@ -462,7 +462,11 @@ void Service::HandleEvents(std::vector<std::string> topics, EventEffect effect, 
         std::vector<const events::Envelope*> fresh;
         for (size_t i = 0; i < run.size(); ++i)
           if (first[i]) fresh.push_back(&envelopes[i]);
-        if (fresh.size() > 1) locks(s, fresh);
+        if (fresh.size() > 1) {
+          auto shared = locks(s, fresh);
+          // One row cannot be taken in two orders: only two or more need it.
+          if (shared.values.size() > 1) s.LockInKeyOrder(shared.table, shared.key, shared.values);
+        }
       }
       for (size_t i = 0; i < run.size(); ++i) {
         const auto& e = envelopes[i];

@@ -17,6 +17,7 @@
 // the outbox relay and the Kafka producer each on their own thread.
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -90,11 +91,16 @@ class Service {
   // Optional: under load the events queued for a consumer worker are applied
   // in one transaction (kafka.consumer.max-batch), and two workers' batches
   // may then want the same shared rows (a product, an account) in opposite
-  // orders and deadlock; the retry re-runs the whole batch. `locks` is called
-  // first in a batch's transaction with its events (those seen for the first
-  // time) and takes those rows up front in one order
-  // (Session::LockInKeyOrder): a batch then waits for another instead.
-  using BatchLocks = std::function<void(db::Session&, const std::vector<const events::Envelope*>&)>;
+  // orders and deadlock; the retry re-runs the whole batch. `locks` names the
+  // shared rows a batch's events (those seen for the first time) will update;
+  // when there are two or more, they are locked first in the batch's
+  // transaction, in key order (Session::LockInKeyOrder): a batch then waits
+  // for another instead.
+  struct SharedRows {
+    std::string table, key;       // from code, never from input
+    std::set<std::string> values;  // the rows' keys
+  };
+  using BatchLocks = std::function<SharedRows(db::Session&, const std::vector<const events::Envelope*>&)>;
   void HandleEvents(std::vector<std::string> topics, EventEffect effect, BatchLocks locks = {});
   // Lower level: decoded, validated envelopes without the guard.
   using EventHandler = std::function<void(const events::Envelope&, const kafka::InRecord&)>;

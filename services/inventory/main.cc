@@ -4,7 +4,6 @@
 // available + reserved + sold changes only through PUT /api/products.
 #include <fmt/format.h>
 
-#include <set>
 
 #include "events/topics.h"
 #include "runtime/logging/log.h"
@@ -65,19 +64,15 @@ void Reserve(db::Session& s, const events::Envelope& e) {
     std::map<std::string, int64_t> available;
     while (rows.Next()) available[rows.String("sku")] = rows.Int("available");
     plan = PlanReservation(lines, available);
-    if (plan.ok)  // stock arrived between the two reads
-      for (const auto& [sku, q] : wanted)
-        s.Exec("UPDATE products SET available = available - ?, reserved = reserved + ? WHERE sku = ?", q, q, sku);
+    // A sku created between the two reads: the rows are locked now, so this
+    // takes; if not, retry the event rather than reserve on a wrong read.
+    if (plan.ok && !TakeStock(s, wanted)) throw std::runtime_error("stock changed under its row lock");
   }
   auto reply = events::NewEnvelope(e.order_id(), "inventory-service", &e);
   if (plan.ok) {
-    std::vector<db::Param> held;
-    std::string values;
-    for (const auto& [sku, q] : wanted) {
-      values += values.empty() ? "(?, ?, ?, 'RESERVED')" : ", (?, ?, ?, 'RESERVED')";
-      held.insert(held.end(), {e.order_id(), sku, q});
-    }
-    s.ExecV("INSERT INTO reservations (order_id, sku, quantity, status) VALUES " + values, held);
+    std::vector<std::vector<db::Param>> held;
+    for (const auto& [sku, q] : wanted) held.push_back({e.order_id(), sku, q, std::string("RESERVED")});
+    s.InsertRows("INSERT INTO reservations (order_id, sku, quantity, status) VALUES", held);
     *reply.mutable_inventory_reserved()->mutable_items() = e.order_created().items();
   } else {
     reply.mutable_inventory_rejected()->set_reason(plan.reason);
@@ -97,11 +92,12 @@ void Sell(db::Session& s, const events::Envelope& e) {
          e.order_id());
 }
 
-// The product rows a batch of events will update, locked first in sku order
-// (Service::BatchLocks): the skus of new orders' lines and of the
-// reservations that confirmations and cancellations settle.
-void LockBatch(db::Session& s, const std::vector<const events::Envelope*>& batch) {
-  std::set<std::string> skus;
+// The product rows a batch of events will update (Service::BatchLocks): the
+// skus of new orders' lines and of the reservations that confirmations and
+// cancellations settle.
+Service::SharedRows ProductsOf(db::Session& s, const std::vector<const events::Envelope*>& batch) {
+  Service::SharedRows products{"products", "sku", {}};
+  auto& skus = products.values;
   std::vector<db::Param> settled;
   for (const auto* e : batch) {
     if (e->has_order_created()) {
@@ -116,7 +112,7 @@ void LockBatch(db::Session& s, const std::vector<const events::Envelope*>& batch
                          settled);
     while (rows.Next()) skus.insert(rows.String("sku"));
   }
-  if (skus.size() > 1) s.LockInKeyOrder("products", "sku", skus);  // one row cannot be taken in two orders
+  return products;
 }
 
 void Release(db::Session& s, const events::Envelope& e) {
@@ -227,7 +223,7 @@ void Wire(Service& svc) {
       case events::Envelope::kOrderCancelled: Release(s, e); break;
       default: break;  // not ours
     }
-  }, LockBatch);
+  }, ProductsOf);
 }
 
 }  // namespace

@@ -5,7 +5,6 @@
 #include <pthread.h>
 
 #include <condition_variable>
-#include <set>
 #include <thread>
 
 #include "events/topics.h"
@@ -101,21 +100,14 @@ constexpr const char* kInsertHistory = "INSERT INTO order_history (order_id, eve
 // nothing in the transaction reads the history back).
 void AddHistory(db::Session& s, const std::string& order_id, const std::vector<HistoryEntry>& entries,
                 bool defer = false) {
-  if (defer) {
-    for (const auto& h : entries)
-      s.DeferInsert(kInsertHistory, {order_id, h.event, h.source, SqlTimestamp(h.at),
-                                     h.detail.empty() ? db::Param(nullptr) : db::Param(h.detail)});
+  std::vector<std::vector<db::Param>> rows;
+  for (const auto& h : entries)
+    rows.push_back({order_id, h.event, h.source, SqlTimestamp(h.at), h.detail.empty() ? db::Param(nullptr) : db::Param(h.detail)});
+  if (!defer) {
+    s.InsertRows(kInsertHistory, rows);
     return;
   }
-  if (entries.empty()) return;
-  std::string sql = std::string(kInsertHistory) + " ";
-  std::vector<db::Param> params;
-  for (const auto& h : entries) {
-    sql += params.empty() ? "(?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?)";
-    params.insert(params.end(), {order_id, h.event, h.source, SqlTimestamp(h.at),
-                                 h.detail.empty() ? db::Param(nullptr) : db::Param(h.detail)});
-  }
-  s.ExecV(sql, params);
+  for (auto& row : rows) s.DeferInsert(kInsertHistory, std::move(row));
 }
 
 // Prices every requested sku: cache first, then one catalog call for the rest.
@@ -206,14 +198,10 @@ nlohmann::json CreateOrder(Context& ctx, const OrderRequest& req, const std::opt
            id, req.customer_id, total, ctx.currency, req.email.empty() ? db::Param(nullptr) : db::Param(req.email),
            req.phone.empty() ? db::Param(nullptr) : db::Param(req.phone), idem_key ? db::Param(*idem_key) : db::Param(nullptr),
            created, created, int64_t(ctx.saga_timeout.count()) * 1000);
-    std::string lines;
-    std::vector<db::Param> params;
-    for (int i = 0; i < oc->items_size(); ++i) {
-      lines += i ? ", (?, ?, ?, ?, ?)" : "(?, ?, ?, ?, ?)";
-      params.insert(params.end(), {id, int64_t(i), oc->items(i).sku(), int64_t(oc->items(i).quantity()),
-                                   oc->items(i).unit_price_cents()});
-    }
-    s.ExecV("INSERT INTO order_items (order_id, line_no, sku, quantity, unit_price_cents) VALUES " + lines, params);
+    std::vector<std::vector<db::Param>> lines;
+    for (int i = 0; i < oc->items_size(); ++i)
+      lines.push_back({id, int64_t(i), oc->items(i).sku(), int64_t(oc->items(i).quantity()), oc->items(i).unit_price_cents()});
+    s.InsertRows("INSERT INTO order_items (order_id, line_no, sku, quantity, unit_price_cents) VALUES", lines);
     AddHistory(s, id, {{"OrderCreated", "order-service", e.occurred_at(), ""}});
     outbox::EnqueueEvent(s, e);
     s.AfterCommit([&ctx] { ctx.metrics.created->Add({}).Increment(); });
@@ -403,11 +391,11 @@ void Wire(Service& svc) {
                             {{e.event_type(), e.source(), e.occurred_at(), ReasonOf(e)}}, /*defer_history=*/true);
                    },
                    // An order's payment and inventory events reach different
-                   // workers: their batches lock the orders in id order.
-                   [](db::Session& s, const std::vector<const events::Envelope*>& batch) {
-                     std::set<std::string> ids;
-                     for (const auto* e : batch) ids.insert(e->order_id());
-                     if (ids.size() > 1) s.LockInKeyOrder("orders", "id", ids);  // one row: no order to get wrong
+                   // workers: their batches share the orders' rows.
+                   [](db::Session&, const std::vector<const events::Envelope*>& batch) {
+                     Service::SharedRows orders{"orders", "id", {}};
+                     for (const auto* e : batch) orders.values.insert(e->order_id());
+                     return orders;
                    });
 
   auto sweeper = std::make_shared<TimeoutSweeper>(*ctx);

@@ -4,7 +4,6 @@
 // through the accounts API (PUT, deposit), never through the saga.
 #include <fmt/format.h>
 
-#include <set>
 
 #include "events/topics.h"
 #include "runtime/core/uuid.h"
@@ -92,11 +91,11 @@ void Refund(db::Session& s, const events::Envelope& e) {
   outbox::EnqueueEvent(s, reply);
 }
 
-// The account rows a batch of events will update, locked first in customer
-// order (Service::BatchLocks): new orders' customers and the customers of the
-// charges that cancellations refund.
-void LockBatch(db::Session& s, const std::vector<const events::Envelope*>& batch) {
-  std::set<std::string> customers;
+// The account rows a batch of events will update (Service::BatchLocks): new
+// orders' customers and the customers of the charges that cancellations refund.
+Service::SharedRows AccountsOf(db::Session& s, const std::vector<const events::Envelope*>& batch) {
+  Service::SharedRows accounts{"accounts", "customer_id", {}};
+  auto& customers = accounts.values;
   std::vector<db::Param> refunded;
   for (const auto* e : batch) {
     if (e->has_order_created() && !e->order_created().customer_id().empty())
@@ -110,7 +109,7 @@ void LockBatch(db::Session& s, const std::vector<const events::Envelope*>& batch
                          refunded);
     while (rows.Next()) customers.insert(rows.String("customer_id"));
   }
-  if (customers.size() > 1) s.LockInKeyOrder("accounts", "customer_id", customers);  // one row cannot be taken in two orders
+  return accounts;
 }
 
 void SeedDemoData(db::ConnectionPool& db) {
@@ -169,7 +168,7 @@ void Wire(Service& svc) {
       case events::Envelope::kOrderCancelled: Refund(s, e); break;
       default: break;  // OrderConfirmed: the capture stands
     }
-  }, LockBatch);
+  }, AccountsOf);
 }
 
 }  // namespace
