@@ -12,6 +12,7 @@
 
 #include "gateway/routes.h"
 #include "runtime/logging/log.h"
+#include "runtime/metrics/children.h"
 #include "runtime/resilience/keyed_rate_limiter.h"
 #include "runtime/service/service.h"
 
@@ -69,8 +70,12 @@ struct RouteRuntime {
 class Gateway {
  public:
   Gateway(Service& svc, std::vector<Route> routes) : svc_(svc) {
-    upstream_ = &prometheus::BuildHistogram().Name("gateway_upstream_requests_seconds")
-                     .Help("Upstream call latency per route and outcome").Register(svc.metrics().Registry());
+    auto& upstream = prometheus::BuildHistogram().Name("gateway_upstream_requests_seconds")
+                         .Help("Upstream call latency per route and outcome").Register(svc.metrics().Registry());
+    upstream_ = std::make_unique<metrics::Children<prometheus::Histogram>>(
+        std::vector<std::string>{"route", "outcome"}, [&upstream](const metrics::Labels& l) -> prometheus::Histogram& {
+          return upstream.Add(l, metrics::MetricsRegistry::LatencyBuckets());
+        });
     rejected_ = &prometheus::BuildCounter().Name("gateway_requests_rejected_total")
                      .Help("Requests the gateway refused itself, by route and reason").Register(svc.metrics().Registry());
     for (auto& r : routes) {
@@ -154,7 +159,7 @@ class Gateway {
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::string outcome = res.ok() ? std::to_string(res.response.status) : "failed";
     if (!res.ok() && res.response.ok()) outcome = std::to_string(res.response.status);
-    upstream_->Add({{"route", route.id}, {"outcome", outcome}}, metrics::MetricsRegistry::LatencyBuckets()).Observe(secs);
+    upstream_->Get({route.id, outcome}).Observe(secs);
 
     if (res.ok() || (res.failure == discovery::CallResult::Failure::kUpstream && res.response.ok())) {
       // the upstream answered (any status): pass it through
@@ -206,7 +211,7 @@ class Gateway {
 
   Service& svc_;
   std::vector<std::unique_ptr<RouteRuntime>> routes_;
-  prometheus::Family<prometheus::Histogram>* upstream_;
+  std::unique_ptr<metrics::Children<prometheus::Histogram>> upstream_;  // by route, outcome
   prometheus::Family<prometheus::Counter>* rejected_;
 };
 

@@ -73,7 +73,7 @@ class Session : public std::enable_shared_from_this<Session> {
  public:
   // `core` outlives every session: sessions live in the Core's io_context
   // (its pending handlers) and die with it at the latest.
-  Session(tcp::socket socket, HttpServer::Core* core, std::shared_ptr<Sessions> sessions)
+  Session(StrandSocket socket, HttpServer::Core* core, std::shared_ptr<Sessions> sessions)
       : socket_(std::move(socket)), timer_(socket_.get_executor()), core_(core), sessions_(std::move(sessions)) {
     sessions_->Add(this);
     boost::system::error_code ec;
@@ -214,8 +214,8 @@ class Session : public std::enable_shared_from_this<Session> {
     socket_.close(ignore);
   }
 
-  tcp::socket socket_;
-  asio::steady_timer timer_;
+  StrandSocket socket_;
+  StrandTimer timer_;
   HttpServer::Core* core_;
   std::shared_ptr<Sessions> sessions_;  // a session can outlive the engine (in the Core's loop)
   boost::beast::flat_buffer buffer_;
@@ -284,7 +284,7 @@ class AsioEngine : public ServerEngine {
   void Accept() {
     // The new connection's loop: dealt out round robin (one loop: always it).
     auto& loop = *core_->loops[next_loop_++ % core_->loops.size()];
-    acceptor_.async_accept(asio::make_strand(loop), [this](boost::system::error_code ec, tcp::socket socket) {
+    acceptor_.async_accept(asio::make_strand(loop), [this](boost::system::error_code ec, StrandSocket socket) {
       if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
       if (!ec) {
         std::make_shared<Session>(std::move(socket), core_.get(), sessions_)->Begin();

@@ -25,8 +25,9 @@ using Clock = std::chrono::steady_clock;
 // A connection and what outlives one exchange on it: bytes read past a
 // response stay in `buffer` (a pooled connection gets reused only when empty).
 struct AsyncClient::Conn {
-  explicit Conn(asio::io_context& io) : socket(asio::make_strand(io)) {}
-  tcp::socket socket;
+  explicit Conn(asio::io_context& io) : socket(asio::make_strand(io)), timer(socket.get_executor()) {}
+  StrandSocket socket;
+  StrandTimer timer;  // the deadline of the exchange on it (a stale wait sees its exchange `finished`)
   boost::beast::flat_buffer buffer;
 };
 
@@ -43,8 +44,7 @@ struct AsyncClient::Exchange : std::enable_shared_from_this<AsyncClient::Exchang
   wire::Url url;
   std::string bytes;
   std::unique_ptr<Conn> conn;
-  std::optional<asio::steady_timer> timer;
-  std::optional<tcp::resolver> resolver;
+  std::optional<asio::ip::basic_resolver<tcp, Strand>> resolver;
   std::optional<wire::ResponseParser> parser;
   Clock::time_point start = Clock::now(), deadline;
   std::chrono::milliseconds timeout{0};
@@ -63,7 +63,6 @@ struct AsyncClient::Exchange : std::enable_shared_from_this<AsyncClient::Exchang
   }
 
   void OnStrand() {
-    timer.emplace(conn->socket.get_executor());
     if (reused) {
       Arm(deadline);
       return Write();
@@ -88,8 +87,8 @@ struct AsyncClient::Exchange : std::enable_shared_from_this<AsyncClient::Exchang
   // Bounds what runs next: on expiry the socket's operations are cancelled
   // and `timed_out` tells their handlers why. A new Arm replaces the last.
   void Arm(Clock::time_point at) {
-    timer->expires_at(at);
-    timer->async_wait([self = shared_from_this()](boost::system::error_code ec) {
+    conn->timer.expires_at(at);
+    conn->timer.async_wait([self = shared_from_this()](boost::system::error_code ec) {
       if (ec || self->finished) return;  // cancelled, or the exchange ended meanwhile
       self->timed_out = true;
       boost::system::error_code ignore;
@@ -108,7 +107,7 @@ struct AsyncClient::Exchange : std::enable_shared_from_this<AsyncClient::Exchang
                           }
                           boost::system::error_code ignore;
                           self->conn->socket.set_option(tcp::no_delay(true), ignore);
-                          if (self->timer->expiry() != self->deadline) self->Arm(self->deadline);
+                          if (self->conn->timer.expiry() != self->deadline) self->Arm(self->deadline);
                           self->Write();
                         });
   }
@@ -142,7 +141,7 @@ struct AsyncClient::Exchange : std::enable_shared_from_this<AsyncClient::Exchang
     }
     if (wire::IsInterim(int(parser->get().result_int()))) return Read();  // the answer follows
     finished = true;
-    timer->cancel();
+    conn->timer.cancel();
     ClientResponse resp;
     const bool keep_alive = parser->get().keep_alive();
     wire::TakeResponse(*parser, resp);
@@ -158,7 +157,7 @@ struct AsyncClient::Exchange : std::enable_shared_from_this<AsyncClient::Exchang
     boost::system::error_code ignore;
     conn->socket.close(ignore);
     finished = true;
-    timer->cancel();
+    conn->timer.cancel();
     auto again = std::make_shared<Exchange>(client, loop, std::move(req), std::move(done));
     again->start = start;
     again->deadline = deadline;
@@ -171,8 +170,8 @@ struct AsyncClient::Exchange : std::enable_shared_from_this<AsyncClient::Exchang
 
   void Fail(ClientResponse::Error e, const std::string& why) {
     finished = true;
-    if (timer) timer->cancel();
     if (conn) {
+      conn->timer.cancel();
       boost::system::error_code ignore;
       conn->socket.close(ignore);
     }

@@ -201,12 +201,18 @@ Problem HttpServer::Core::BodyTooLarge(std::optional<uint64_t> size) const {
 }
 
 namespace {
-// What the end of a request needs from its start, wherever it ends.
-struct Exchange {
+// What the end of a request needs from its start, wherever it ends; shared by
+// an asynchronous handler's answer.
+struct Exchange : log::LogContext::Fields {
   std::string request_id, correlation_id, trace_id, route = "UNKNOWN";  // route: the metric label
   std::chrono::steady_clock::time_point start;
-  nlohmann::json LogFields() const {
-    return {{"requestId", request_id}, {"correlationId", correlation_id}, {"traceId", trace_id}};
+  std::atomic<bool> responded{false};  // an asynchronous handler answers once
+  Respond done;                        // the engine's write
+  // On every line the request logs.
+  void AddTo(nlohmann::json& line) const override {
+    line["requestId"] = request_id;
+    line["correlationId"] = correlation_id;
+    line["traceId"] = trace_id;
   }
 };
 }  // namespace
@@ -215,80 +221,75 @@ void HttpServer::Core::Serve(Request& req, std::chrono::steady_clock::time_point
   in_flight.fetch_add(1);
   if (active) active->Increment();
   // Correlation: reuse the caller's ids or mint new ones.
-  Exchange x;
-  x.start = start;
-  x.request_id = req.Header("x-request-id").value_or("");
-  if (x.request_id.empty() || x.request_id.size() > 200) x.request_id = NewUuid();
-  x.correlation_id = req.Header("x-correlation-id").value_or(x.request_id);
+  auto x = std::make_shared<Exchange>();
+  x->start = start;
+  x->done = std::move(done);
+  x->request_id = req.Header("x-request-id").value_or("");
+  if (x->request_id.empty() || x->request_id.size() > 200) x->request_id = NewUuid();
+  x->correlation_id = req.Header("x-correlation-id").value_or(x->request_id);
   auto header = req.Header("traceparent");
   auto parent = header ? TraceParent::Parse(*header) : std::nullopt;
   TraceParent trace = parent ? parent->Child() : TraceParent::New();
-  x.trace_id = trace.trace_id;
-  req.headers.Set("x-request-id", x.request_id);
-  req.headers.Set("x-correlation-id", x.correlation_id);
+  x->trace_id = trace.trace_id;
+  req.headers.Set("x-request-id", x->request_id);
+  req.headers.Set("x-correlation-id", x->correlation_id);
   req.headers.Set("traceparent", trace.ToString());
-  log::LogContext ctx(x.LogFields());
+  log::LogContext ctx(*x);
 
   // The final response: ids, metric, access log, then the engine's write.
   // Runs inside the request's log context (an asynchronous answer sets it up
   // on its own thread first).
-  auto complete = [this](Request& req, const Exchange& x, Response resp, const Respond& done) {
+  auto complete = [this](Request& req, const Exchange& x, Response resp) {
     resp.headers.Set("X-Request-Id", x.request_id);
     resp.headers.Set("X-Correlation-Id", x.correlation_id);
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - x.start).count();
-    if (requests)
-      requests
-          ->Add({{"method", req.method}, {"uri", x.route}, {"status", std::to_string(resp.status)},
-                 {"outcome", Outcome(resp.status)}},
-                metrics::MetricsRegistry::LatencyBuckets())
-          .Observe(seconds);
+    if (requests) requests->Get({req.method, x.route, std::to_string(resp.status), Outcome(resp.status)}).Observe(seconds);
     if (options.access_log)
       log::Info("http", {{"method", req.method}, {"path", req.path}, {"route", x.route}, {"status", resp.status},
                          {"durationMs", seconds * 1000}, {"bytes", resp.body.size()}, {"remote", req.remote}});
-    done(std::move(resp));
+    x.done(std::move(resp));
   };
   auto error_response = [&](const std::exception& e) {
     if (auto* he = dynamic_cast<const HttpError*>(&e)) return he->problem().ToResponse(req.path);
-    log::Error("unhandled exception in handler", {{"route", x.route}, {"error", e.what()}});
-    return MakeProblem(500, "internal error (request id " + x.request_id + ")").ToResponse(req.path);
+    log::Error("unhandled exception in handler", {{"route", x->route}, {"error", e.what()}});
+    return MakeProblem(500, "internal error (request id " + x->request_id + ")").ToResponse(req.path);
   };
 
-  if (req.body.size() > options.max_body_bytes) return complete(req, x, BodyTooLarge(req.body.size()).ToResponse(req.path), done);
+  if (req.body.size() > options.max_body_bytes) return complete(req, *x, BodyTooLarge(req.body.size()).ToResponse(req.path));
   Router::Match match;
   try {
     match = router->Find(req);
   } catch (const std::exception& e) {
-    return complete(req, x, error_response(e), done);
+    return complete(req, *x, error_response(e));
   }
   if (match.async) {
-    x.route = match.route;
+    x->route = match.route;
     // Responds once: the handler's answer, or an error if it throws first.
-    auto responded = std::make_shared<std::atomic<bool>>(false);
     try {
-      (*match.async)(req, [&req, x, done, responded, complete](Response r) {
-        if (responded->exchange(true)) return;
-        log::LogContext ctx(x.LogFields());
-        complete(req, x, std::move(r), done);
+      (*match.async)(req, [&req, x, complete](Response r) {
+        if (x->responded.exchange(true)) return;
+        log::LogContext ctx(*x);
+        complete(req, *x, std::move(r));
       });
     } catch (const std::exception& e) {
-      if (!responded->exchange(true)) complete(req, x, error_response(e), done);
-      else log::Error("asynchronous handler threw after responding", {{"route", x.route}, {"error", e.what()}});
+      if (!x->responded.exchange(true)) complete(req, *x, error_response(e));
+      else log::Error("asynchronous handler threw after responding", {{"route", x->route}, {"error", e.what()}});
     }
     return;
   }
   Response resp;
   try {
     if (match.handler) {
-      x.route = match.route;
+      x->route = match.route;
       resp = (*match.handler)(req);
     } else {
-      x.route = match.allowed.empty() ? "NOT_FOUND" : "METHOD_NOT_ALLOWED";
+      x->route = match.allowed.empty() ? "NOT_FOUND" : "METHOD_NOT_ALLOWED";
       resp = router->Handle(req);
     }
   } catch (const std::exception& e) {
     resp = error_response(e);
   }
-  complete(req, x, std::move(resp), done);
+  complete(req, *x, std::move(resp));
 }
 
 void HttpServer::Core::Finish() {
@@ -305,10 +306,15 @@ HttpServer::HttpServer(ServerOptions options, std::shared_ptr<const Router> rout
   const int loops = per_thread ? std::max(1, options_.threads) : 1;
   for (int i = 0; i < loops; ++i) core_->loops.push_back(std::make_unique<boost::asio::io_context>(per_thread ? 1 : BOOST_ASIO_CONCURRENCY_HINT_DEFAULT));
   if (metrics) {
-    core_->requests = &prometheus::BuildHistogram()
-                           .Name("http_server_requests_seconds")
-                           .Help("HTTP server requests by method, uri template, status and outcome")
-                           .Register(metrics->Registry());
+    auto& requests = prometheus::BuildHistogram()
+                         .Name("http_server_requests_seconds")
+                         .Help("HTTP server requests by method, uri template, status and outcome")
+                         .Register(metrics->Registry());
+    core_->requests = std::make_unique<metrics::Children<prometheus::Histogram>>(
+        std::vector<std::string>{"method", "uri", "status", "outcome"},
+        [&requests](const metrics::Labels& labels) -> prometheus::Histogram& {
+          return requests.Add(labels, metrics::MetricsRegistry::LatencyBuckets());
+        });
     core_->active = &prometheus::BuildGauge()
                          .Name("http_server_requests_active")
                          .Help("HTTP requests being handled now")

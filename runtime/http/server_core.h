@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "runtime/http/server.h"
+#include "runtime/metrics/children.h"
 
 namespace op::http {
 
@@ -21,7 +22,8 @@ struct HttpServer::Core {
   std::shared_ptr<const Router> router;
   ServerOptions options;
   std::atomic<int> in_flight{0};
-  prometheus::Family<prometheus::Histogram>* requests = nullptr;
+  // http_server_requests_seconds by method, uri, status, outcome
+  std::unique_ptr<metrics::Children<prometheus::Histogram>> requests;
   prometheus::Gauge* active = nullptr;
   // The event loops asynchronous handlers do their I/O on. One, unless the
   // Asio engine runs a loop per thread (ServerOptions::loop_per_thread): then

@@ -32,8 +32,11 @@ bool ParseUrl(const std::string& url, Url& out) {
 
 std::string Serialize(const ClientRequest& req, const Url& u, const std::string& user_agent) {
   std::string wire;
-  wire.reserve(256 + req.body.size());
-  wire += req.method + " " + u.target + " HTTP/1.1\r\n";
+  size_t size = 128 + req.method.size() + u.target.size() + u.host_port.size() + user_agent.size() + req.body.size();
+  for (const auto& [k, v] : req.headers.All()) size += k.size() + v.size() + 4;
+  wire.reserve(size);
+  // appended piece by piece: no temporary string per header
+  wire.append(req.method).append(" ").append(u.target).append(" HTTP/1.1\r\n");
   bool has_host = false, has_ua = false;
   for (const auto& [k, v] : req.headers.All()) {
     if (strcasecmp(k.c_str(), "content-length") == 0 || strcasecmp(k.c_str(), "connection") == 0 ||
@@ -41,12 +44,12 @@ std::string Serialize(const ClientRequest& req, const Url& u, const std::string&
       continue;  // framing is ours
     has_host |= strcasecmp(k.c_str(), "host") == 0;
     has_ua |= strcasecmp(k.c_str(), "user-agent") == 0;
-    wire += k + ": " + v + "\r\n";
+    wire.append(k).append(": ").append(v).append("\r\n");
   }
-  if (!has_host) wire += "Host: " + u.host_port + "\r\n";
-  if (!has_ua) wire += "User-Agent: " + user_agent + "\r\n";
+  if (!has_host) wire.append("Host: ").append(u.host_port).append("\r\n");
+  if (!has_ua) wire.append("User-Agent: ").append(user_agent).append("\r\n");
   if (!req.body.empty() || req.method == "POST" || req.method == "PUT" || req.method == "PATCH")
-    wire += "Content-Length: " + std::to_string(req.body.size()) + "\r\n";
+    wire.append("Content-Length: ").append(std::to_string(req.body.size())).append("\r\n");
   wire += "\r\n";
   wire += req.body;
   return wire;

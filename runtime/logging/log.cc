@@ -32,7 +32,9 @@ State& S() {
 }
 
 std::atomic<int> g_level{static_cast<int>(Level::kInfo)};
-thread_local nlohmann::json t_context = nlohmann::json::object();
+// The live LogContexts of this thread, outermost first (scoped objects: they
+// end in the reverse order they began).
+thread_local std::vector<const LogContext::Fields*> t_context;
 
 const char* Name(Level l) {
   switch (l) {
@@ -85,7 +87,7 @@ void Write(Level level, std::string_view msg, const nlohmann::json& fields) {
   }
   line["thread"] = std::hash<std::thread::id>{}(std::this_thread::get_id()) % 100000;
   line["msg"] = msg;
-  for (auto& [k, v] : t_context.items()) line[k] = v;
+  for (const auto* frame : t_context) frame->AddTo(line);
   if (fields.is_object())
     for (auto& [k, v] : fields.items()) line[k] = v;
   auto logger = std::atomic_load(&s.logger);
@@ -96,12 +98,25 @@ void Write(Level level, std::string_view msg, const nlohmann::json& fields) {
               line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
-LogContext::LogContext(const nlohmann::json& fields) : saved_(t_context) {
-  for (auto& [k, v] : fields.items()) t_context[k] = v;
+void LogContext::Json::AddTo(nlohmann::json& line) const {
+  for (auto& [k, v] : fields.items()) line[k] = v;
 }
 
-LogContext::~LogContext() { t_context = std::move(saved_); }
+LogContext::LogContext(nlohmann::json fields) {
+  owned_.fields = std::move(fields);
+  if ((pushed_ = owned_.fields.is_object())) t_context.push_back(&owned_);
+}
 
-const nlohmann::json& LogContext::Current() { return t_context; }
+LogContext::LogContext(const Fields& fields) : pushed_(true) { t_context.push_back(&fields); }
+
+LogContext::~LogContext() {
+  if (pushed_) t_context.pop_back();
+}
+
+nlohmann::json LogContext::Current() {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto* frame : t_context) frame->AddTo(out);
+  return out;
+}
 
 }  // namespace op::log

@@ -12,6 +12,7 @@
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace op::log {
 
@@ -31,18 +32,36 @@ inline void Info(std::string_view m, const nlohmann::json& f = nullptr) { Write(
 inline void Warn(std::string_view m, const nlohmann::json& f = nullptr) { Write(Level::kWarn, m, f); }
 inline void Error(std::string_view m, const nlohmann::json& f = nullptr) { Write(Level::kError, m, f); }
 
-// Adds fields to every line this thread writes while it lives; nests.
+// Adds fields to every line this thread writes while it lives; nests (an
+// inner field of the same name wins). Entering and leaving a context copies
+// nothing: the thread keeps a stack of pointers to the live contexts' fields,
+// asked for their values only when a line is written (every request and
+// event enters a context; most write no line).
 class LogContext {
  public:
-  explicit LogContext(const nlohmann::json& fields);
+  // What a context adds to a line.
+  class Fields {
+   public:
+    virtual ~Fields() = default;
+    virtual void AddTo(nlohmann::json& line) const = 0;
+  };
+  explicit LogContext(nlohmann::json fields);
   LogContext(nlohmann::json::initializer_list_t fields) : LogContext(nlohmann::json(fields)) {}
+  // Borrows `fields`, which must outlive the context.
+  explicit LogContext(const Fields& fields);
   ~LogContext();
   LogContext(const LogContext&) = delete;
   LogContext& operator=(const LogContext&) = delete;
-  static const nlohmann::json& Current();
+  // This thread's context fields, merged.
+  static nlohmann::json Current();
 
  private:
-  nlohmann::json saved_;
+  struct Json : Fields {
+    nlohmann::json fields;
+    void AddTo(nlohmann::json& line) const override;
+  };
+  Json owned_;
+  bool pushed_ = false;
 };
 
 }  // namespace op::log

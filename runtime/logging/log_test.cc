@@ -41,6 +41,38 @@ TEST(Log, OneJsonObjectPerLineWithIdentityAndContext) {
   EXPECT_EQ(lines[2]["level"], "error");
 }
 
+TEST(Log, InnerContextWinsAndLeavingRestoresTheOuterOne) {
+  std::ostringstream out;
+  Init("svc", "i", Level::kInfo, &out);
+  struct Request : LogContext::Fields {
+    void AddTo(nlohmann::json& line) const override {
+      line["requestId"] = "r-1";
+      line["orderId"] = "outer";
+    }
+  } request;
+  {
+    LogContext outer(request);
+    {
+      LogContext inner({{"orderId", "inner"}});
+      LogContext not_an_object(nlohmann::json("ignored"));
+      Info("inside");
+      EXPECT_EQ(LogContext::Current()["orderId"], "inner");
+    }
+    Info("outer again");
+  }
+  Info("outside");
+  EXPECT_TRUE(LogContext::Current().empty());
+  auto lines = Lines(out.str());
+  ASSERT_EQ(lines.size(), 3u) << out.str();
+  EXPECT_EQ(lines[0]["orderId"], "inner");
+  EXPECT_EQ(lines[0]["requestId"], "r-1");
+  EXPECT_EQ(lines[1]["orderId"], "outer");
+  EXPECT_EQ(lines[1]["requestId"], "r-1");
+  EXPECT_FALSE(lines[2].contains("orderId"));
+  EXPECT_FALSE(lines[2].contains("requestId"));
+  Init("svc", "i", Level::kInfo, nullptr);
+}
+
 TEST(Log, ContextIsPerThreadAndInvalidUtf8StaysValidJson) {
   std::ostringstream out;
   Init("svc", "i", Level::kDebug, &out);

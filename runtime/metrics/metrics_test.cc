@@ -1,5 +1,7 @@
 #include "runtime/metrics/metrics.h"
 
+#include "runtime/metrics/children.h"
+
 #include <gtest/gtest.h>
 
 namespace op::metrics {
@@ -30,6 +32,28 @@ TEST(Metrics, ScrapeRendersRegistryAndCollectors) {
   EXPECT_NE(text.find("saga_duration_seconds_count 2"), std::string::npos) << text;
   reg.RemoveCollector(id);
   EXPECT_EQ(reg.Scrape().find("outbox_backlog"), std::string::npos);
+}
+
+TEST(Children, OneChildPerLabelValuesMadeOnceAndScrapedLikeFamilyAdd) {
+  MetricsRegistry reg;
+  auto& fam = prometheus::BuildHistogram().Name("requests_seconds").Help("r").Register(reg.Registry());
+  int made = 0;
+  Children<prometheus::Histogram> children({"method", "uri"}, [&](const Labels& l) -> prometheus::Histogram& {
+    ++made;
+    return fam.Add(l, MetricsRegistry::LatencyBuckets());
+  });
+  children.Get({"GET", "/a"}).Observe(0.001);
+  children.Get({"GET", "/a"}).Observe(0.002);
+  children.Get({"GET", "/b"}).Observe(0.003);
+  // the same characters split differently are different label values
+  auto& ab = children.Get({"GE", "T/a"});
+  EXPECT_NE(&ab, &children.Get({"GET", "/a"}));
+  EXPECT_EQ(&children.Get({"GET", "/a"}), &fam.Add({{"method", "GET"}, {"uri", "/a"}}, MetricsRegistry::LatencyBuckets()));
+  EXPECT_EQ(made, 3);
+  std::string text = reg.Scrape();
+  EXPECT_NE(text.find("requests_seconds_count{method=\"GET\",uri=\"/a\"} 2"), std::string::npos) << text;
+  EXPECT_NE(text.find("requests_seconds_count{method=\"GET\",uri=\"/b\"} 1"), std::string::npos) << text;
+  EXPECT_THROW(children.Get({"GET"}), std::invalid_argument);
 }
 
 TEST(LatencyStats, QuantilesInterpolateWithinBuckets) {

@@ -9,6 +9,7 @@
 // waits until its order is decided before the next (latency at that load).
 // MODE rate=N: the clients post N orders per second between them (the saga's
 // latency at a sustained offered load; CONCURRENCY must be able to carry it).
+// SAGA_BENCH_GENERAL_LOG=FILE writes MariaDB's general log of the run to FILE.
 #include <algorithm>
 #include <atomic>
 #include <fstream>
@@ -115,6 +116,13 @@ int main(int argc, char** argv) {
     http.PostJson(U("order-service") + "/api/orders", {{"customerId", "bench-0"}, {"items", {{{"sku", sku(i % skus)}, {"quantity", 1}}}}});
   std::this_thread::sleep_for(3s);
   const auto status_before = ServerStatus(pool);
+  // SAGA_BENCH_GENERAL_LOG=FILE: MariaDB's general log of the measured run
+  // (every statement of every connection), to count statements by kind.
+  const char* general_log = getenv("SAGA_BENCH_GENERAL_LOG");
+  if (general_log) {
+    pool.Exec("SET GLOBAL general_log_file = '" + std::string(general_log) + "'");
+    pool.Exec("SET GLOBAL general_log = 1");
+  }
   // Who spends the CPU while the orders run (the machine's two cores are shared by all).
   std::vector<std::pair<std::string, pid_t>> processes = {{"mariadbd", platform.db().Pid()},
                                                           {"devbroker", platform.kafka().Pid()},
@@ -216,6 +224,7 @@ int main(int argc, char** argv) {
   // What the run cost MariaDB, per accepted order (everything on the server:
   // the saga, the relays' polls, this program's status polls).
   const auto status_after = ServerStatus(pool);
+  if (general_log) pool.Exec("SET GLOBAL general_log = 0");
   std::vector<double> cpu_used;
   for (size_t i = 0; i < processes.size(); ++i) cpu_used.push_back(CpuSeconds(processes[i].second) - cpu_before[i]);
   auto per_order = [&](const std::string& k) { return (status_after.at(k) - status_before.at(k)) / double(std::max<size_t>(1, ids.size())); };
