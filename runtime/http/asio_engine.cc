@@ -26,6 +26,7 @@
 
 #include <pthread.h>
 
+#include <array>
 #include <mutex>
 #include <optional>
 #include <unordered_set>
@@ -34,6 +35,7 @@
 
 #include "runtime/http/event_loop.h"
 #include "runtime/http/server_core.h"
+#include "runtime/http/wire_format.h"
 #include "runtime/logging/log.h"
 
 namespace op::http {
@@ -167,25 +169,18 @@ class Session : public std::enable_shared_from_this<Session> {
   // Writes `resp`; then the next request, or a close. `served`: it answers a
   // request Core::Serve counted as in flight until now.
   void Reply(Response resp, bool close, bool served = false) {
-    auto out = std::make_shared<bhttp::response<bhttp::string_body>>();
-    out->version(parser_ && parser_->is_header_done() ? parser_->get().version() : 11);
-    out->result(unsigned(resp.status));
-    for (const auto& [k, v] : resp.headers.All()) {
-      if (k == "content-length" || k == "connection" || k == "transfer-encoding") continue;  // framing is ours
-      out->insert(k, v);
-    }
-    bool head = parser_ && parser_->is_header_done() && parser_->get().method() == bhttp::verb::head;
-    bool bodiless = resp.status < 200 || resp.status == 204 || resp.status == 304;
+    const bool header_read = parser_ && parser_->is_header_done();
+    const unsigned version = header_read ? parser_->get().version() : 11;
+    const bool head = header_read && parser_->get().method() == bhttp::verb::head;
+    wire::SerializeResponseHead(resp, version, close, head_out_);
     // HEAD: the Content-Length a GET would have, and no body.
-    if (!bodiless) out->content_length(resp.body.size());
-    if (!head && !bodiless) out->body() = std::move(resp.body);
-    out->keep_alive(!close);
-    bhttp::async_write(socket_, *out,
-                       [self = shared_from_this(), out, close, served](boost::system::error_code ec, size_t) {
-                         if (served) self->core_->Finish();
-                         if (ec || close) return self->Close();
-                         self->ReadHeader();
-                       });
+    body_out_ = head || wire::Bodiless(resp.status) ? std::string() : std::move(resp.body);
+    std::array<asio::const_buffer, 2> bytes{asio::buffer(head_out_), asio::buffer(body_out_)};
+    asio::async_write(socket_, bytes, [self = shared_from_this(), close, served](boost::system::error_code ec, size_t) {
+      if (served) self->core_->Finish();
+      if (ec || close) return self->Close();
+      self->ReadHeader();
+    });
   }
 
   // A read that did not produce a request: close, after a problem when the
@@ -222,6 +217,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::string remote_;
   Request req_;  // the one being served: it must outlive an asynchronous handler
+  std::string head_out_, body_out_;  // the response being written (one at a time)
   bool timed_out_ = false;
 };
 

@@ -51,6 +51,12 @@ class ServerTest : public ::testing::TestWithParam<Engine> {
     router->Post("/echo", [](Request& r) { return Response::Json(201, r.JsonBody()); });
     router->Get("/head", [](Request&) { return Response::Text(200, "twelve bytes"); });
     router->Get("/boom", [](Request&) -> Response { throw std::runtime_error("secret detail"); });
+    router->Get("/inject", [](Request&) {
+      auto r = Response::Text(200, "ok");
+      r.headers.Set("X-Note", "a\r\nInjected: yes");
+      return r;
+    });
+    router->Get("/nothing", [](Request&) { return Response::Empty(204); });
     router->Get("/slow", [this](Request&) {
       slow_started.set_value();
       std::this_thread::sleep_for(300ms);  // simulates slow work, not synchronisation
@@ -299,6 +305,31 @@ TEST_P(AsioServerTest, Http10ClosesAfterTheAnswer) {
   std::string got = raw.ReadToClose();
   EXPECT_NE(got.find("\"hello\":\"old\""), std::string::npos) << got;
   EXPECT_TRUE(raw.closed());
+}
+
+TEST_P(AsioServerTest, Http10KeepAliveIsKeptWhenAsked) {
+  Raw raw(server->Port());
+  raw.Send("GET /hello/a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+  std::string got = raw.ReadUntil("\"hello\":\"a\"");
+  EXPECT_EQ(got.rfind("HTTP/1.0 200 OK\r\n", 0), 0u) << got;
+  EXPECT_NE(got.find("Connection: keep-alive\r\n"), std::string::npos) << got;
+  raw.Send("GET /hello/b HTTP/1.0\r\n\r\n");  // the same connection still answers, then closes
+  got = raw.ReadToClose();
+  EXPECT_NE(got.find("\"hello\":\"b\""), std::string::npos) << got;
+  EXPECT_TRUE(raw.closed());
+}
+
+TEST_P(AsioServerTest, AHeaderValueCannotEndTheHeaderAndA204HasNoLength) {
+  Raw raw(server->Port());
+  raw.Send("GET /inject HTTP/1.1\r\nHost: x\r\n\r\nGET /nothing HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::string got = raw.ReadUntil("HTTP/1.1 204 No Content\r\n");
+  got = raw.ReadUntil("\r\n\r\n", 2);
+  EXPECT_EQ(got.find("\r\nInjected:"), std::string::npos) << got;
+  EXPECT_NE(got.find("x-note: a  Injected: yes\r\n"), std::string::npos) << got;
+  auto no_content = got.find("HTTP/1.1 204");
+  ASSERT_NE(no_content, std::string::npos) << got;
+  std::string second = got.substr(no_content);
+  EXPECT_EQ(second.find("Content-Length"), std::string::npos) << second;
 }
 
 TEST_P(AsioServerTest, MalformedRequestGetsA400ProblemAndClose) {

@@ -69,4 +69,32 @@ void TakeResponse(ResponseParser& p, ClientResponse& out) {
   out.body = std::move(res.body());
 }
 
+namespace {
+void AppendHeaderText(std::string& out, std::string_view text) {
+  if (text.find_first_of("\r\n") == std::string_view::npos) {
+    out.append(text);
+    return;
+  }
+  for (char c : text) out.push_back(c == '\r' || c == '\n' ? ' ' : c);
+}
+}  // namespace
+
+void SerializeResponseHead(const Response& resp, unsigned version, bool close, std::string& out) {
+  out.clear();
+  out.append(version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ").append(std::to_string(resp.status)).append(" ");
+  out.append(ReasonPhrase(resp.status)).append("\r\n");
+  for (const auto& [k, v] : resp.headers.All()) {
+    if (k == "content-length" || k == "connection" || k == "transfer-encoding") continue;  // framing is ours
+    AppendHeaderText(out, k);
+    out.append(": ");
+    AppendHeaderText(out, v);
+    out.append("\r\n");
+  }
+  if (!Bodiless(resp.status)) out.append("Content-Length: ").append(std::to_string(resp.body.size())).append("\r\n");
+  // HTTP/1.1 keeps the connection unless told; HTTP/1.0 closes it unless told.
+  if (version == 10 && !close) out.append("Connection: keep-alive\r\n");
+  if (version != 10 && close) out.append("Connection: close\r\n");
+  out.append("\r\n");
+}
+
 }  // namespace op::http::wire

@@ -1,13 +1,15 @@
 #pragma once
 // Internal to runtime/http: what the blocking WireClient and the asynchronous
 // AsyncClient share — the URL split, the request bytes and the response
-// conversion — so both put the same bytes on the wire and read them the same way.
+// conversion — so both put the same bytes on the wire and read them the same
+// way; and the Asio server engine's response head.
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <string>
 
 #include "runtime/http/client.h"
+#include "runtime/http/types.h"
 
 namespace op::http::wire {
 
@@ -32,5 +34,17 @@ void ResetParser(std::optional<ResponseParser>& p, const std::string& method);
 inline bool IsInterim(int status) { return status >= 100 && status < 200 && status != 101; }
 // Moves a complete response into `out` (status, headers, body).
 void TakeResponse(ResponseParser& p, ClientResponse& out);
+
+// The status line and header of `resp` for a request of HTTP `version` (10 or
+// 11), into `out` (cleared; its capacity is reused): our framing
+// (Content-Length unless the status has no body, the same for HEAD as for GET;
+// Connection as `close` and the version need), the handler's other headers
+// with CR and LF replaced so no value can end the header early. The body goes
+// out after it as is, unless the request was HEAD or the status is bodiless
+// (1xx, 204, 304). Hand-written: one append per piece where Beast's
+// serializer allocates a node per header.
+void SerializeResponseHead(const Response& resp, unsigned version, bool close, std::string& out);
+// Whether `status` never has a body.
+inline bool Bodiless(int status) { return status < 200 || status == 204 || status == 304; }
 
 }  // namespace op::http::wire
