@@ -92,13 +92,30 @@ class Session : public std::enable_shared_from_this<Session> {
   void CloseStopped() { Close(); }
 
  private:
-  // Bounds the read about to start: on expiry the socket's operations are
-  // cancelled and timed_out_ tells Failed() why. A new Arm replaces the last.
+  // Bounds the read about to start: past the deadline the socket's operations
+  // are cancelled and timed_out_ tells Failed() why. A new Arm replaces the
+  // last. Lazy, as nginx's timers: moving the deadline later (every request
+  // on a keep-alive connection) leaves the pending wait alone, which on
+  // expiry finds the deadline moved and waits again, so a request costs no
+  // timer cancel and no aborted handler run; only an earlier deadline
+  // restarts the wait.
   void Arm(std::chrono::milliseconds d) {
     timed_out_ = false;
-    timer_.expires_after(d);
-    timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
-      if (ec) return;  // cancelled: the read finished in time
+    deadline_ = std::chrono::steady_clock::now() + d;
+    if (waiting_ && timer_.expiry() <= deadline_) return;
+    Wait();
+  }
+  // Nothing is being read: no deadline until the next Arm.
+  void Disarm() { deadline_ = std::chrono::steady_clock::time_point::max(); }
+
+  void Wait() {
+    waiting_ = true;
+    timer_.expires_at(deadline_);  // a pending wait ends aborted, superseded below
+    timer_.async_wait([self = shared_from_this(), wait = ++wait_](boost::system::error_code ec) {
+      if (wait != self->wait_) return;  // a later Wait replaced this one
+      self->waiting_ = false;
+      if (ec || self->deadline_ == std::chrono::steady_clock::time_point::max()) return;  // closed, or disarmed
+      if (std::chrono::steady_clock::now() < self->deadline_) return self->Wait();  // moved later meanwhile
       self->timed_out_ = true;
       boost::system::error_code ignore;
       self->socket_.cancel(ignore);
@@ -141,7 +158,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void OnBody(boost::system::error_code ec) {
-    timer_.cancel();
+    Disarm();
     if (ec) return Failed(ec, false);
     auto start = std::chrono::steady_clock::now();
     auto& m = parser_->get();
@@ -186,7 +203,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // A read that did not produce a request: close, after a problem when the
   // client sent something we can answer.
   void Failed(boost::system::error_code ec, bool idle) {
-    timer_.cancel();
+    Disarm();
     if (ec == bhttp::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset)
       return Close();
     if (timed_out_) return idle ? Close() : Reply(MakeProblem(408, "the request was not received in time").ToResponse(), true);
@@ -218,6 +235,9 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string remote_;
   Request req_;  // the one being served: it must outlive an asynchronous handler
   std::string head_out_, body_out_;  // the response being written (one at a time)
+  std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
+  uint64_t wait_ = 0;     // which timer wait is the current one
+  bool waiting_ = false;  // a timer wait is pending
   bool timed_out_ = false;
 };
 
