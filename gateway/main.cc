@@ -44,6 +44,15 @@ std::set<std::string> ConnectionTokens(const http::Headers& h) {
   return out;
 }
 
+// Removes the connection-specific fields (RFC 9110 7.6.1: the fixed ones and
+// those the Connection header names) and `also` from headers to forward.
+void StripHopByHop(http::Headers& h, std::initializer_list<std::string_view> also) {
+  auto drop = ConnectionTokens(h);
+  h.RemoveIf([&](const std::string& name) {
+    return kHopByHop.count(name) || drop.count(name) || std::find(also.begin(), also.end(), name) != also.end();
+  });
+}
+
 std::string ClientKey(const http::Request& req) {
   if (auto k = req.Header("x-api-key"); k && !k->empty()) return "key:" + k->substr(0, 128);
   return "ip:" + req.remote.substr(0, req.remote.rfind(':'));
@@ -131,16 +140,14 @@ class Gateway {
     up.url = route.Rewrite(req.path) + Query(req);
     up.body = std::move(req.body);
     up.timeout = route.timeout;
-    auto drop = ConnectionTokens(req.headers);
-    for (const auto& [k, v] : req.headers.All()) {
-      if (kHopByHop.count(k) || drop.count(k) || k == "host" || k == "content-length" || k == "expect") continue;
-      up.headers.Add(k, v);
-    }
     std::string client_ip = req.remote.substr(0, req.remote.rfind(':'));
     auto xff = req.Header("x-forwarded-for");
+    auto host = req.Header("host");
+    up.headers = std::move(req.headers);  // the request's headers are not read after this
+    StripHopByHop(up.headers, {"host", "content-length", "expect"});
     up.headers.Set("X-Forwarded-For", xff ? *xff + ", " + client_ip : client_ip);
     up.headers.Set("X-Forwarded-Proto", "http");
-    if (auto host = req.Header("host")) up.headers.Set("X-Forwarded-Host", *host);
+    if (host) up.headers.Set("X-Forwarded-Host", *host);
 
     auto start = std::chrono::steady_clock::now();
     auto answered = [this, &route, start, permit, respond = std::move(respond)](discovery::CallResult res) {
@@ -165,11 +172,8 @@ class Gateway {
       // the upstream answered (any status): pass it through
       http::Response out;
       out.status = res.response.status;
-      auto drop_resp = ConnectionTokens(res.response.headers);
-      for (const auto& [k, v] : res.response.headers.All()) {
-        if (kHopByHop.count(k) || drop_resp.count(k) || k == "content-length") continue;
-        out.headers.Add(k, v);
-      }
+      out.headers = std::move(res.response.headers);
+      StripHopByHop(out.headers, {"content-length"});
       out.body = std::move(res.response.body);
       return out;
     }

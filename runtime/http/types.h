@@ -18,6 +18,11 @@ class Headers {
   void Add(std::string name, std::string value);
   void Set(std::string name, std::string value);  // replaces every value of name
   void Remove(const std::string& name);
+  // Removes every header whose lower-case name satisfies `drop(name)`.
+  template <class Pred>
+  void RemoveIf(Pred drop) {
+    std::erase_if(items_, [&](const auto& kv) { return drop(kv.first); });
+  }
   std::optional<std::string> Get(const std::string& name) const;
   const std::vector<std::pair<std::string, std::string>>& All() const { return items_; }
 
