@@ -2,6 +2,7 @@
 // "note" over HTTP (state + OrderCreated event in one transaction, with
 // Idempotency-Key), consumes its own events with the guard, and counts them.
 #include "runtime/core/uuid.h"
+#include "runtime/logging/log.h"
 #include "runtime/service/service.h"
 
 int main(int argc, char** argv) {
@@ -45,6 +46,7 @@ int main(int argc, char** argv) {
     });
     svc.HandleEvents({"order.events"}, [](op::db::Session& s, const op::events::Envelope& e) {
       s.Exec("UPDATE notes SET seen = seen + 1 WHERE id = ?", e.order_id());
+      op::log::Info("note seen");  // carries the event's ids from the runtime's log context
     });
   });
 }

@@ -401,12 +401,22 @@ int Service::Start(int argc, char** argv, const std::function<void(Service&)>& w
 
 namespace {
 // What every log line written while an event is handled carries.
-nlohmann::json EventLogFields(const events::Envelope& e) {
-  nlohmann::json ctx = {{"orderId", e.order_id()}, {"correlationId", e.correlation_id()},
-                        {"eventId", e.event_id()}, {"eventType", e.event_type()}};
-  if (auto tp = TraceParent::Parse(e.traceparent())) ctx["traceId"] = tp->trace_id;
-  return ctx;
-}
+// An event's ids on every line logged while it is handled; read from the
+// envelope only when a line is written.
+class EventLogFields : public log::LogContext::Fields {
+ public:
+  explicit EventLogFields(const events::Envelope& e) : e_(e) {}
+  void AddTo(nlohmann::json& line) const override {
+    line["orderId"] = e_.order_id();
+    line["correlationId"] = e_.correlation_id();
+    line["eventId"] = e_.event_id();
+    line["eventType"] = e_.event_type();
+    if (auto tp = TraceParent::Parse(e_.traceparent())) line["traceId"] = tp->trace_id;
+  }
+
+ private:
+  const events::Envelope& e_;
+};
 
 // The record's event, decoded and validated; PoisonRecord when it is neither.
 events::Envelope DecodeEvent(const kafka::InRecord& r) {
@@ -426,7 +436,8 @@ void Service::Consume(std::vector<std::string> topics, EventHandler handler) {
   o.topics = std::move(topics);
   auto wrapped = [handler = std::move(handler)](const kafka::InRecord& r) {
     events::Envelope e = DecodeEvent(r);
-    log::LogContext lc(EventLogFields(e));
+    EventLogFields fields(e);
+    log::LogContext lc(fields);
     handler(e, r);
   };
   consumers_.push_back(std::make_unique<kafka::Consumer>(o, std::move(wrapped), producer_.get(), metrics_.get()));
@@ -470,7 +481,8 @@ void Service::HandleEvents(std::vector<std::string> topics, EventEffect effect, 
       }
       for (size_t i = 0; i < run.size(); ++i) {
         const auto& e = envelopes[i];
-        log::LogContext lc(EventLogFields(e));
+        EventLogFields fields(e);
+        log::LogContext lc(fields);
         if (first[i]) (*shared_effect)(s, e);
         else log::Info("duplicate event skipped");
       }

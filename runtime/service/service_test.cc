@@ -8,6 +8,7 @@
 
 #include <fstream>
 #include <mutex>
+#include <sstream>
 
 #include "runtime/http/client.h"
 #include "runtime/kafka/consumer.h"
@@ -78,6 +79,19 @@ TEST_F(ServiceTest, StartsServesEventsEndToEndAndDrainsOnSigterm) {
   // The note's own event comes back through Kafka and is applied once.
   ASSERT_TRUE(WaitUntil([&] { return client_.Get(base + "/notes/" + id).Json().value("seen", 0) == 1; }, 30s))
       << client_.Get(base + "/notes/" + id).body;
+
+  // Lines logged while an event is handled carry its ids (the runtime's log context).
+  ASSERT_TRUE(WaitUntil([&] { return svc->Output().find("\"msg\":\"note seen\"") != std::string::npos; }, 10s));
+  {
+    std::istringstream lines(svc->Output());
+    nlohmann::json seen;
+    for (std::string line; std::getline(lines, line);)
+      if (line.find("\"msg\":\"note seen\"") != std::string::npos) seen = nlohmann::json::parse(line);
+    EXPECT_EQ(seen["orderId"], id) << seen;
+    EXPECT_FALSE(seen.value("eventId", "").empty()) << seen;
+    EXPECT_FALSE(seen.value("eventType", "").empty()) << seen;
+    EXPECT_EQ(seen["consumerGroup"], "demo-service") << seen;
+  }
 
   auto health = client_.Get(base + "/actuator/health").Json();
   EXPECT_EQ(health["status"], "UP");
