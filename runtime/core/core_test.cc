@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "runtime/core/bounded_cache.h"
 #include "runtime/core/clock.h"
 #include "runtime/core/time_format.h"
 #include "runtime/core/trace_context.h"
@@ -96,6 +97,34 @@ TEST(Uuid, ThreadsAndAForkedChildNeverRepeatAnId) {
   std::string child(buf, 36);
   EXPECT_NE(child, parent_next);
   EXPECT_EQ(ids.count(child), 0u);
+}
+
+TEST(BoundedCache, EvictsTheLeastRecentlyUsedBeyondItsCapacity) {
+  BoundedCache<std::string, int> cache(2);
+  cache.Put("a", 1);
+  cache.Put("b", 2);
+  EXPECT_EQ(cache.Get("a"), 1);  // a is now more recent than b
+  cache.Put("c", 3);
+  EXPECT_EQ(cache.Get("b"), std::nullopt);
+  EXPECT_EQ(cache.Get("a"), 1);
+  EXPECT_EQ(cache.Get("c"), 3);
+  cache.Put("a", 10);  // replaces, does not grow
+  EXPECT_EQ(cache.Size(), 2u);
+  EXPECT_EQ(cache.Get("a"), 10);
+  EXPECT_THROW((BoundedCache<int, int>(0)), std::invalid_argument);
+}
+
+TEST(BoundedCache, EntriesExpireTheirTtlAfterBeingPut) {
+  ManualClock clock;
+  BoundedCache<std::string, int> cache(10, std::chrono::seconds(5), clock);
+  cache.Put("a", 1);
+  clock.Advance(std::chrono::seconds(4));
+  EXPECT_EQ(cache.Get("a"), 1);  // reading does not extend it
+  clock.Advance(std::chrono::seconds(1));
+  EXPECT_EQ(cache.Get("a"), std::nullopt);
+  EXPECT_EQ(cache.Size(), 0u);
+  cache.Put("a", 2);
+  EXPECT_EQ(cache.Get("a"), 2);
 }
 
 TEST(ManualClock, MovesOnlyWhenAdvanced) {

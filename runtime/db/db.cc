@@ -22,8 +22,12 @@ struct PooledConnection {
   bool in_tx = false;
   // Inside an empty transaction opened by COMMIT AND CHAIN (outside Transact).
   bool chained = false;
-  // Session::DeferInsert: per INSERT prefix (in first-use order), its rows.
-  std::vector<std::pair<std::string, std::vector<std::vector<op::db::Param>>>> deferred;
+  // Session::DeferInsert: per INSERT prefix and suffix (in first-use order), its rows.
+  struct Deferred {
+    std::string insert, suffix;
+    std::vector<std::vector<op::db::Param>> rows;
+  };
+  std::vector<Deferred> deferred;
   std::string describe;  // for error messages
   std::vector<std::function<void()>> after_commit;
 };
@@ -176,7 +180,7 @@ Rows Session::QueryV(std::string_view text, const std::vector<Param>& params) {
   }
 }
 
-uint64_t Session::InsertRows(std::string_view insert, std::span<const std::vector<Param>> rows) {
+uint64_t Session::InsertRows(std::string_view insert, std::span<const std::vector<Param>> rows, std::string_view suffix) {
   if (rows.empty()) return 0;
   std::string sql(insert);
   std::vector<Param> params;
@@ -185,20 +189,22 @@ uint64_t Session::InsertRows(std::string_view insert, std::span<const std::vecto
     sql += InList(row.size()) + ")";
     params.insert(params.end(), row.begin(), row.end());
   }
+  sql += suffix;
   return ExecV(sql, params);
 }
 
-void Session::DeferInsert(std::string_view insert, std::vector<Param> row) {
+void Session::DeferInsert(std::string_view insert, std::vector<Param> row, std::string_view suffix) {
   if (!c_.in_tx) {
-    InsertRows(insert, {&row, 1});
+    InsertRows(insert, {&row, 1}, suffix);
     return;
   }
-  for (auto& [prefix, rows] : c_.deferred)
-    if (prefix == insert) {
-      rows.push_back(std::move(row));
+  for (auto& d : c_.deferred)
+    if (d.insert == insert && d.suffix == suffix) {
+      d.rows.push_back(std::move(row));
       return;
     }
-  c_.deferred.emplace_back(std::string(insert), std::vector<std::vector<Param>>{std::move(row)});
+  c_.deferred.push_back({std::string(insert), std::string(suffix), {}});
+  c_.deferred.back().rows.push_back(std::move(row));
 }
 
 namespace {
@@ -207,9 +213,9 @@ namespace {
 void FlushDeferred(Session& s, PooledConnection& c) {
   auto deferred = std::move(c.deferred);
   c.deferred.clear();
-  for (const auto& [prefix, rows] : deferred)
-    for (size_t from = 0; from < rows.size(); from += 500)
-      s.InsertRows(prefix, std::span(rows).subspan(from, std::min<size_t>(500, rows.size() - from)));
+  for (const auto& d : deferred)
+    for (size_t from = 0; from < d.rows.size(); from += 500)
+      s.InsertRows(d.insert, std::span(d.rows).subspan(from, std::min<size_t>(500, d.rows.size() - from)), d.suffix);
 }
 }  // namespace
 

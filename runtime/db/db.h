@@ -141,14 +141,18 @@ class Session {
   // `table` and `key` come from code, never from input. Returns rows locked.
   size_t LockInKeyOrder(std::string_view table, std::string_view key, const std::set<std::string>& keys);
   // Rows for `insert` ("INSERT INTO t (a, b) VALUES") in one statement: all
-  // or none of them (a duplicate key fails the whole statement). Rows are
+  // or none of them (a duplicate key fails the whole statement, unless
+  // `suffix` says otherwise: " ON DUPLICATE KEY UPDATE ..."). Rows are
   // parameters, one per column; at most 65,535 parameters in all.
-  uint64_t InsertRows(std::string_view insert, std::span<const std::vector<Param>> rows);
+  uint64_t InsertRows(std::string_view insert, std::span<const std::vector<Param>> rows, std::string_view suffix = {});
   // A row for `insert` ("INSERT INTO t (a, b) VALUES"): inside a transaction
   // it is written just before COMMIT, with the other rows deferred for the
-  // same `insert` in one multi-row statement (in the order deferred); outside
-  // one, at once. For rows nothing in the transaction reads back (outbox).
-  void DeferInsert(std::string_view insert, std::vector<Param> row);
+  // same `insert` and `suffix` in one multi-row statement (in the order
+  // deferred); outside one, at once. For rows nothing in the transaction
+  // reads back (outbox, notifications). A failure at COMMIT fails the
+  // transaction (Transact throws), so a row that may meet a duplicate key
+  // needs a `suffix` that settles it.
+  void DeferInsert(std::string_view insert, std::vector<Param> row, std::string_view suffix = {});
   // Runs `fn` after the enclosing Transact() commits (never on rollback or for
   // an attempt that is retried): metrics, wake-ups, caches.
   void AfterCommit(std::function<void()> fn);

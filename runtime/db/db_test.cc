@@ -242,6 +242,15 @@ TEST_F(DbTest, DeferredInsertsGoInOneStatementAtCommit) {
 
   pool.Acquire().session().DeferInsert("INSERT INTO ev (name) VALUES", {std::string("now")});
   EXPECT_EQ(server_->Sql("SELECT COUNT(*) FROM db_defer.ev WHERE name = 'now'"), "1\n") << "autocommit: at once";
+
+  // A suffix settles duplicates; rows with another suffix go in a statement of their own.
+  const auto before_suffix = inserts();
+  pool.Transact([&](Session& s) {
+    for (std::string n : {"a", "d"}) s.DeferInsert("INSERT INTO ev (name) VALUES", {n}, " ON DUPLICATE KEY UPDATE id = id");
+    s.DeferInsert("INSERT INTO ev (name) VALUES", {std::string("e")});
+  });
+  EXPECT_EQ(inserts() - before_suffix, 2);
+  EXPECT_EQ(server_->Sql("SELECT GROUP_CONCAT(name ORDER BY id) FROM db_defer.ev"), "a,b,c,now,d,e\n");
 }
 
 TEST_F(DbTest, PoolTimesOutWhenExhausted) {

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "events/topics.h"
+#include "runtime/core/bounded_cache.h"
 #include "runtime/logging/log.h"
 #include "runtime/service/service.h"
 #include "services/notification/channels.h"
@@ -160,34 +161,47 @@ class Dispatcher {
   std::thread thread_;
 };
 
-void Record(Dispatcher& d, db::Session& s, const events::Envelope& e) {
+// Where an order's notifications go: written once (OrderCreated), read for
+// each of its later events.
+struct Contact {
+  std::string customer;
+  std::optional<std::string> email, phone;
+};
+using Contacts = BoundedCache<std::string, Contact>;  // by order id, only what is committed
+
+void Record(Dispatcher& d, Contacts& contacts, db::Session& s, const events::Envelope& e) {
   if (e.has_order_created()) {
     const auto& c = e.order_created().contact();
+    Contact contact{e.order_created().customer_id(), c.email().empty() ? std::nullopt : std::optional(c.email()),
+                    c.phone().empty() ? std::nullopt : std::optional(c.phone())};
     s.Exec("INSERT INTO order_contacts (order_id, customer_id, email, phone) VALUES (?, ?, ?, ?) "
            "ON DUPLICATE KEY UPDATE email = VALUES(email), phone = VALUES(phone)",
-           e.order_id(), e.order_created().customer_id(), c.email().empty() ? db::Param(nullptr) : db::Param(c.email()),
-           c.phone().empty() ? db::Param(nullptr) : db::Param(c.phone()));
+           e.order_id(), contact.customer, contact.email ? db::Param(*contact.email) : db::Param(nullptr),
+           contact.phone ? db::Param(*contact.phone) : db::Param(nullptr));
+    s.AfterCommit([&contacts, id = e.order_id(), contact] { contacts.Put(id, contact); });
     return;
   }
   auto text = TextFor(e);
   if (!text) return;  // not a customer-facing event
-  auto contact = s.Query("SELECT customer_id, email, phone FROM order_contacts WHERE order_id = ?", e.order_id());
-  // The order's OrderCreated may still be behind on another partition: retry.
-  if (!contact.Next()) throw std::runtime_error("contact of order " + e.order_id() + " not known yet");
-  std::string customer = contact.String("customer_id");
-  std::vector<std::pair<std::string, std::string>> targets;  // channel, recipient
-  if (auto email = contact.OptString("email"); email && d.EmailEnabled()) targets.emplace_back("email", *email);
-  if (auto phone = contact.OptString("phone"); phone && d.SmsEnabled()) targets.emplace_back("sms", *phone);
-  if (targets.empty()) targets.emplace_back("log", customer);
-  for (const auto& [channel, to] : targets) {
-    try {
-      s.Exec("INSERT INTO notifications (event_id, order_id, customer_id, event_type, channel, recipient, subject, body) "
-             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-             e.event_id(), e.order_id(), customer, e.event_type(), channel, to, text->subject, text->body);
-    } catch (const db::DuplicateKey&) {
-      // exactly one per (event, channel)
-    }
+  auto contact = contacts.Get(e.order_id());
+  if (!contact) {
+    auto row = s.Query("SELECT customer_id, email, phone FROM order_contacts WHERE order_id = ?", e.order_id());
+    // The order's OrderCreated may still be behind on another partition: retry.
+    if (!row.Next()) throw std::runtime_error("contact of order " + e.order_id() + " not known yet");
+    contact = Contact{row.String("customer_id"), row.OptString("email"), row.OptString("phone")};
+    s.AfterCommit([&contacts, id = e.order_id(), c = *contact] { contacts.Put(id, c); });
   }
+  std::vector<std::pair<std::string, std::string>> targets;  // channel, recipient
+  if (contact->email && d.EmailEnabled()) targets.emplace_back("email", *contact->email);
+  if (contact->phone && d.SmsEnabled()) targets.emplace_back("sms", *contact->phone);
+  if (targets.empty()) targets.emplace_back("log", contact->customer);
+  // Written with the batch's other notifications at its commit; exactly one
+  // per (event, channel) by the unique key (processed_events already keeps
+  // a redelivered event out).
+  for (const auto& [channel, to] : targets)
+    s.DeferInsert("INSERT INTO notifications (event_id, order_id, customer_id, event_type, channel, recipient, subject, body) VALUES",
+                  {e.event_id(), e.order_id(), contact->customer, e.event_type(), channel, to, text->subject, text->body},
+                  " ON DUPLICATE KEY UPDATE id = id");
   s.AfterCommit([&d] { d.Wake(); });
 }
 
@@ -235,9 +249,11 @@ void Wire(Service& svc) {
   auto dispatcher = std::make_shared<Dispatcher>(svc);
   svc.OnStop([dispatcher]() mutable { dispatcher.reset(); });
   auto* d = dispatcher.get();
+  // Lives as long as the process: the consumer threads use it until exit.
+  auto* contacts = new Contacts(100'000);
   svc.router().Get("/api/notifications", [&svc](http::Request& req) { return http::Response::Json(200, List(svc.db(), req)); });
   svc.HandleEvents({std::string(events::kOrderEvents), std::string(events::kPaymentEvents)},
-                   [d](db::Session& s, const events::Envelope& e) { Record(*d, s, e); });
+                   [d, contacts](db::Session& s, const events::Envelope& e) { Record(*d, *contacts, s, e); });
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "events/topics.h"
+#include "runtime/core/bounded_cache.h"
 #include "runtime/core/time_format.h"
 #include "runtime/core/uuid.h"
 #include "runtime/logging/log.h"
@@ -17,28 +18,6 @@
 namespace op::order {
 namespace {
 
-// Short-lived catalog prices (order.price-cache-ttl): bursts of orders for the
-// same skus cost one catalog call; a price change shows within the TTL.
-class PriceCache {
- public:
-  explicit PriceCache(std::chrono::milliseconds ttl) : ttl_(ttl) {}
-  std::optional<int64_t> Get(const std::string& sku) {
-    std::lock_guard lock(mu_);
-    auto it = prices_.find(sku);
-    if (it == prices_.end() || std::chrono::steady_clock::now() > it->second.second) return std::nullopt;
-    return it->second.first;
-  }
-  void Put(const std::string& sku, int64_t cents) {
-    std::lock_guard lock(mu_);
-    prices_[sku] = {cents, std::chrono::steady_clock::now() + ttl_};
-  }
-
- private:
-  const std::chrono::milliseconds ttl_;
-  std::mutex mu_;
-  std::map<std::string, std::pair<int64_t, std::chrono::steady_clock::time_point>> prices_;
-};
-
 struct Metrics {
   prometheus::Family<prometheus::Counter>* created;
   prometheus::Family<prometheus::Counter>* terminal;
@@ -47,7 +26,9 @@ struct Metrics {
 
 struct Context {
   Service& svc;
-  PriceCache prices;
+  // Short-lived catalog prices (order.price-cache-ttl): bursts of orders for
+  // the same skus cost one catalog call; a price change shows within the TTL.
+  BoundedCache<std::string, int64_t> prices;
   Metrics metrics;
   std::string currency;
   std::chrono::milliseconds saga_timeout;
@@ -318,7 +299,7 @@ class TimeoutSweeper {
 void Wire(Service& svc) {
   auto& reg = svc.metrics().Registry();
   // Lives as long as the process: HTTP and consumer threads use it until exit.
-  auto* ctx = new Context{svc, PriceCache(svc.config().GetDuration("order.price-cache-ttl")),
+  auto* ctx = new Context{svc, BoundedCache<std::string, int64_t>(100'000, svc.config().GetDuration("order.price-cache-ttl")),
                           {&prometheus::BuildCounter().Name("orders_created_total").Help("Orders accepted").Register(reg),
                            &prometheus::BuildCounter().Name("orders_total").Help("Orders reaching a terminal status").Register(reg),
                            &prometheus::BuildHistogram().Name("order_saga_duration_seconds")
