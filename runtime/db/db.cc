@@ -9,15 +9,22 @@
 
 #include <fmt/format.h>
 
+#include <list>
+
 #include "runtime/logging/log.h"
 
 namespace op::db {
 
 struct PooledConnection {
   std::unique_ptr<sql::Connection> conn;
-  // Prepared statements cached per connection: one server round trip per
-  // statement text for the life of the connection.
-  std::unordered_map<std::string, std::unique_ptr<sql::PreparedStatement>> statements;
+  // Prepared statements cached per connection, most recently used first: one
+  // server round trip per statement text while it stays among the
+  // `statement_cache_size` most recent; the others are closed (on the server
+  // too). Shared: rows read from a statement keep it open.
+  using Statement = std::pair<std::string, std::shared_ptr<sql::PreparedStatement>>;
+  std::list<Statement> statements;
+  std::unordered_map<std::string_view, std::list<Statement>::iterator> statement_index;  // views into `statements`
+  size_t statement_cache_size = 64;
   std::chrono::steady_clock::time_point last_used = std::chrono::steady_clock::now();
   bool in_tx = false;
   // Inside an empty transaction opened by COMMIT AND CHAIN (outside Transact).
@@ -43,6 +50,8 @@ void DbOptions::DeclareSchema(config::Schema& s) {
   s.Add("mysql.pool.acquire-timeout", Type::kDuration, "5s", "wait for a free connection at most");
   s.Add("mysql.connect-timeout", Type::kDuration, "3s", "TCP connect timeout");
   s.Add("mysql.create-database", Type::kBool, "false", "CREATE DATABASE IF NOT EXISTS at start");
+  s.Add(config::KeySpec{"mysql.statement-cache-size", Type::kInt, "64",
+                        "prepared statements kept open per connection (least recently used closed first)", 1, 10000});
   s.Add("mysql.chain-transactions", Type::kBool, "true",
         "end transactions with COMMIT AND CHAIN so the next one needs no START TRANSACTION; turn off if the "
         "server's idle_transaction_timeout is shorter than 30s");
@@ -60,6 +69,7 @@ DbOptions DbOptions::FromConfig(const config::Config& c) {
   o.connect_timeout = c.GetDuration("mysql.connect-timeout");
   o.create_database = c.GetBool("mysql.create-database");
   o.chain_transactions = c.GetBool("mysql.chain-transactions");
+  o.statement_cache_size = int(c.GetInt("mysql.statement-cache-size"));
   return o;
 }
 
@@ -93,6 +103,14 @@ bool ConnectionPool::IsRetryable(const DbError& e) { return e.code() == 1213 || 
 Rows::Rows(std::unique_ptr<sql::ResultSet> rs) : rs_(std::move(rs)) {}
 Rows::~Rows() = default;
 Rows::Rows(Rows&&) noexcept = default;
+Rows& Rows::operator=(Rows&& o) noexcept {
+  if (this == &o) return *this;
+  rs_.reset();  // before what it reads from
+  keep_.clear();
+  rs_ = std::move(o.rs_);
+  keep_ = std::move(o.keep_);
+  return *this;
+}
 bool Rows::Next() { return rs_->next(); }
 size_t Rows::Count() const { return rs_->rowsCount(); }
 int64_t Rows::Int(const std::string& c) const { return rs_->getInt64(c); }
@@ -119,16 +137,25 @@ void ExecText(PooledConnection& c, const char* sql) {
 }
 }  // namespace
 
-sql::PreparedStatement& Session::Prepare(std::string_view text, const std::vector<Param>& params) {
+const std::shared_ptr<sql::PreparedStatement>& Session::Prepare(std::string_view text, const std::vector<Param>& params) {
   if (c_.chained && !c_.in_tx) {  // an autocommit statement: end the empty chained transaction first
     ExecText(c_, "COMMIT");
     c_.chained = false;
   }
-  auto key = std::string(text);
-  auto it = c_.statements.find(key);
-  if (it == c_.statements.end())
-    it = c_.statements.emplace(key, std::unique_ptr<sql::PreparedStatement>(c_.conn->prepareStatement(key))).first;
-  sql::PreparedStatement& ps = *it->second;
+  if (auto it = c_.statement_index.find(text); it != c_.statement_index.end()) {
+    c_.statements.splice(c_.statements.begin(), c_.statements, it->second);
+  } else {
+    std::string key(text);
+    std::shared_ptr<sql::PreparedStatement> prepared(c_.conn->prepareStatement(key));
+    c_.statements.emplace_front(std::move(key), std::move(prepared));
+    c_.statement_index.emplace(c_.statements.front().first, c_.statements.begin());
+    if (c_.statements.size() > c_.statement_cache_size) {
+      c_.statement_index.erase(c_.statements.back().first);
+      c_.statements.pop_back();  // closed now, or when the last rows read from it are gone
+    }
+  }
+  const auto& statement = c_.statements.front().second;
+  sql::PreparedStatement& ps = *statement;
   ps.clearParameters();
   for (size_t i = 0; i < params.size(); ++i) {
     unsigned idx = unsigned(i + 1);
@@ -144,7 +171,7 @@ sql::PreparedStatement& Session::Prepare(std::string_view text, const std::vecto
         },
         params[i]);
   }
-  return ps;
+  return statement;
 }
 
 std::string InList(size_t n) {
@@ -166,7 +193,7 @@ size_t Session::LockInKeyOrder(std::string_view table, std::string_view key, con
 
 uint64_t Session::ExecV(std::string_view text, const std::vector<Param>& params) {
   try {
-    return Prepare(text, params).executeUpdate();
+    return Prepare(text, params)->executeUpdate();
   } catch (const sql::SQLException& e) {
     ConnectionPool::Rethrow(e, c_.describe);
   }
@@ -174,7 +201,10 @@ uint64_t Session::ExecV(std::string_view text, const std::vector<Param>& params)
 
 Rows Session::QueryV(std::string_view text, const std::vector<Param>& params) {
   try {
-    return Rows(std::unique_ptr<sql::ResultSet>(Prepare(text, params).executeQuery()));
+    const auto& statement = Prepare(text, params);
+    Rows rows(std::unique_ptr<sql::ResultSet>(statement->executeQuery()));
+    rows.Keep(statement);
+    return rows;
   } catch (const sql::SQLException& e) {
     ConnectionPool::Rethrow(e, c_.describe);
   }
@@ -292,6 +322,7 @@ std::unique_ptr<PooledConnection> ConnectionPool::Open() {
   opts["OPT_CHARSET_NAME"] = sql::SQLString("utf8mb4");
   auto pc = std::make_unique<PooledConnection>();
   pc->describe = Describe();
+  pc->statement_cache_size = size_t(std::max(1, options_.statement_cache_size));
   try {
     pc->conn.reset(driver->connect(opts));
     // TIMESTAMP values in and out are UTC whatever the server's zone is.

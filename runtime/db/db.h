@@ -52,6 +52,10 @@ struct DbOptions {
   // Turn off where the server kills idle open transactions
   // (idle_transaction_timeout) sooner than validate_after_idle.
   bool chain_transactions = true;
+  // Prepared statements kept per connection, least recently used closed
+  // first: the server holds each one until closed (max_prepared_stmt_count,
+  // 16,382 by default, for all connections together).
+  int statement_cache_size = 64;
 
   static void DeclareSchema(config::Schema& schema);
   static DbOptions FromConfig(const config::Config& cfg);
@@ -104,8 +108,12 @@ Param ToParam(const std::optional<T>& v) { return v ? ToParam(*v) : Param(nullpt
 class Rows {
  public:
   explicit Rows(std::unique_ptr<sql::ResultSet> rs);
+  // Also keeps `owner` (the statement the rows come from, the pool lease of
+  // its connection) until the rows are gone.
+  void Keep(std::shared_ptr<void> owner) { keep_.push_back(std::move(owner)); }
   ~Rows();
   Rows(Rows&&) noexcept;
+  Rows& operator=(Rows&&) noexcept;
   bool Next();
   size_t Count() const;
   int64_t Int(const std::string& col) const;
@@ -118,6 +126,7 @@ class Rows {
   std::optional<int64_t> OptInt(const std::string& col) const;
 
  private:
+  std::vector<std::shared_ptr<void>> keep_;  // declared first: outlives rs_
   std::unique_ptr<sql::ResultSet> rs_;
 };
 
@@ -158,7 +167,7 @@ class Session {
   void AfterCommit(std::function<void()> fn);
 
  private:
-  sql::PreparedStatement& Prepare(std::string_view sql, const std::vector<Param>& params);
+  const std::shared_ptr<sql::PreparedStatement>& Prepare(std::string_view sql, const std::vector<Param>& params);
   PooledConnection& c_;
 };
 
@@ -198,10 +207,14 @@ class ConnectionPool {
     auto l = Acquire();
     return Guard(l, [&] { return l.session().Exec(sql, args...); });
   }
+  // The rows hold the connection until they are gone (another thread taking
+  // it could otherwise run the same statement over them).
   template <class... A>
   Rows Query(std::string_view sql, const A&... args) {
     auto l = Acquire();
-    return Guard(l, [&] { return l.session().Query(sql, args...); });
+    Rows rows = Guard(l, [&] { return l.session().Query(sql, args...); });
+    rows.Keep(std::make_shared<Lease>(std::move(l)));
+    return rows;
   }
 
   // SELECT 1 within the acquire timeout: for readiness checks.

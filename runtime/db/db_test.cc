@@ -71,11 +71,13 @@ TEST_F(DbTest, TransactionCommitsOrLeavesNoEffect) {
     throw std::runtime_error("handler failed mid-transaction");
   }),
                std::runtime_error);
-  auto rows = pool.Query("SELECT balance FROM acct ORDER BY id");
-  rows.Next();
-  EXPECT_EQ(rows.Int("balance"), 70) << "the failed transaction must leave no effect";
-  rows.Next();
-  EXPECT_EQ(rows.Int("balance"), 30);
+  {
+    auto rows = pool.Query("SELECT balance FROM acct ORDER BY id");
+    rows.Next();
+    EXPECT_EQ(rows.Int("balance"), 70) << "the failed transaction must leave no effect";
+    rows.Next();
+    EXPECT_EQ(rows.Int("balance"), 30);
+  }
   EXPECT_EQ(pool.GetStats().active, 0);
 }
 
@@ -251,6 +253,47 @@ TEST_F(DbTest, DeferredInsertsGoInOneStatementAtCommit) {
   });
   EXPECT_EQ(inserts() - before_suffix, 2);
   EXPECT_EQ(server_->Sql("SELECT GROUP_CONCAT(name ORDER BY id) FROM db_defer.ev"), "a,b,c,now,d,e\n");
+}
+
+// The server holds every prepared statement until it is closed, and refuses
+// new ones past max_prepared_stmt_count: a connection keeps only its most
+// recently used ones open.
+TEST_F(DbTest, PreparedStatementsStayBoundedPerConnectionAndRowsKeepTheirs) {
+  auto open_statements = [&] { return std::stoll(server_->Sql("SHOW GLOBAL STATUS LIKE 'Prepared_stmt_count'").substr(20)); };
+  DbOptions o = Options("db_stmts", 1);
+  o.statement_cache_size = 4;
+  ConnectionPool pool(o);
+  pool.Exec("CREATE TABLE t (id INT PRIMARY KEY)");
+  pool.Exec("INSERT INTO t VALUES (1), (2), (3)");
+  const auto before = open_statements();
+  auto held = pool.Acquire();
+  auto s = held.session();
+  auto first = s.Query("SELECT id FROM t WHERE id >= ? ORDER BY id", int64_t(1));
+  for (int i = 0; i < 50; ++i) s.Query("SELECT " + std::to_string(i) + " AS n");  // a text per statement
+  EXPECT_LE(open_statements() - before, 5) << "four cached, and the one `first` still reads from";
+  // The evicted statement's rows are still there to read.
+  std::vector<int64_t> ids;
+  while (first.Next()) ids.push_back(first.Int("id"));
+  EXPECT_EQ(ids, (std::vector<int64_t>{1, 2, 3}));
+  first = s.Query("SELECT 1 AS n");
+  EXPECT_LE(open_statements() - before, 4);
+}
+
+// Rows from the pool keep their connection: nobody else can run a statement
+// over them before they are read.
+TEST_F(DbTest, RowsFromThePoolHoldTheirConnectionUntilGone) {
+  ConnectionPool pool(Options("db_rows", 1));
+  pool.Exec("CREATE TABLE t (id INT PRIMARY KEY)");
+  pool.Exec("INSERT INTO t VALUES (1), (2)");
+  {
+    auto rows = pool.Query("SELECT id FROM t ORDER BY id");
+    EXPECT_EQ(pool.GetStats().active, 1);
+    EXPECT_THROW(pool.Acquire(), DbUnavailable) << "the only connection is the rows'";
+    ASSERT_TRUE(rows.Next());
+    EXPECT_EQ(rows.Int("id"), 1);
+  }
+  EXPECT_EQ(pool.GetStats().active, 0);
+  EXPECT_EQ(pool.Query("SELECT COUNT(*) AS n FROM t").Count(), 1u);
 }
 
 TEST_F(DbTest, PoolTimesOutWhenExhausted) {

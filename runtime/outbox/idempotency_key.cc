@@ -1,5 +1,7 @@
 #include "runtime/outbox/idempotency_key.h"
 
+#include <optional>
+
 #include <openssl/evp.h>
 
 #include <nlohmann/json.hpp>
@@ -32,27 +34,39 @@ IdempotencyStore::Begin IdempotencyStore::Start(const std::string& scope, const 
       return {Outcome::kProceed, {}};
     } catch (const db::DuplicateKey&) {
     }
-    auto rows = pool_.Query(
-        "SELECT request_hash, state, status, response_headers, response_body, "
-        " expires_at < CURRENT_TIMESTAMP(3) AS expired,"
-        " created_at < CURRENT_TIMESTAMP(3) - INTERVAL ? SECOND AS stale "
-        "FROM idempotency_keys WHERE scope = ? AND idempotency_key = ?",
-        int64_t(options_.in_flight_timeout.count()), scope, key);
-    if (!rows.Next()) continue;  // forgotten meanwhile: try to insert again
-    bool expired = rows.Int("expired") == 1;
-    bool abandoned = rows.String("state") == "IN_FLIGHT" && rows.Int("stale") == 1;
-    if (expired || abandoned) {
+    // Read into a record first: the rows hold a connection, the DELETE below needs one.
+    struct Stored {
+      std::string hash, state;
+      int64_t status = 0;
+      std::optional<std::string> headers, body;
+      bool expired = false, stale = false;
+    };
+    std::optional<Stored> stored;
+    {
+      auto rows = pool_.Query(
+          "SELECT request_hash, state, status, response_headers, response_body, "
+          " expires_at < CURRENT_TIMESTAMP(3) AS expired,"
+          " created_at < CURRENT_TIMESTAMP(3) - INTERVAL ? SECOND AS stale "
+          "FROM idempotency_keys WHERE scope = ? AND idempotency_key = ?",
+          int64_t(options_.in_flight_timeout.count()), scope, key);
+      if (rows.Next())
+        stored = Stored{rows.String("request_hash"), rows.String("state"), rows.OptInt("status").value_or(0),
+                        rows.OptString("response_headers"), rows.OptString("response_body"), rows.Int("expired") == 1,
+                        rows.Int("stale") == 1};
+    }
+    if (!stored) continue;  // forgotten meanwhile: try to insert again
+    bool abandoned = stored->state == "IN_FLIGHT" && stored->stale;
+    if (stored->expired || abandoned) {
       pool_.Exec("DELETE FROM idempotency_keys WHERE scope = ? AND idempotency_key = ? AND request_hash = ? "
-                 "AND state = ?", scope, key, rows.String("request_hash"), rows.String("state"));
+                 "AND state = ?", scope, key, stored->hash, stored->state);
       continue;
     }
-    if (rows.String("request_hash") != hash) return {Outcome::kMismatch, {}};
-    if (rows.String("state") == "IN_FLIGHT") return {Outcome::kInFlight, {}};
+    if (stored->hash != hash) return {Outcome::kMismatch, {}};
+    if (stored->state == "IN_FLIGHT") return {Outcome::kInFlight, {}};
     http::Response r;
-    r.status = int(rows.Int("status"));
-    for (auto& h : nlohmann::json::parse(rows.OptString("response_headers").value_or("[]")))
-      r.headers.Add(h[0], h[1]);
-    r.body = rows.OptString("response_body").value_or("");
+    r.status = int(stored->status);
+    for (auto& h : nlohmann::json::parse(stored->headers.value_or("[]"))) r.headers.Add(h[0], h[1]);
+    r.body = stored->body.value_or("");
     r.headers.Set("Idempotent-Replayed", "true");
     return {Outcome::kReplay, r};
   }

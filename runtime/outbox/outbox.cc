@@ -177,10 +177,12 @@ size_t OutboxRelay::RelayOnce() {
     }
   }
   if (ok > 0) {
-    std::string ids;
-    for (size_t i = 0; i < ok; ++i) ids += (i ? "," : "") + std::to_string(rows[i].id);
-    // ids are integers we read ourselves; no user input reaches this text
-    lock_lease_->session().Exec("UPDATE outbox SET published_at = CURRENT_TIMESTAMP(3) WHERE id IN (" + ids + ")");
+    std::vector<db::Param> ids;
+    for (size_t i = 0; i < ok; ++i) ids.push_back(rows[i].id);
+    // Placeholders, not the ids in the text: a statement text per batch
+    // would be a new prepared statement on the server every time.
+    lock_lease_->session().ExecV("UPDATE outbox SET published_at = CURRENT_TIMESTAMP(3) WHERE id IN (" +
+                                 db::InList(ids.size()) + ")", ids);
   }
   published_ += ok;
   if (!error.empty()) {

@@ -158,6 +158,24 @@ TEST_F(OutboxTest, ARelayThatLostItsLockPublishesNothing) {
   EXPECT_EQ(Count(*pool, "SELECT COUNT(*) AS n FROM outbox WHERE published_at IS NULL"), 0);
 }
 
+// Each batch's "published" mark is the same statement text whatever the ids:
+// the server does not get a new prepared statement per batch (it refuses new
+// ones past max_prepared_stmt_count).
+TEST_F(OutboxTest, MarkingBatchesPublishedPreparesNothingNew) {
+  auto pool = Pool("outbox_prepares");
+  kafka::Producer producer(POpts());
+  OutboxRelay relay(*pool, producer);
+  auto prepares = [&] { return std::stoll(db_->Sql("SHOW GLOBAL STATUS LIKE 'Com_stmt_prepare'").substr(17)); };
+  auto batch = [&](int i) {
+    pool->Transact([&](db::Session& s) { EnqueueEvent(s, Created("o-prep", i)); });
+    return relay.RelayOnce();
+  };
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(batch(i), 1u);  // every statement prepared once
+  const auto before = prepares();
+  for (int i = 3; i < 23; ++i) ASSERT_EQ(batch(i), 1u);
+  EXPECT_EQ(prepares() - before, 0) << "20 batches of one, 20 different ids";
+}
+
 TEST_F(OutboxTest, RelayLoopPublishesAfterWakeAndReportsBacklog) {
   auto pool = Pool("outbox_loop");
   kafka::Producer producer(POpts());

@@ -277,9 +277,11 @@ class TimeoutSweeper {
   }
   void Sweep() {
     std::vector<std::string> due;
-    auto r = ctx_.svc.db().Query("SELECT id FROM orders WHERE status = 'PENDING' AND deadline_at < CURRENT_TIMESTAMP(3) "
-                                 "ORDER BY deadline_at LIMIT 100");
-    while (r.Next()) due.push_back(r.String("id"));
+    {  // the rows hold a connection: let it go before the transactions below
+      auto r = ctx_.svc.db().Query("SELECT id FROM orders WHERE status = 'PENDING' AND deadline_at < CURRENT_TIMESTAMP(3) "
+                                   "ORDER BY deadline_at LIMIT 100");
+      while (r.Next()) due.push_back(r.String("id"));
+    }
     for (const auto& id : due) {
       ctx_.svc.db().Transact([&](db::Session& s) {
         auto o = Lock(s, id);

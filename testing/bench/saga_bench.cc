@@ -39,7 +39,7 @@ std::map<std::string, double> ServerStatus(op::db::ConnectionPool& pool) {
   auto rows = pool.Query(
       "SHOW GLOBAL STATUS WHERE Variable_name IN ('Questions', 'Com_commit', 'Com_stmt_execute', 'Com_select', "
       "'Com_insert', 'Com_update', 'Com_delete', 'Innodb_row_lock_waits', 'Innodb_row_lock_time', "
-      "'Innodb_deadlocks')");
+      "'Innodb_deadlocks', 'Prepared_stmt_count', 'Com_stmt_prepare')");
   while (rows.Next()) out[rows.String("Variable_name")] = std::stod(rows.String("Value"));
   return out;
 }
@@ -256,6 +256,8 @@ int main(int argc, char** argv) {
             << " deletes)\n"
             << "per order, row lock waits: " << per_order("Innodb_row_lock_waits") << " (" << per_order("Innodb_row_lock_time")
             << " ms waited), deadlocks: " << per_order("Innodb_deadlocks") << "\n"
+            << "prepared statements open on the server: " << status_before.at("Prepared_stmt_count") << " before, "
+            << status_after.at("Prepared_stmt_count") << " after (" << per_order("Com_stmt_prepare") << " prepares per order)\n"
             << "physical bound (commits/s / commits per order): " << commit_rate / commits_per_order << " orders/s\n"
             << "confirmed/s as a fraction of the bound: "
             << confirmed / duration<double>(last_decided - first_created).count() / (commit_rate / commits_per_order) << "\n";
