@@ -194,6 +194,7 @@ class Session : public std::enable_shared_from_this<Session> {
     body_out_ = head || wire::Bodiless(resp.status) ? std::string() : std::move(resp.body);
     std::array<asio::const_buffer, 2> bytes{asio::buffer(head_out_), asio::buffer(body_out_)};
     asio::async_write(socket_, bytes, [self = shared_from_this(), close, served](boost::system::error_code ec, size_t) {
+      std::string().swap(self->body_out_);  // an idle connection keeps no body (the head's buffer it reuses)
       if (served) self->core_->Finish();
       if (ec || close) return self->Close();
       self->ReadHeader();
