@@ -139,12 +139,12 @@ struct AsyncClient::Exchange : std::enable_shared_from_this<AsyncClient::Exchang
       if (closed) return Fail(ClientResponse::Error::kOther, "connection closed before a complete response");
       return Fail(ClientResponse::Error::kOther, "bad response: " + ec.message());
     }
-    if (wire::IsInterim(int(parser->get().result_int()))) return Read();  // the answer follows
+    if (wire::IsInterim(parser->status())) return Read();  // the answer follows
     finished = true;
     conn->timer.cancel();
     ClientResponse resp;
-    const bool keep_alive = parser->get().keep_alive();
-    wire::TakeResponse(*parser, resp);
+    const bool keep_alive = parser->keep_alive();
+    parser->Take(resp);
     resp.reused_connection = reused;
     resp.elapsed = Clock::now() - start;
     if (keep_alive && conn->buffer.size() == 0) loop.Give(url.host_port, std::move(conn), client.options_.max_idle_handles);

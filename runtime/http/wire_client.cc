@@ -194,7 +194,7 @@ ClientResponse WireClient::Send(const ClientRequest& req, std::chrono::milliseco
         if (used == 0) break;
       }
       if (p->is_done()) {
-        if (wire::IsInterim(int(p->get().result_int()))) {  // the answer follows
+        if (wire::IsInterim(p->status())) {  // the answer follows
           wire::ResetParser(p, req.method);
           continue;
         }
@@ -231,8 +231,8 @@ ClientResponse WireClient::Send(const ClientRequest& req, std::chrono::milliseco
       close(c.fd);
       continue;
     }
-    const bool keep_alive = p->get().keep_alive();
-    wire::TakeResponse(*p, resp);
+    const bool keep_alive = p->keep_alive();
+    p->Take(resp);
     resp.reused_connection = reused;
     resp.elapsed = Clock::now() - start;
     if (keep_alive && buf.empty()) {

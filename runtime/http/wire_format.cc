@@ -62,11 +62,10 @@ void ResetParser(std::optional<ResponseParser>& p, const std::string& method) {
   if (method == "HEAD") p->skip(true);
 }
 
-void TakeResponse(ResponseParser& p, ClientResponse& out) {
-  auto& res = p.get();
-  out.status = int(res.result_int());
-  for (const auto& f : res) out.headers.Add(std::string(f.name_string()), std::string(f.value()));
-  out.body = std::move(res.body());
+void ResponseParser::Take(ClientResponse& out) {
+  out.status = response_.status;
+  out.headers = std::move(response_.headers);
+  out.body = std::move(response_.body);
 }
 
 namespace {

@@ -3,9 +3,9 @@
 // AsyncClient share — the URL split, the request bytes and the response
 // conversion — so both put the same bytes on the wire and read them the same
 // way; and the Asio server engine's response head.
-#include <boost/beast/http/message.hpp>
-#include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/basic_parser.hpp>
+
+#include <optional>
 #include <string>
 
 #include "runtime/http/client.h"
@@ -27,13 +27,45 @@ bool ParseUrl(const std::string& url, Url& out);
 // Transfer-Encoding from the caller), Host and User-Agent unless given.
 std::string Serialize(const ClientRequest& req, const Url& u, const std::string& user_agent);
 
-using ResponseParser = boost::beast::http::response_parser<boost::beast::http::string_body>;
+// Reads a response straight into a ClientResponse: Beast's parser with our
+// own handlers (its documented extension point), where Beast's
+// response_parser would first build a message with a heap node per header
+// field that we then copied into our Headers.
+class ResponseParser : public boost::beast::http::basic_parser<false> {
+ public:
+  int status() const { return response_.status; }
+  // Moves the parsed status, headers and body into `out`.
+  void Take(ClientResponse& out);
+
+ private:
+  using error_code = boost::beast::error_code;
+  using string_view = boost::beast::string_view;
+  void on_request_impl(boost::beast::http::verb, string_view, string_view, int, error_code&) override {}
+  void on_response_impl(int code, string_view, int, error_code&) override { response_.status = code; }
+  void on_field_impl(boost::beast::http::field, string_view name, string_view value, error_code&) override {
+    response_.headers.Add(std::string(name), std::string(value));
+  }
+  void on_header_impl(error_code&) override {}
+  void on_body_init_impl(const boost::optional<std::uint64_t>& length, error_code&) override {
+    if (length) response_.body.reserve(size_t(*length));  // bounded by body_limit before this is called
+  }
+  size_t on_body_impl(string_view body, error_code&) override {
+    response_.body.append(body.data(), body.size());
+    return body.size();
+  }
+  void on_chunk_header_impl(std::uint64_t, string_view, error_code&) override {}
+  size_t on_chunk_body_impl(std::uint64_t, string_view body, error_code&) override {
+    response_.body.append(body.data(), body.size());
+    return body.size();
+  }
+  void on_finish_impl(error_code&) override {}
+
+  ClientResponse response_;
+};
 // A parser with our limits (64 KiB of header, 64 MiB of body); HEAD has no body.
 void ResetParser(std::optional<ResponseParser>& p, const std::string& method);
 // An interim answer (100 Continue and friends): the real one follows.
 inline bool IsInterim(int status) { return status >= 100 && status < 200 && status != 101; }
-// Moves a complete response into `out` (status, headers, body).
-void TakeResponse(ResponseParser& p, ClientResponse& out);
 
 // The status line and header of `resp` for a request of HTTP `version` (10 or
 // 11), into `out` (cleared; its capacity is reused): our framing
