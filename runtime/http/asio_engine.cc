@@ -47,6 +47,54 @@ using tcp = asio::ip::tcp;
 
 constexpr size_t kHeaderLimit = 64 * 1024;  // the gateway answers 431 above 32 KiB itself
 
+// Reads a request straight into our Request: Beast's parser with our own
+// handlers (its documented extension point), where Beast's request_parser
+// would first build a message with a heap node per header field that we
+// then copied into Request.
+class RequestParser : public bhttp::basic_parser<true> {
+ public:
+  Request& request() { return request_; }
+  unsigned version() const { return version_; }
+  bool head() const { return head_; }
+  bool expects_continue() const { return expect_continue_; }
+
+ private:
+  using error_code = boost::beast::error_code;
+  using string_view = boost::beast::string_view;
+  void on_request_impl(bhttp::verb method, string_view method_str, string_view target, int version, error_code&) override {
+    request_.method.assign(method_str.data(), method_str.size());
+    head_ = method == bhttp::verb::head;
+    version_ = unsigned(version);
+    std::string_view t(target.data(), target.size());
+    auto q = t.find('?');
+    request_.path = std::string(t.substr(0, q));
+    if (q != std::string_view::npos) request_.query = ParseQuery(t.substr(q + 1));
+  }
+  void on_response_impl(int, string_view, int, error_code&) override {}
+  void on_field_impl(bhttp::field f, string_view name, string_view value, error_code&) override {
+    if (f == bhttp::field::expect && boost::beast::iequals(value, "100-continue")) expect_continue_ = true;
+    request_.headers.Add(std::string(name), std::string(value));
+  }
+  void on_header_impl(error_code&) override {}
+  void on_body_init_impl(const boost::optional<std::uint64_t>& length, error_code&) override {
+    if (length) request_.body.reserve(size_t(*length));  // bounded by body_limit before this is called
+  }
+  size_t on_body_impl(string_view body, error_code&) override {
+    request_.body.append(body.data(), body.size());
+    return body.size();
+  }
+  void on_chunk_header_impl(std::uint64_t, string_view, error_code&) override {}
+  size_t on_chunk_body_impl(std::uint64_t, string_view body, error_code&) override {
+    request_.body.append(body.data(), body.size());
+    return body.size();
+  }
+  void on_finish_impl(error_code&) override {}
+
+  Request request_;
+  unsigned version_ = 11;
+  bool head_ = false, expect_continue_ = false;
+};
+
 class Session;
 
 // The open connections, so Stop() can close them: the io_context is the
@@ -134,9 +182,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void OnHeader(boost::system::error_code ec) {
     if (ec) return Failed(ec, /*idle=*/buffer_.size() == 0);
-    auto& h = parser_->get();
-    if (auto expect = h.find(bhttp::field::expect);
-        expect != h.end() && boost::beast::iequals(expect->value(), "100-continue") && !parser_->is_done()) {
+    if (parser_->expects_continue() && !parser_->is_done()) {
       if (parser_->content_length() && *parser_->content_length() > core_->options.max_body_bytes)
         return Reply(core_->BodyTooLarge(*parser_->content_length()).ToResponse(), /*close=*/true);
       static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -161,18 +207,9 @@ class Session : public std::enable_shared_from_this<Session> {
     Disarm();
     if (ec) return Failed(ec, false);
     auto start = std::chrono::steady_clock::now();
-    auto& m = parser_->get();
-    Request& req = req_;
-    req = Request();
-    req.method = std::string(m.method_string());
-    std::string_view target(m.target().data(), m.target().size());
-    auto q = target.find('?');
-    req.path = std::string(target.substr(0, q));
-    if (q != std::string_view::npos) req.query = ParseQuery(target.substr(q + 1));
-    for (const auto& f : m) req.headers.Add(std::string(f.name_string()), std::string(f.value()));
-    req.body = std::move(m.body());
-    req.remote = remote_;
-    bool close = !m.keep_alive();
+    req_ = std::move(parser_->request());
+    req_.remote = remote_;
+    bool close = !parser_->keep_alive();
 
     // A synchronous handler answers inline (already on this strand); an
     // asynchronous one from its I/O's strand, so come back to ours.
@@ -187,8 +224,8 @@ class Session : public std::enable_shared_from_this<Session> {
   // request Core::Serve counted as in flight until now.
   void Reply(Response resp, bool close, bool served = false) {
     const bool header_read = parser_ && parser_->is_header_done();
-    const unsigned version = header_read ? parser_->get().version() : 11;
-    const bool head = header_read && parser_->get().method() == bhttp::verb::head;
+    const unsigned version = header_read ? parser_->version() : 11;
+    const bool head = header_read && parser_->head();
     wire::SerializeResponseHead(resp, version, close, head_out_);
     // HEAD: the Content-Length a GET would have, and no body.
     body_out_ = head || wire::Bodiless(resp.status) ? std::string() : std::move(resp.body);
@@ -232,7 +269,7 @@ class Session : public std::enable_shared_from_this<Session> {
   HttpServer::Core* core_;
   std::shared_ptr<Sessions> sessions_;  // a session can outlive the engine (in the Core's loop)
   boost::beast::flat_buffer buffer_;
-  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::optional<RequestParser> parser_;
   std::string remote_;
   Request req_;  // the one being served: it must outlive an asynchronous handler
   std::string head_out_, body_out_;  // the response being written (one at a time)
