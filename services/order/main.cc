@@ -301,7 +301,7 @@ class TimeoutSweeper {
 void Wire(Service& svc) {
   auto& reg = svc.metrics().Registry();
   // Lives as long as the process: HTTP and consumer threads use it until exit.
-  auto* ctx = new Context{svc, BoundedCache<std::string, int64_t>(100'000, svc.config().GetDuration("order.price-cache-ttl")),
+  auto* ctx = new Context{svc, BoundedCache<std::string, int64_t>(10'000, svc.config().GetDuration("order.price-cache-ttl")),
                           {&prometheus::BuildCounter().Name("orders_created_total").Help("Orders accepted").Register(reg),
                            &prometheus::BuildCounter().Name("orders_total").Help("Orders reaching a terminal status").Register(reg),
                            &prometheus::BuildHistogram().Name("order_saga_duration_seconds")
