@@ -47,11 +47,8 @@ using tcp = asio::ip::tcp;
 
 constexpr size_t kHeaderLimit = 64 * 1024;  // the gateway answers 431 above 32 KiB itself
 
-// Reads a request straight into our Request: Beast's parser with our own
-// handlers (its documented extension point), where Beast's request_parser
-// would first build a message with a heap node per header field that we
-// then copied into Request.
-class RequestParser : public bhttp::basic_parser<true> {
+// Reads a request straight into our Request (wire::ParserInto).
+class RequestParser : public wire::ParserInto<true> {
  public:
   Request& request() { return request_; }
   unsigned version() const { return version_; }
@@ -59,8 +56,7 @@ class RequestParser : public bhttp::basic_parser<true> {
   bool expects_continue() const { return expect_continue_; }
 
  private:
-  using error_code = boost::beast::error_code;
-  using string_view = boost::beast::string_view;
+  std::string& Body() override { return request_.body; }
   void on_request_impl(bhttp::verb method, string_view method_str, string_view target, int version, error_code&) override {
     request_.method.assign(method_str.data(), method_str.size());
     head_ = method == bhttp::verb::head;
@@ -75,20 +71,6 @@ class RequestParser : public bhttp::basic_parser<true> {
     if (f == bhttp::field::expect && boost::beast::iequals(value, "100-continue")) expect_continue_ = true;
     request_.headers.Add(std::string(name), std::string(value));
   }
-  void on_header_impl(error_code&) override {}
-  void on_body_init_impl(const boost::optional<std::uint64_t>& length, error_code&) override {
-    if (length) request_.body.reserve(size_t(*length));  // bounded by body_limit before this is called
-  }
-  size_t on_body_impl(string_view body, error_code&) override {
-    request_.body.append(body.data(), body.size());
-    return body.size();
-  }
-  void on_chunk_header_impl(std::uint64_t, string_view, error_code&) override {}
-  size_t on_chunk_body_impl(std::uint64_t, string_view body, error_code&) override {
-    request_.body.append(body.data(), body.size());
-    return body.size();
-  }
-  void on_finish_impl(error_code&) override {}
 
   Request request_;
   unsigned version_ = 11;

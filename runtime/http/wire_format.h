@@ -27,38 +27,47 @@ bool ParseUrl(const std::string& url, Url& out);
 // Transfer-Encoding from the caller), Host and User-Agent unless given.
 std::string Serialize(const ClientRequest& req, const Url& u, const std::string& user_agent);
 
-// Reads a response straight into a ClientResponse: Beast's parser with our
-// own handlers (its documented extension point), where Beast's
+// Beast's parser with our own handlers (its documented extension point)
+// writing a message straight into our types, where Beast's request_parser /
 // response_parser would first build a message with a heap node per header
-// field that we then copied into our Headers.
-class ResponseParser : public boost::beast::http::basic_parser<false> {
+// field that we then copied. This part, shared by both directions, appends
+// the body (plain or chunked) to the string Body() names; the derived parser
+// takes the start line and the fields.
+template <bool isRequest>
+class ParserInto : public boost::beast::http::basic_parser<isRequest> {
+ protected:
+  using error_code = boost::beast::error_code;
+  using string_view = boost::beast::string_view;
+  virtual std::string& Body() = 0;
+
+ private:
+  void on_header_impl(error_code&) override {}
+  void on_body_init_impl(const boost::optional<std::uint64_t>& length, error_code&) override {
+    if (length) Body().reserve(size_t(*length));  // bounded by body_limit before this is called
+  }
+  size_t on_body_impl(string_view body, error_code&) override {
+    Body().append(body.data(), body.size());
+    return body.size();
+  }
+  void on_chunk_header_impl(std::uint64_t, string_view, error_code&) override {}
+  size_t on_chunk_body_impl(std::uint64_t, string_view body, error_code& ec) override { return on_body_impl(body, ec); }
+  void on_finish_impl(error_code&) override {}
+};
+
+// Reads a response straight into a ClientResponse.
+class ResponseParser : public ParserInto<false> {
  public:
   int status() const { return response_.status; }
   // Moves the parsed status, headers and body into `out`.
   void Take(ClientResponse& out);
 
  private:
-  using error_code = boost::beast::error_code;
-  using string_view = boost::beast::string_view;
+  std::string& Body() override { return response_.body; }
   void on_request_impl(boost::beast::http::verb, string_view, string_view, int, error_code&) override {}
   void on_response_impl(int code, string_view, int, error_code&) override { response_.status = code; }
   void on_field_impl(boost::beast::http::field, string_view name, string_view value, error_code&) override {
     response_.headers.Add(std::string(name), std::string(value));
   }
-  void on_header_impl(error_code&) override {}
-  void on_body_init_impl(const boost::optional<std::uint64_t>& length, error_code&) override {
-    if (length) response_.body.reserve(size_t(*length));  // bounded by body_limit before this is called
-  }
-  size_t on_body_impl(string_view body, error_code&) override {
-    response_.body.append(body.data(), body.size());
-    return body.size();
-  }
-  void on_chunk_header_impl(std::uint64_t, string_view, error_code&) override {}
-  size_t on_chunk_body_impl(std::uint64_t, string_view body, error_code&) override {
-    response_.body.append(body.data(), body.size());
-    return body.size();
-  }
-  void on_finish_impl(error_code&) override {}
 
   ClientResponse response_;
 };

@@ -4,7 +4,6 @@
 // available + reserved + sold changes only through PUT /api/products.
 #include <fmt/format.h>
 
-
 #include "events/topics.h"
 #include "runtime/logging/log.h"
 #include "runtime/service/service.h"

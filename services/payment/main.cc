@@ -4,7 +4,6 @@
 // through the accounts API (PUT, deposit), never through the saga.
 #include <fmt/format.h>
 
-
 #include "events/topics.h"
 #include "runtime/core/uuid.h"
 #include "runtime/logging/log.h"
