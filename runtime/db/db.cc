@@ -37,6 +37,7 @@ struct PooledConnection {
   std::vector<Deferred> deferred;
   std::string describe;  // for error messages
   std::vector<std::function<void()>> after_commit;
+  std::unordered_map<std::type_index, std::shared_ptr<void>> locals;  // Session::Local, this transaction's
 };
 
 void DbOptions::DeclareSchema(config::Schema& s) {
@@ -254,6 +255,11 @@ void Session::AfterCommit(std::function<void()> fn) {
   else fn();  // autocommit: the statement already committed
 }
 
+std::shared_ptr<void>& Session::LocalSlot(std::type_index type) {
+  if (!c_.in_tx) throw std::logic_error("Session::Local outside a transaction");
+  return c_.locals[type];
+}
+
 uint64_t Session::LastInsertId() {
   auto rows = QueryV("SELECT LAST_INSERT_ID() AS id", {});
   rows.Next();
@@ -429,6 +435,7 @@ void ConnectionPool::BeginTx(Lease& l) {
     }
     l.connection().in_tx = true;
     l.connection().after_commit.clear();
+    l.connection().locals.clear();
   });
 }
 
@@ -446,6 +453,7 @@ void ConnectionPool::CommitTx(Lease& l) {
     l.connection().in_tx = false;
     l.connection().chained = options_.chain_transactions;
   });
+  l.connection().locals.clear();
   auto hooks = std::move(l.connection().after_commit);
   l.connection().after_commit.clear();
   for (auto& fn : hooks) {
@@ -462,6 +470,7 @@ void ConnectionPool::RollbackTx(Lease& l) noexcept {
   try {
     l.connection().after_commit.clear();
     l.connection().deferred.clear();
+    l.connection().locals.clear();
     ExecText(l.connection(), "ROLLBACK");
     l.connection().in_tx = false;
     l.connection().chained = false;

@@ -19,6 +19,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <typeindex>
 #include <unordered_map>
 #include <variant>
 #include <vector>
@@ -165,8 +166,20 @@ class Session {
   // Runs `fn` after the enclosing Transact() commits (never on rollback or for
   // an attempt that is retried): metrics, wake-ups, caches.
   void AfterCommit(std::function<void()> fn);
+  // The caller's own state for the enclosing Transact() attempt, one `T`
+  // (default-constructed on first use) per type: what a batch's first step
+  // read, for the steps after it in the same transaction. Dropped when the
+  // attempt ends (commit, rollback, retry). Throws std::logic_error outside
+  // a transaction.
+  template <class T>
+  T& Local() {
+    auto& slot = LocalSlot(typeid(T));
+    if (!slot) slot = std::make_shared<T>();
+    return *static_cast<T*>(slot.get());
+  }
 
  private:
+  std::shared_ptr<void>& LocalSlot(std::type_index type);
   const std::shared_ptr<sql::PreparedStatement>& Prepare(std::string_view sql, const std::vector<Param>& params);
   PooledConnection& c_;
 };

@@ -113,6 +113,34 @@ TEST_F(DbTest, AfterCommitHooksRunOnlyForTheCommittedAttempt) {
   EXPECT_EQ(committed, 1);
 }
 
+TEST_F(DbTest, TransactionLocalStateLastsOneAttempt) {
+  ConnectionPool pool(Options("db_locals", 1));
+  struct Seen {
+    std::vector<int> ids;
+  };
+  // One connection: every attempt below gets the same one back.
+  std::vector<size_t> sizes;
+  pool.Transact([&](Session& s) {
+    s.Local<Seen>().ids.push_back(1);
+    s.Local<Seen>().ids.push_back(2);
+    s.Local<std::string>() = "another type, another slot";
+    sizes.push_back(s.Local<Seen>().ids.size());
+  });
+  EXPECT_THROW(pool.Transact([&](Session& s) {
+    sizes.push_back(s.Local<Seen>().ids.size());
+    s.Local<Seen>().ids.push_back(3);
+    throw std::runtime_error("rolled back");
+  }), std::runtime_error);
+  pool.Transact([&](Session& s) {
+    sizes.push_back(s.Local<Seen>().ids.size());
+    EXPECT_EQ(s.Local<std::string>(), "");
+  });
+  EXPECT_EQ(sizes, (std::vector<size_t>{2, 0, 0})) << "nothing carries over from a committed or rolled-back attempt";
+  auto lease = pool.Acquire();
+  auto session = lease.session();
+  EXPECT_THROW(session.Local<Seen>(), std::logic_error) << "autocommit has no transaction to scope it";
+}
+
 TEST_F(DbTest, DuplicateKeyIsClassified) {
   ConnectionPool pool(Options("db_dup"));
   pool.Exec("CREATE TABLE k (id VARCHAR(36) PRIMARY KEY)");

@@ -95,7 +95,9 @@ class Service {
   // shared rows a batch's events (those seen for the first time) will update;
   // when there are two or more, they are locked first in the batch's
   // transaction, in key order (Session::LockInKeyOrder): a batch then waits
-  // for another instead.
+  // for another instead. `locks` may also take the locks itself, reading in
+  // the same statement what its events need (kept with Session::Local for
+  // the effects that follow), and return no rows.
   struct SharedRows {
     std::string table, key;       // from code, never from input
     std::set<std::string> values;  // the rows' keys

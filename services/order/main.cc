@@ -5,7 +5,9 @@
 #include <pthread.h>
 
 #include <condition_variable>
+#include <set>
 #include <thread>
+#include <unordered_map>
 
 #include "events/topics.h"
 #include "runtime/core/bounded_cache.h"
@@ -200,12 +202,37 @@ struct LockedOrder {
   double age_seconds;
 };
 
-std::optional<LockedOrder> Lock(db::Session& s, const std::string& id) {
-  auto r = s.Query("SELECT status, payment_status, inventory_status, customer_id, total_cents, currency, "
-                   "TIMESTAMPDIFF(MICROSECOND, created_at, CURRENT_TIMESTAMP(3)) AS age_us FROM orders WHERE id = ? FOR UPDATE", id);
-  if (!r.Next()) return std::nullopt;
+constexpr const char* kLockedColumns =
+    "SELECT id, status, payment_status, inventory_status, customer_id, total_cents, currency, "
+    "TIMESTAMPDIFF(MICROSECOND, created_at, CURRENT_TIMESTAMP(3)) AS age_us FROM orders";
+
+LockedOrder LockedFrom(const db::Rows& r) {
   return LockedOrder{{r.String("status"), r.String("payment_status"), r.String("inventory_status")},
                      r.String("customer_id"), r.Int("total_cents"), r.String("currency"), double(r.Int("age_us")) / 1e6};
+}
+
+std::optional<LockedOrder> Lock(db::Session& s, const std::string& id) {
+  auto r = s.Query(std::string(kLockedColumns) + " WHERE id = ? FOR UPDATE", id);
+  if (!r.Next()) return std::nullopt;
+  return LockedFrom(r);
+}
+
+// A batch of payment and inventory events: its orders locked up front in id
+// order and read in the same statement (Service::BatchLocks), so each event
+// starts from its order's row here instead of a locking read of its own. Each
+// step keeps its entry current: an order's two events may share a batch.
+struct BatchOrders {
+  std::unordered_map<std::string, LockedOrder> rows;
+};
+
+void LockBatch(db::Session& s, const std::vector<const events::Envelope*>& batch) {
+  std::set<std::string> ids;
+  for (const auto* e : batch) ids.insert(e->order_id());
+  std::vector<db::Param> params(ids.begin(), ids.end());
+  auto r = s.QueryV(fmt::format("{} WHERE id IN ({}) ORDER BY id FOR UPDATE", kLockedColumns, db::InList(ids.size())),
+                    params);
+  auto& known = s.Local<BatchOrders>().rows;
+  while (r.Next()) known.insert_or_assign(r.String("id"), LockedFrom(r));
 }
 
 // Writes a step's new state and, when it decides the order, the event.
@@ -368,17 +395,20 @@ void Wire(Service& svc) {
 
   svc.HandleEvents({std::string(events::kPaymentEvents), std::string(events::kInventoryEvents)},
                    [ctx](db::Session& s, const events::Envelope& e) {
-                     auto o = Lock(s, e.order_id());
+                     auto& batch = s.Local<BatchOrders>().rows;
+                     auto known = batch.find(e.order_id());
+                     auto o = known != batch.end() ? std::optional(known->second) : Lock(s, e.order_id());
                      if (!o) throw kafka::PoisonRecord("event for unknown order " + e.order_id());
-                     Commit(*ctx, s, e.order_id(), *o, ApplyEvent(o->state, e.event_type(), ReasonOf(e)), &e,
+                     auto step = ApplyEvent(o->state, e.event_type(), ReasonOf(e));
+                     Commit(*ctx, s, e.order_id(), *o, step, &e,
                             {{e.event_type(), e.source(), e.occurred_at(), ReasonOf(e)}}, /*defer_history=*/true);
+                     if (known != batch.end()) known->second.state = step.next;
                    },
                    // An order's payment and inventory events reach different
                    // workers: their batches share the orders' rows.
-                   [](db::Session&, const std::vector<const events::Envelope*>& batch) {
-                     Service::SharedRows orders{"orders", "id", {}};
-                     for (const auto* e : batch) orders.values.insert(e->order_id());
-                     return orders;
+                   [](db::Session& s, const std::vector<const events::Envelope*>& batch) {
+                     LockBatch(s, batch);
+                     return Service::SharedRows{};  // locked (and read) above
                    });
 
   auto sweeper = std::make_shared<TimeoutSweeper>(*ctx);
