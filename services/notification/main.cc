@@ -8,6 +8,7 @@
 
 #include <condition_variable>
 #include <thread>
+#include <unordered_map>
 
 #include "events/topics.h"
 #include "runtime/core/bounded_cache.h"
@@ -168,22 +169,31 @@ struct Contact {
   std::optional<std::string> email, phone;
 };
 using Contacts = BoundedCache<std::string, Contact>;  // by order id, only what is committed
+struct PendingContacts {  // by order id, written in this transaction (Session::Local)
+  std::unordered_map<std::string, Contact> rows;
+};
 
 void Record(Dispatcher& d, Contacts& contacts, db::Session& s, const events::Envelope& e) {
   if (e.has_order_created()) {
     const auto& c = e.order_created().contact();
     Contact contact{e.order_created().customer_id(), c.email().empty() ? std::nullopt : std::optional(c.email()),
                     c.phone().empty() ? std::nullopt : std::optional(c.phone())};
-    s.Exec("INSERT INTO order_contacts (order_id, customer_id, email, phone) VALUES (?, ?, ?, ?) "
-           "ON DUPLICATE KEY UPDATE email = VALUES(email), phone = VALUES(phone)",
-           e.order_id(), contact.customer, contact.email ? db::Param(*contact.email) : db::Param(nullptr),
-           contact.phone ? db::Param(*contact.phone) : db::Param(nullptr));
+    // At commit, with the batch's other contacts in one statement; the
+    // batch's later events for the order find it in `pending`.
+    s.DeferInsert("INSERT INTO order_contacts (order_id, customer_id, email, phone) VALUES",
+                  {e.order_id(), contact.customer, db::ToParam(contact.email), db::ToParam(contact.phone)},
+                  " ON DUPLICATE KEY UPDATE email = VALUES(email), phone = VALUES(phone)");
+    s.Local<PendingContacts>().rows.insert_or_assign(e.order_id(), contact);
     s.AfterCommit([&contacts, id = e.order_id(), contact] { contacts.Put(id, contact); });
     return;
   }
   auto text = TextFor(e);
   if (!text) return;  // not a customer-facing event
   auto contact = contacts.Get(e.order_id());
+  if (!contact) {
+    const auto& pending = s.Local<PendingContacts>().rows;
+    if (auto p = pending.find(e.order_id()); p != pending.end()) contact = p->second;
+  }
   if (!contact) {
     auto row = s.Query("SELECT customer_id, email, phone FROM order_contacts WHERE order_id = ?", e.order_id());
     // The order's OrderCreated may still be behind on another partition: retry.

@@ -26,6 +26,14 @@ const std::string& CustomerParam(http::Request& req) {
   return id;
 }
 
+// A charge or refund's ledger line, written at commit with the batch's other
+// lines in one statement (in the order booked): nothing in the transaction
+// reads the ledger back.
+void Book(db::Session& s, const std::string& customer, const std::string& order_id, std::string kind, int64_t delta) {
+  s.DeferInsert("INSERT INTO ledger (customer_id, order_id, kind, delta_cents) VALUES",
+                {customer, order_id, std::move(kind), delta});
+}
+
 void Charge(db::Session& s, const events::Envelope& e) {
   const auto& oc = e.order_created();
   int64_t amount = oc.total().cents();
@@ -51,8 +59,7 @@ void Charge(db::Session& s, const events::Envelope& e) {
     std::string payment_id = NewUuid();
     s.Exec("INSERT INTO payments (order_id, payment_id, customer_id, amount_cents, currency, status) VALUES (?, ?, ?, ?, ?, 'CAPTURED')",
            e.order_id(), payment_id, oc.customer_id(), amount, oc.total().currency());
-    s.Exec("INSERT INTO ledger (customer_id, order_id, kind, delta_cents) VALUES (?, ?, 'CHARGE', ?)", oc.customer_id(),
-           e.order_id(), -amount);
+    Book(s, oc.customer_id(), e.order_id(), "CHARGE", -amount);
     auto* p = reply.mutable_payment_completed();
     p->set_customer_id(oc.customer_id());
     *p->mutable_amount() = oc.total();
@@ -79,7 +86,7 @@ void Refund(db::Session& s, const events::Envelope& e) {
   int64_t amount = r.Int("amount_cents");
   s.Exec("UPDATE accounts SET balance_cents = balance_cents + ? WHERE customer_id = ?", amount, customer);
   s.Exec("UPDATE payments SET status = 'REFUNDED', refunded_at = CURRENT_TIMESTAMP(3) WHERE order_id = ?", e.order_id());
-  s.Exec("INSERT INTO ledger (customer_id, order_id, kind, delta_cents) VALUES (?, ?, 'REFUND', ?)", customer, e.order_id(), amount);
+  Book(s, customer, e.order_id(), "REFUND", amount);
   auto reply = events::NewEnvelope(e.order_id(), "payment-service", &e);
   auto* p = reply.mutable_payment_refunded();
   p->set_customer_id(customer);
