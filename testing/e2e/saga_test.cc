@@ -113,6 +113,30 @@ http::HttpServer* SagaTest::sms_server_ = nullptr;
 std::mutex SagaTest::sms_mu_;
 std::vector<json> SagaTest::sms_;
 
+TEST_F(SagaTest, LinesComeBackInTheOrderPlaced) {
+  // Twelve lines, their skus not in sorted order: the stored order lists
+  // them as placed (line 10 after line 9, not after line 1).
+  std::string customer = Unique("lines");
+  PutAccount(customer, 100000);
+  json items = json::array();
+  std::vector<std::string> skus;
+  for (int i = 0; i < 12; ++i) {
+    skus.push_back(Unique(std::string(1, char('Z' - (i * 7) % 26)) + "LINE"));
+    PutProduct(skus.back(), 100 + i, 5);
+    items.push_back({{"sku", skus.back()}, {"quantity", 1 + i % 3}});
+  }
+  auto r = Place({{"customerId", customer}, {"items", items}});
+  ASSERT_EQ(r.status, 202) << r.body;
+  auto o = Terminal(r.Json()["orderId"]);
+  ASSERT_EQ(o["items"].size(), 12u) << o.dump();
+  for (int i = 0; i < 12; ++i) {
+    EXPECT_EQ(o["items"][i]["sku"], skus[i]) << "line " << i;
+    EXPECT_EQ(o["items"][i]["quantity"], 1 + i % 3);
+    EXPECT_EQ(o["items"][i]["unitPriceCents"], 100 + i);
+  }
+  EXPECT_EQ(o["items"], r.Json()["items"]);
+}
+
 TEST_F(SagaTest, HappyPathConfirmsChargesSellsAndNotifies) {
   std::string sku = Unique("BOOK"), customer = Unique("alice");
   PutProduct(sku, 1999, 10);
@@ -141,6 +165,8 @@ TEST_F(SagaTest, HappyPathConfirmsChargesSellsAndNotifies) {
   for (auto s : {"OrderCreated@order-service", "PaymentCompleted@payment-service",
                  "InventoryReserved@inventory-service", "OrderConfirmed@order-service"})
     EXPECT_TRUE(steps.count(s)) << s << " missing from " << o["history"].dump();
+  EXPECT_EQ(o["history"].front()["event"], "OrderCreated") << "steps in the order they happened";
+  EXPECT_EQ(o["history"].back()["event"], "OrderConfirmed") << o["history"].dump();
   EXPECT_EQ(Balance(customer), 10000 - 3998);
   EXPECT_TRUE(WaitUntil([&] { return Product(sku)["sold"] == 2; }, 30s));
   ExpectStock(sku, 10, 2);
