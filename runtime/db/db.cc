@@ -255,6 +255,8 @@ void Session::AfterCommit(std::function<void()> fn) {
   else fn();  // autocommit: the statement already committed
 }
 
+bool Session::InTransaction() const { return c_.in_tx; }
+
 std::shared_ptr<void>& Session::LocalSlot(std::type_index type) {
   if (!c_.in_tx) throw std::logic_error("Session::Local outside a transaction");
   return c_.locals[type];

@@ -171,6 +171,7 @@ class Session {
   // read, for the steps after it in the same transaction. Dropped when the
   // attempt ends (commit, rollback, retry). Throws std::logic_error outside
   // a transaction.
+  bool InTransaction() const;
   template <class T>
   T& Local() {
     auto& slot = LocalSlot(typeid(T));

@@ -9,7 +9,16 @@
 
 namespace op::outbox {
 
+namespace {
+struct Enqueued {
+  size_t records = 0;
+};
+}  // namespace
+
+size_t EnqueuedIn(db::Session& s) { return s.InTransaction() ? s.Local<Enqueued>().records : 0; }
+
 void Enqueue(db::Session& s, const kafka::OutRecord& r, const std::string& event_id, const std::string& event_type) {
+  if (s.InTransaction()) ++s.Local<Enqueued>().records;
   nlohmann::json headers = nlohmann::json::array();
   for (const auto& [k, v] : r.headers) headers.push_back({k, v});
   // Written at commit with the transaction's other events, one statement for

@@ -31,6 +31,10 @@ void Enqueue(db::Session& s, const kafka::OutRecord& record, const std::string& 
 // An event envelope: topic from its type, key = order id, headers repeat
 // event_type, event_id, traceparent and content-type (DESIGN.md section 4).
 void EnqueueEvent(db::Session& s, const events::Envelope& e);
+// Records enqueued so far in the session's transaction (0 outside one): the
+// caller wakes the relay after the commit only when there is something to
+// send, rather than have it poll an outbox it knows nothing new about.
+size_t EnqueuedIn(db::Session& s);
 
 struct RelayOptions {
   int batch_size = 200;

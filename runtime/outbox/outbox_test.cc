@@ -176,6 +176,22 @@ TEST_F(OutboxTest, MarkingBatchesPublishedPreparesNothingNew) {
   EXPECT_EQ(prepares() - before, 0) << "20 batches of one, 20 different ids";
 }
 
+TEST_F(OutboxTest, ATransactionKnowsHowManyRecordsItEnqueued) {
+  auto pool = Pool("outbox_enqueued");
+  std::vector<size_t> seen;
+  pool->Transact([&](db::Session& s) {
+    seen.push_back(EnqueuedIn(s));
+    EnqueueEvent(s, Created("o-count", 1));
+    EnqueueEvent(s, Created("o-count", 2));
+    seen.push_back(EnqueuedIn(s));
+  });
+  pool->Transact([&](db::Session& s) { seen.push_back(EnqueuedIn(s)); });
+  EXPECT_EQ(seen, (std::vector<size_t>{0, 2, 0})) << "counted per transaction";
+  auto lease = pool->Acquire();
+  auto autocommit = lease.session();
+  EXPECT_EQ(EnqueuedIn(autocommit), 0u);
+}
+
 TEST_F(OutboxTest, RelayLoopPublishesAfterWakeAndReportsBacklog) {
   auto pool = Pool("outbox_loop");
   kafka::Producer producer(POpts());

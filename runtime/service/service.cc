@@ -447,13 +447,15 @@ void Service::HandleEvents(std::vector<std::string> topics, EventEffect effect, 
   auto guard = std::make_shared<outbox::IdempotencyGuard>(spec_.name);
   auto shared_effect = std::make_shared<EventEffect>(std::move(effect));
   Consume(std::move(topics), [this, guard, shared_effect](const events::Envelope& e, const kafka::InRecord& r) {
+    size_t enqueued = 0;
     bool applied = db().Transact([&](db::Session& s) {
       if (!guard->MarkFirstDelivery(s, e.event_id(), &r)) return false;
       (*shared_effect)(s, e);
+      enqueued = outbox::EnqueuedIn(s);
       return true;
     });
     if (!applied) log::Info("duplicate event skipped");
-    if (outbox_) outbox_->Wake();
+    if (enqueued > 0 && outbox_) outbox_->Wake();
   });
   // The events queued for a worker in one transaction: one commit (one
   // fsync) instead of one each. Any failure rolls all of them back and
@@ -467,6 +469,7 @@ void Service::HandleEvents(std::vector<std::string> topics, EventEffect effect, 
     std::vector<outbox::IdempotencyGuard::Delivery> deliveries;
     deliveries.reserve(run.size());
     for (size_t i = 0; i < run.size(); ++i) deliveries.push_back({envelopes[i].event_id(), run[i]});
+    size_t enqueued = 0;
     db().Transact([&](db::Session& s) {
       auto first = guard->MarkFirstDeliveries(s, deliveries);
       if (locks) {
@@ -486,8 +489,9 @@ void Service::HandleEvents(std::vector<std::string> topics, EventEffect effect, 
         if (first[i]) (*shared_effect)(s, e);
         else log::Info("duplicate event skipped");
       }
+      enqueued = outbox::EnqueuedIn(s);
     });
-    if (outbox_) outbox_->Wake();
+    if (enqueued > 0 && outbox_) outbox_->Wake();
   });
 }
 
