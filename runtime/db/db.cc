@@ -37,6 +37,7 @@ struct PooledConnection {
   std::vector<Deferred> deferred;
   std::string describe;  // for error messages
   std::vector<std::function<void()>> after_commit;
+  std::vector<std::function<void(op::db::Session&)>> before_commit;
   std::unordered_map<std::type_index, std::shared_ptr<void>> locals;  // Session::Local, this transaction's
 };
 
@@ -222,6 +223,32 @@ uint64_t Session::InsertRows(std::string_view insert, std::span<const std::vecto
   }
   sql += suffix;
   return ExecV(sql, params);
+}
+
+uint64_t Session::UpdateRows(std::string_view table, std::string_view key, std::span<const std::string_view> columns,
+                             std::span<const std::vector<Param>> rows) {
+  if (rows.empty()) return 0;
+  std::string sql = fmt::format("UPDATE {} SET ", table);
+  std::vector<Param> params;
+  params.reserve(rows.size() * (2 * columns.size() + 1));
+  for (size_t c = 0; c < columns.size(); ++c) {
+    sql += fmt::format("{}{} = CASE {}", c ? ", " : "", columns[c], key);
+    for (const auto& row : rows) {
+      if (row.size() != columns.size() + 1) throw std::invalid_argument("UpdateRows: a row is its key and one value per column");
+      sql += " WHEN ? THEN ?";
+      params.push_back(row[0]);
+      params.push_back(row[c + 1]);
+    }
+    sql += " END";
+  }
+  sql += fmt::format(" WHERE {} IN ({})", key, InList(rows.size()));
+  for (const auto& row : rows) params.push_back(row[0]);
+  return ExecV(sql, params);
+}
+
+void Session::BeforeCommit(std::function<void(Session&)> fn) {
+  if (c_.in_tx) c_.before_commit.push_back(std::move(fn));
+  else fn(*this);
 }
 
 void Session::DeferInsert(std::string_view insert, std::vector<Param> row, std::string_view suffix) {
@@ -437,16 +464,22 @@ void ConnectionPool::BeginTx(Lease& l) {
     }
     l.connection().in_tx = true;
     l.connection().after_commit.clear();
+    l.connection().before_commit.clear();
     l.connection().locals.clear();
   });
 }
 
 void ConnectionPool::CommitTx(Lease& l) {
   Guard(l, [&] {
-    if (!l.connection().deferred.empty()) {
-      Session s = l.session();
-      FlushDeferred(s, l.connection());  // DbError: Transact rolls back (and retries a deadlock)
+    Session s = l.session();
+    // Hooks may add hooks and deferred rows. Any exception: Transact rolls
+    // back (and retries a deadlock).
+    while (!l.connection().before_commit.empty()) {
+      auto hooks = std::move(l.connection().before_commit);
+      l.connection().before_commit.clear();
+      for (auto& fn : hooks) fn(s);
     }
+    if (!l.connection().deferred.empty()) FlushDeferred(s, l.connection());
     try {
       ExecText(l.connection(), options_.chain_transactions ? "COMMIT AND CHAIN" : "COMMIT");
     } catch (const sql::SQLException& e) {
@@ -471,6 +504,7 @@ void ConnectionPool::RollbackTx(Lease& l) noexcept {
   if (!l.valid()) return;  // already dropped as broken
   try {
     l.connection().after_commit.clear();
+    l.connection().before_commit.clear();
     l.connection().deferred.clear();
     l.connection().locals.clear();
     ExecText(l.connection(), "ROLLBACK");

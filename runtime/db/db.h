@@ -163,6 +163,18 @@ class Session {
   // transaction (Transact throws), so a row that may meet a duplicate key
   // needs a `suffix` that settles it.
   void DeferInsert(std::string_view insert, std::vector<Param> row, std::string_view suffix = {});
+  // Rows of `table` found by `key`, each {key value, then one value per
+  // column}, in one statement: UPDATE table SET c = CASE key WHEN ? THEN ?
+  // ... END, ... WHERE key IN (...). Names come from code, never from input;
+  // keys are distinct. Returns the rows changed.
+  uint64_t UpdateRows(std::string_view table, std::string_view key, std::span<const std::string_view> columns,
+                      std::span<const std::vector<Param>> rows);
+  // Runs `fn` inside the enclosing transaction just before COMMIT (and before
+  // the deferred inserts, which it may add to), in the order added: writes a
+  // batch's effects gather (Session::Local) and make in one statement. An
+  // exception fails the transaction like any statement's. Outside a
+  // transaction it runs at once.
+  void BeforeCommit(std::function<void(Session&)> fn);
   // Runs `fn` after the enclosing Transact() commits (never on rollback or for
   // an attempt that is retried): metrics, wake-ups, caches.
   void AfterCommit(std::function<void()> fn);

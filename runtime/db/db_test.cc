@@ -286,6 +286,51 @@ TEST_F(DbTest, DeferredInsertsGoInOneStatementAtCommit) {
 // The server holds every prepared statement until it is closed, and refuses
 // new ones past max_prepared_stmt_count: a connection keeps only its most
 // recently used ones open.
+TEST_F(DbTest, RowsUpdatedByKeyInOneStatement) {
+  ConnectionPool pool(Options("db_update_rows", 1));
+  pool.Exec("CREATE TABLE u (id VARCHAR(8) PRIMARY KEY, a VARCHAR(20) NOT NULL, n BIGINT NULL)");
+  pool.Exec("INSERT INTO u VALUES ('x', 'x0', 1), ('y', 'y0', 2), ('z', 'z0', 3)");
+  auto executes = [&] { return std::stoll(server_->Sql("SHOW GLOBAL STATUS LIKE 'Com_stmt_execute'").substr(17)); };
+  const std::string_view columns[] = {"a", "n"};
+  const auto before = executes();
+  std::vector<std::vector<Param>> rows = {{std::string("z"), std::string("z1"), nullptr},
+                                          {std::string("x"), std::string("x1"), int64_t(10)}};
+  EXPECT_EQ(pool.Acquire().session().UpdateRows("u", "id", columns, rows), 2u);
+  EXPECT_EQ(executes() - before, 1);
+  EXPECT_EQ(server_->Sql("SELECT GROUP_CONCAT(CONCAT(id, ':', a, ':', COALESCE(n, '-')) ORDER BY id) FROM db_update_rows.u"),
+            "x:x1:10,y:y0:2,z:z1:-\n") << "only the rows named, each with its own values";
+  std::vector<std::vector<Param>> short_row = {{std::string("x"), std::string("x2")}};
+  EXPECT_THROW(pool.Acquire().session().UpdateRows("u", "id", columns, short_row), std::invalid_argument);
+}
+
+TEST_F(DbTest, BeforeCommitHooksWriteInsideTheTransactionInOrder) {
+  ConnectionPool pool(Options("db_before_commit", 1));
+  pool.Exec("CREATE TABLE b (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(20) NOT NULL UNIQUE)");
+  pool.Transact([&](Session& s) {
+    s.BeforeCommit([](Session& s) {
+      s.Exec("INSERT INTO b (v) VALUES ('first hook')");
+      s.BeforeCommit([](Session& s) { s.Exec("INSERT INTO b (v) VALUES ('added by a hook')"); });
+      s.DeferInsert("INSERT INTO b (v) VALUES", {std::string("deferred by a hook")});
+    });
+    s.BeforeCommit([](Session& s) { s.Exec("INSERT INTO b (v) VALUES ('second hook')"); });
+    s.Exec("INSERT INTO b (v) VALUES ('body')");
+  });
+  EXPECT_EQ(server_->Sql("SELECT GROUP_CONCAT(v ORDER BY id) FROM db_before_commit.b"),
+            "body,first hook,second hook,added by a hook,deferred by a hook\n");
+  // A hook that fails fails the transaction: nothing of it stays, and no
+  // hook of it runs in the next one.
+  EXPECT_THROW(pool.Transact([&](Session& s) {
+    s.Exec("INSERT INTO b (v) VALUES ('rolled back')");
+    s.BeforeCommit([](Session& s) { s.Exec("INSERT INTO b (v) VALUES ('body')"); });
+  }), DuplicateKey);
+  EXPECT_THROW(pool.Transact([&](Session& s) {
+    s.BeforeCommit([](Session& s) { s.Exec("INSERT INTO b (v) VALUES ('never')"); });
+    throw std::runtime_error("rolled back before the commit");
+  }), std::runtime_error);
+  pool.Transact([&](Session&) {});
+  EXPECT_EQ(server_->Sql("SELECT COUNT(*) FROM db_before_commit.b"), "5\n");
+}
+
 TEST_F(DbTest, PreparedStatementsStayBoundedPerConnectionAndRowsKeepTheirs) {
   auto open_statements = [&] { return std::stoll(server_->Sql("SHOW GLOBAL STATUS LIKE 'Prepared_stmt_count'").substr(20)); };
   DbOptions o = Options("db_stmts", 1);

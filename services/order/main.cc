@@ -207,6 +207,7 @@ nlohmann::json CreateOrder(Context& ctx, const OrderRequest& req, const std::opt
 
 struct LockedOrder {
   SagaState state;
+  std::optional<std::string> reason;
   std::string customer_id;
   int64_t total;
   std::string currency;
@@ -214,12 +215,12 @@ struct LockedOrder {
 };
 
 constexpr const char* kLockedColumns =
-    "SELECT id, status, payment_status, inventory_status, customer_id, total_cents, currency, "
+    "SELECT id, status, payment_status, inventory_status, reason, customer_id, total_cents, currency, "
     "TIMESTAMPDIFF(MICROSECOND, created_at, CURRENT_TIMESTAMP(3)) AS age_us FROM orders";
 
 LockedOrder LockedFrom(const db::Rows& r) {
   return LockedOrder{{r.String("status"), r.String("payment_status"), r.String("inventory_status")},
-                     r.String("customer_id"), r.Int("total_cents"), r.String("currency"), double(r.Int("age_us")) / 1e6};
+                     r.OptString("reason"), r.String("customer_id"), r.Int("total_cents"), r.String("currency"), double(r.Int("age_us")) / 1e6};
 }
 
 std::optional<LockedOrder> Lock(db::Session& s, const std::string& id) {
@@ -228,32 +229,19 @@ std::optional<LockedOrder> Lock(db::Session& s, const std::string& id) {
   return LockedFrom(r);
 }
 
-// A batch of payment and inventory events: its orders locked up front in id
-// order and read in the same statement (Service::BatchLocks), so each event
-// starts from its order's row here instead of a locking read of its own. Each
-// step keeps its entry current: an order's two events may share a batch.
-struct BatchOrders {
-  std::unordered_map<std::string, LockedOrder> rows;
-};
-
-void LockBatch(db::Session& s, const std::vector<const events::Envelope*>& batch) {
-  std::set<std::string> ids;
-  for (const auto* e : batch) ids.insert(e->order_id());
-  std::vector<db::Param> params(ids.begin(), ids.end());
-  auto r = s.QueryV(fmt::format("{} WHERE id IN ({}) ORDER BY id FOR UPDATE", kLockedColumns, db::InList(ids.size())),
-                    params);
-  auto& known = s.Local<BatchOrders>().rows;
-  while (r.Next()) known.insert_or_assign(r.String("id"), LockedFrom(r));
-}
-
-// Writes a step's new state and, when it decides the order, the event.
-// `history`: steps seen before this one (the event that caused it), written
-// with the decision's in one statement (at commit with `defer_history`).
-void Commit(Context& ctx, db::Session& s, const std::string& id, const LockedOrder& o, const SagaStep& step,
-            const events::Envelope* cause, std::vector<HistoryEntry> history = {}, bool defer_history = false) {
+// A step's new state, written at once.
+void WriteState(db::Session& s, const std::string& id, const SagaStep& step) {
   s.Exec("UPDATE orders SET status = ?, payment_status = ?, inventory_status = ?, reason = COALESCE(?, reason) WHERE id = ?",
          step.next.status, step.next.payment, step.next.inventory,
          step.emit == SagaStep::Emit::kCancel ? db::Param(step.reason) : db::Param(nullptr), id);
+}
+
+// What a step writes besides the order's row: its history and, when it
+// decides the order (`o` as it was before), the event.
+// `history`: steps seen before this one (the event that caused it), written
+// with the decision's in one statement (at commit with `defer_history`).
+void RecordStep(Context& ctx, db::Session& s, const std::string& id, const LockedOrder& o, const SagaStep& step,
+                const events::Envelope* cause, std::vector<HistoryEntry> history = {}, bool defer_history = false) {
   if (step.emit == SagaStep::Emit::kNothing) return AddHistory(s, id, history, defer_history);
   auto e = events::NewEnvelope(id, "order-service", cause);
   if (step.emit == SagaStep::Emit::kConfirm) {
@@ -278,6 +266,57 @@ void Commit(Context& ctx, db::Session& s, const std::string& id, const LockedOrd
   });
   log::Info(step.emit == SagaStep::Emit::kConfirm ? "order confirmed" : "order cancelled",
             {{"orderId", id}, {"reason", step.reason}});
+}
+
+// The orders of one transaction of payment and inventory events
+// (Session::Local): each read and locked once (a batch's all up front, in id
+// order: Service::BatchLocks), kept current by every step (an order's two
+// events may share a batch), and the changed ones written back in one
+// statement just before the commit.
+struct EventOrders {
+  std::unordered_map<std::string, LockedOrder> rows;
+  std::set<std::string> changed;
+  bool write_due = false;
+};
+
+void WriteChanged(db::Session& s) {
+  static constexpr std::string_view kColumns[] = {"status", "payment_status", "inventory_status", "reason"};
+  auto& orders = s.Local<EventOrders>();
+  std::vector<std::vector<db::Param>> rows;
+  for (const auto& id : orders.changed) {
+    const auto& o = orders.rows.at(id);
+    rows.push_back({id, o.state.status, o.state.payment, o.state.inventory, db::ToParam(o.reason)});
+  }
+  s.UpdateRows("orders", "id", kColumns, rows);
+}
+
+// One event's step: from the order as this transaction knows it.
+void Step(Context& ctx, db::Session& s, const events::Envelope& e, const std::string& reason) {
+  auto& orders = s.Local<EventOrders>();
+  auto known = orders.rows.find(e.order_id());
+  if (known == orders.rows.end()) {
+    auto o = Lock(s, e.order_id());
+    if (!o) throw kafka::PoisonRecord("event for unknown order " + e.order_id());
+    known = orders.rows.emplace(e.order_id(), std::move(*o)).first;
+  }
+  const LockedOrder before = known->second;
+  auto step = ApplyEvent(before.state, e.event_type(), reason);
+  known->second.state = step.next;
+  if (step.emit == SagaStep::Emit::kCancel) known->second.reason = step.reason;
+  orders.changed.insert(e.order_id());
+  if (!std::exchange(orders.write_due, true)) s.BeforeCommit(WriteChanged);
+  RecordStep(ctx, s, e.order_id(), before, step, &e, {{e.event_type(), e.source(), e.occurred_at(), reason}},
+             /*defer_history=*/true);
+}
+
+void LockBatch(db::Session& s, const std::vector<const events::Envelope*>& batch) {
+  std::set<std::string> ids;
+  for (const auto* e : batch) ids.insert(e->order_id());
+  std::vector<db::Param> params(ids.begin(), ids.end());
+  auto r = s.QueryV(fmt::format("{} WHERE id IN ({}) ORDER BY id FOR UPDATE", kLockedColumns, db::InList(ids.size())),
+                    params);
+  auto& known = s.Local<EventOrders>().rows;
+  while (r.Next()) known.insert_or_assign(r.String("id"), LockedFrom(r));
 }
 
 std::string ReasonOf(const events::Envelope& e) {
@@ -324,7 +363,10 @@ class TimeoutSweeper {
       ctx_.svc.db().Transact([&](db::Session& s) {
         auto o = Lock(s, id);
         if (!o) return;
-        if (auto step = ApplyTimeout(o->state)) Commit(ctx_, s, id, *o, *step, nullptr);
+        if (auto step = ApplyTimeout(o->state)) {
+          WriteState(s, id, *step);
+          RecordStep(ctx_, s, id, *o, *step, nullptr);
+        }
       });
     }
     if (!due.empty()) ctx_.svc.outbox().Wake();
@@ -395,7 +437,8 @@ void Wire(Service& svc) {
       if (!o) throw http::HttpError(404, "no order '" + id + "'");
       auto step = ApplyCustomerCancel(o->state);
       if (!step) throw http::HttpError(409, "order " + id + " is " + o->state.status + " and can no longer be cancelled");
-      Commit(*ctx, s, id, *o, *step, nullptr);
+      WriteState(s, id, *step);
+      RecordStep(*ctx, s, id, *o, *step, nullptr);
       body = OrderJson(s, id);
     });
     ctx->svc.outbox().Wake();
@@ -405,16 +448,7 @@ void Wire(Service& svc) {
   });
 
   svc.HandleEvents({std::string(events::kPaymentEvents), std::string(events::kInventoryEvents)},
-                   [ctx](db::Session& s, const events::Envelope& e) {
-                     auto& batch = s.Local<BatchOrders>().rows;
-                     auto known = batch.find(e.order_id());
-                     auto o = known != batch.end() ? std::optional(known->second) : Lock(s, e.order_id());
-                     if (!o) throw kafka::PoisonRecord("event for unknown order " + e.order_id());
-                     auto step = ApplyEvent(o->state, e.event_type(), ReasonOf(e));
-                     Commit(*ctx, s, e.order_id(), *o, step, &e,
-                            {{e.event_type(), e.source(), e.occurred_at(), ReasonOf(e)}}, /*defer_history=*/true);
-                     if (known != batch.end()) known->second.state = step.next;
-                   },
+                   [ctx](db::Session& s, const events::Envelope& e) { Step(*ctx, s, e, ReasonOf(e)); },
                    // An order's payment and inventory events reach different
                    // workers: their batches share the orders' rows.
                    [](db::Session& s, const std::vector<const events::Envelope*>& batch) {
