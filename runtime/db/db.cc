@@ -228,7 +228,9 @@ uint64_t Session::InsertRows(std::string_view insert, std::span<const std::vecto
 uint64_t Session::UpdateRows(std::string_view table, std::string_view key, std::span<const std::string_view> columns,
                              std::span<const std::vector<Param>> rows) {
   if (rows.empty()) return 0;
-  std::string sql = fmt::format("UPDATE {} SET ", table);
+  // FORCE INDEX: on a small table the optimizer would rather scan the whole
+  // primary key for a long IN list, locking every row it passes.
+  std::string sql = fmt::format("UPDATE {} FORCE INDEX (PRIMARY) SET ", table);
   std::vector<Param> params;
   params.reserve(rows.size() * (2 * columns.size() + 1));
   for (size_t c = 0; c < columns.size(); ++c) {

@@ -163,9 +163,10 @@ class Session {
   // transaction (Transact throws), so a row that may meet a duplicate key
   // needs a `suffix` that settles it.
   void DeferInsert(std::string_view insert, std::vector<Param> row, std::string_view suffix = {});
-  // Rows of `table` found by `key`, each {key value, then one value per
-  // column}, in one statement: UPDATE table SET c = CASE key WHEN ? THEN ?
-  // ... END, ... WHERE key IN (...). Names come from code, never from input;
+  // Rows of `table` found by `key`, its primary key, each {key value, then
+  // one value per column}, in one statement: UPDATE table SET c = CASE key
+  // WHEN ? THEN ? ... END, ... WHERE key IN (...), through the primary key
+  // (only those rows are locked). Names come from code, never from input;
   // keys are distinct. Returns the rows changed.
   uint64_t UpdateRows(std::string_view table, std::string_view key, std::span<const std::string_view> columns,
                       std::span<const std::vector<Param>> rows);

@@ -303,6 +303,27 @@ TEST_F(DbTest, RowsUpdatedByKeyInOneStatement) {
   EXPECT_THROW(pool.Acquire().session().UpdateRows("u", "id", columns, short_row), std::invalid_argument);
 }
 
+TEST_F(DbTest, UpdatingRowsByKeyLocksOnlyThoseRowsEvenInASmallTable) {
+  // On a table this small the optimizer would rather scan the whole primary
+  // key, locking every row: two batches updating different rows would then
+  // wait for (and deadlock with) each other.
+  ConnectionPool pool(Options("db_update_locks", 1)), other(Options("db_update_locks", 1));
+  pool.Exec("CREATE TABLE p (sku VARCHAR(64) PRIMARY KEY, a BIGINT NOT NULL)");
+  for (int i = 0; i < 20; ++i) pool.Exec("INSERT INTO p VALUES (?, 10)", "SKU-" + std::to_string(i));
+  pool.Query("ANALYZE TABLE p").Count();
+  auto lease = other.Acquire();
+  auto blocked = lease.session();
+  blocked.Exec("SET SESSION innodb_lock_wait_timeout = 1");
+  std::vector<std::vector<Param>> rows;
+  for (int i : {1, 4, 7, 8, 9, 10, 11}) rows.push_back({"SKU-" + std::to_string(i), int64_t(100 + i)});
+  const std::string_view columns[] = {"a"};
+  pool.Transact([&](Session& s) {
+    EXPECT_EQ(s.Query("SELECT sku FROM p WHERE sku = 'SKU-19' FOR UPDATE").Count(), 1u);  // held by another transaction
+    EXPECT_EQ(blocked.UpdateRows("p", "sku", columns, rows), 7u);
+  });
+  EXPECT_EQ(server_->Sql("SELECT SUM(a) FROM db_update_locks.p"), std::to_string(13 * 10 + 7 * 100 + 1 + 4 + 7 + 8 + 9 + 10 + 11) + "\n");
+}
+
 TEST_F(DbTest, BeforeCommitHooksWriteInsideTheTransactionInOrder) {
   ConnectionPool pool(Options("db_before_commit", 1));
   pool.Exec("CREATE TABLE b (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(20) NOT NULL UNIQUE)");

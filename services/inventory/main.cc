@@ -4,6 +4,11 @@
 // available + reserved + sold changes only through PUT /api/products.
 #include <fmt/format.h>
 
+#include <optional>
+#include <set>
+#include <span>
+#include <utility>
+
 #include "events/topics.h"
 #include "runtime/logging/log.h"
 #include "runtime/service/service.h"
@@ -30,48 +35,132 @@ std::vector<Line> LinesOf(const google::protobuf::RepeatedPtrField<events::Order
   return lines;
 }
 
-// The usual case, one statement per sku: each sku's stock taken where there
-// is enough (PlanReservation's rule, in the WHERE), in sku order. When one
-// falls short, what was taken is put back (the rows stay locked by this
-// transaction) and false is returned: the caller then plans from a read.
-bool TakeStock(db::Session& s, const std::map<std::string, int64_t>& wanted) {
-  std::vector<std::pair<std::string, int64_t>> taken;
-  for (const auto& [sku, q] : wanted) {
-    if (s.Exec("UPDATE products SET available = available - ?, reserved = reserved + ? WHERE sku = ? AND available >= ?",
-               q, q, sku, q) != 1) {
-      for (const auto& [t, tq] : taken)
-        s.Exec("UPDATE products SET available = available + ?, reserved = reserved - ? WHERE sku = ?", tq, tq, t);
-      return false;
-    }
-    taken.emplace_back(sku, q);
+// The stock and reservations one transaction of events works on
+// (Session::Local). Each product row and each order's reservations are read
+// once, with a locking read (a batch's all up front: LoadBatch), then changed
+// here by every event of the transaction, and written back just before the
+// commit (WriteBack): the changed products in one statement, the new
+// reservations in one, the settled ones in one per new status. A batch of
+// events is then a handful of statements however many orders it holds, and
+// the hot product rows stay locked for that much less time. The rows are
+// locked when read, so writing their new values back loses no update.
+struct Stock {
+  int64_t available, reserved, sold;
+};
+struct Reservation {
+  std::string status;                  // RESERVED, SOLD or RELEASED (all lines alike)
+  std::map<std::string, int64_t> lines;  // sku -> quantity
+  bool stored;                         // false: made in this transaction
+  bool settled = false;                // stored, and its status changed here
+};
+struct EventStock {
+  std::map<std::string, std::optional<Stock>> products;  // by sku; nullopt: no such product
+  std::map<std::string, std::optional<Reservation>> orders;  // by order id; nullopt: holds nothing
+  std::set<std::string> changed;  // skus
+  bool write_due = false;
+};
+
+void WriteBack(db::Session& s) {
+  auto& st = s.Local<EventStock>();
+  static constexpr std::string_view kStockColumns[] = {"available", "reserved", "sold"};
+  std::vector<std::vector<db::Param>> products;
+  for (const auto& sku : st.changed) {
+    const auto& p = *st.products.at(sku);
+    products.push_back({sku, p.available, p.reserved, p.sold});
   }
-  return true;
+  s.UpdateRows("products", "sku", kStockColumns, products);
+  std::vector<std::vector<db::Param>> made;
+  std::map<std::string, std::vector<db::Param>> settled;  // new status -> orders
+  for (const auto& [id, r] : st.orders) {
+    if (!r) continue;
+    if (!r->stored)
+      for (const auto& [sku, q] : r->lines) made.push_back({id, sku, q, r->status});
+    else if (r->settled)
+      settled[r->status].push_back(id);
+  }
+  for (size_t from = 0; from < made.size(); from += 500)
+    s.InsertRows("INSERT INTO reservations (order_id, sku, quantity, status) VALUES",
+                 std::span(made).subspan(from, std::min<size_t>(500, made.size() - from)));
+  for (const auto& [status, ids] : settled) {
+    auto params = ids;
+    params.insert(params.begin(), status);
+    // FORCE INDEX: only these orders' rows locked, even where a scan looks cheaper.
+    s.ExecV("UPDATE reservations FORCE INDEX (PRIMARY) SET status = ? WHERE order_id IN (" + db::InList(ids.size()) + ")",
+            params);
+  }
+}
+
+EventStock& Stocks(db::Session& s) {
+  auto& st = s.Local<EventStock>();
+  if (!std::exchange(st.write_due, true)) s.BeforeCommit(WriteBack);
+  return st;
+}
+
+// Reads (and locks, in sku order) the products not known yet.
+void LoadProducts(db::Session& s, EventStock& st, const std::set<std::string>& skus) {
+  std::vector<db::Param> missing;
+  for (const auto& sku : skus)
+    if (!st.products.count(sku)) missing.push_back(sku);
+  if (missing.empty()) return;
+  auto rows = s.QueryV("SELECT sku, available, reserved, sold FROM products WHERE sku IN (" + db::InList(missing.size()) +
+                           ") ORDER BY sku FOR UPDATE", missing);
+  for (const auto& sku : missing) st.products[std::get<std::string>(sku)] = std::nullopt;
+  while (rows.Next()) st.products[rows.String("sku")] = Stock{rows.Int("available"), rows.Int("reserved"), rows.Int("sold")};
+}
+
+// Reads and locks the reservations of the orders not known yet, and every
+// product in `skus` or in those reservations. Products are locked first, in
+// sku order, as everywhere: a locking read of reservations also locks the gap
+// after them, where another order's reservation may be inserted by a
+// transaction that holds products this one would then wait for. So the skus
+// come from a plain read first.
+void Load(db::Session& s, EventStock& st, const std::set<std::string>& order_ids, std::set<std::string> skus = {}) {
+  std::vector<db::Param> missing;
+  for (const auto& id : order_ids)
+    if (!st.orders.count(id)) missing.push_back(id);
+  const std::string in = db::InList(missing.size());
+  if (!missing.empty()) {
+    auto held = s.QueryV("SELECT DISTINCT sku FROM reservations WHERE order_id IN (" + in + ")", missing);
+    while (held.Next()) skus.insert(held.String("sku"));
+  }
+  LoadProducts(s, st, skus);
+  if (missing.empty()) return;
+  // Locked now: an order's rows change only through its own events, but two
+  // consumers may briefly both hold its partition during a rebalance.
+  auto rows = s.QueryV("SELECT order_id, sku, quantity, status FROM reservations WHERE order_id IN (" + in +
+                           ") ORDER BY order_id, sku FOR UPDATE", missing);
+  for (const auto& id : missing) st.orders[std::get<std::string>(id)] = std::nullopt;
+  std::set<std::string> locked;
+  while (rows.Next()) {
+    auto& r = st.orders[rows.String("order_id")];
+    if (!r) r = Reservation{rows.String("status"), {}, true};
+    r->lines[rows.String("sku")] = rows.Int("quantity");
+    locked.insert(rows.String("sku"));
+  }
+  LoadProducts(s, st, locked);  // known already, unless reserved between the two reads
 }
 
 void Reserve(db::Session& s, const events::Envelope& e) {
   auto lines = LinesOf(e.order_created().items());
   std::map<std::string, int64_t> wanted;  // quantities are > 0 (LinesOf)
   for (const auto& l : lines) wanted[l.sku] += l.quantity;
-  ReservationPlan plan{true, "", {}};
-  if (!TakeStock(s, wanted)) {
-    std::vector<db::Param> skus;
-    for (const auto& [sku, q] : wanted) skus.push_back(sku);
-    // Locks the rows in primary-key order, so concurrent orders cannot
-    // deadlock on each other's lines and no update is lost.
-    auto rows = s.QueryV("SELECT sku, available FROM products WHERE sku IN (" + db::InList(skus.size()) +
-                             ") ORDER BY sku FOR UPDATE", skus);
-    std::map<std::string, int64_t> available;
-    while (rows.Next()) available[rows.String("sku")] = rows.Int("available");
-    plan = PlanReservation(lines, available);
-    // A sku created between the two reads: the rows are locked now, so this
-    // takes; if not, retry the event rather than reserve on a wrong read.
-    if (plan.ok && !TakeStock(s, wanted)) throw std::runtime_error("stock changed under its row lock");
-  }
+  auto& st = Stocks(s);
+  std::set<std::string> skus;
+  for (const auto& [sku, q] : wanted) skus.insert(sku);
+  LoadProducts(s, st, skus);
+  std::map<std::string, int64_t> available;
+  for (const auto& sku : skus)
+    if (const auto& p = st.products.at(sku)) available[sku] = p->available;
+  auto plan = PlanReservation(lines, available);
   auto reply = events::NewEnvelope(e.order_id(), "inventory-service", &e);
   if (plan.ok) {
-    std::vector<std::vector<db::Param>> held;
-    for (const auto& [sku, q] : wanted) held.push_back({e.order_id(), sku, q, std::string("RESERVED")});
-    s.InsertRows("INSERT INTO reservations (order_id, sku, quantity, status) VALUES", held);
+    for (const auto& [sku, q] : wanted) {
+      auto& p = *st.products.at(sku);
+      p.available -= q;
+      p.reserved += q;
+      st.changed.insert(sku);
+    }
+    st.orders[e.order_id()] = Reservation{"RESERVED", wanted, false};
     *reply.mutable_inventory_reserved()->mutable_items() = e.order_created().items();
   } else {
     reply.mutable_inventory_rejected()->set_reason(plan.reason);
@@ -82,58 +171,67 @@ void Reserve(db::Session& s, const events::Envelope& e) {
   outbox::EnqueueEvent(s, reply);
 }
 
-// An order's reservations become a sale: one statement moving each
-// reservation's quantity from reserved to sold and marking it SOLD.
-void Sell(db::Session& s, const events::Envelope& e) {
-  s.Exec("UPDATE reservations r JOIN products p ON p.sku = r.sku "
-         "SET p.reserved = p.reserved - r.quantity, p.sold = p.sold + r.quantity, r.status = 'SOLD' "
-         "WHERE r.order_id = ? AND r.status = 'RESERVED'",
-         e.order_id());
+// The order's reservation as this transaction knows it (nullptr: it holds
+// nothing), with its products loaded.
+Reservation* Held(db::Session& s, EventStock& st, const std::string& order_id) {
+  Load(s, st, {order_id});
+  auto& r = st.orders.at(order_id);
+  return r ? &*r : nullptr;
 }
 
-// The product rows a batch of events will update (Service::BatchLocks): the
-// skus of new orders' lines and of the reservations that confirmations and
-// cancellations settle.
-Service::SharedRows ProductsOf(db::Session& s, const std::vector<const events::Envelope*>& batch) {
-  Service::SharedRows products{"products", "sku", {}};
-  auto& skus = products.values;
-  std::vector<db::Param> settled;
+void Settle(EventStock& st, Reservation& r, const std::string& status) {
+  r.status = status;
+  r.settled = r.stored;
+  for (const auto& [sku, q] : r.lines) st.changed.insert(sku);
+}
+
+// An order's reservations become a sale.
+void Sell(db::Session& s, const events::Envelope& e) {
+  auto& st = Stocks(s);
+  auto* r = Held(s, st, e.order_id());
+  if (!r || r->status != "RESERVED") return;
+  for (const auto& [sku, q] : r->lines) {
+    auto& p = *st.products.at(sku);
+    p.reserved -= q;
+    p.sold += q;
+  }
+  Settle(st, *r, "SOLD");
+}
+
+void Release(db::Session& s, const events::Envelope& e) {
+  auto& st = Stocks(s);
+  auto* r = Held(s, st, e.order_id());
+  if (!r || (r->status != "RESERVED" && r->status != "SOLD")) return;  // nothing held (rejected, never seen, released)
+  auto reply = events::NewEnvelope(e.order_id(), "inventory-service", &e);
+  for (const auto& [sku, q] : r->lines) {
+    auto& p = *st.products.at(sku);
+    (r->status == "RESERVED" ? p.reserved : p.sold) -= q;  // after confirmation the sale goes back to stock
+    p.available += q;
+    auto* item = reply.mutable_inventory_released()->add_items();
+    item->set_sku(sku);
+    item->set_quantity(int32_t(q));
+  }
+  Settle(st, *r, "RELEASED");
+  events::SealEventType(reply);
+  outbox::EnqueueEvent(s, reply);
+}
+
+// A batch of events (Service::BatchLocks): every product it touches and the
+// reservations its confirmations and cancellations settle, three statements
+// up front.
+Service::SharedRows LoadBatch(db::Session& s, const std::vector<const events::Envelope*>& batch) {
+  auto& st = Stocks(s);
+  std::set<std::string> skus, settled;
   for (const auto* e : batch) {
     if (e->has_order_created()) {
       for (const auto& i : e->order_created().items())
         if (ValidSku(i.sku())) skus.insert(i.sku());  // an invalid one is the effect's to reject
     } else if (e->has_order_confirmed() || e->has_order_cancelled()) {
-      settled.push_back(e->order_id());
+      settled.insert(e->order_id());
     }
   }
-  if (!settled.empty()) {
-    auto rows = s.QueryV("SELECT DISTINCT sku FROM reservations WHERE order_id IN (" + db::InList(settled.size()) + ")",
-                         settled);
-    while (rows.Next()) skus.insert(rows.String("sku"));
-  }
-  return products;
-}
-
-void Release(db::Session& s, const events::Envelope& e) {
-  auto rows = s.Query("SELECT sku, quantity, status FROM reservations WHERE order_id = ? AND status IN ('RESERVED', 'SOLD') "
-                      "ORDER BY sku FOR UPDATE", e.order_id());
-  struct Held { std::string sku; int64_t q; std::string status; };
-  std::vector<Held> held;
-  while (rows.Next()) held.push_back({rows.String("sku"), rows.Int("quantity"), rows.String("status")});
-  if (held.empty()) return;  // nothing was reserved (rejected, or never seen)
-  auto reply = events::NewEnvelope(e.order_id(), "inventory-service", &e);
-  for (const auto& h : held) {
-    if (h.status == "RESERVED")
-      s.Exec("UPDATE products SET reserved = reserved - ?, available = available + ? WHERE sku = ?", h.q, h.q, h.sku);
-    else  // cancelled after confirmation: the sale goes back to stock
-      s.Exec("UPDATE products SET sold = sold - ?, available = available + ? WHERE sku = ?", h.q, h.q, h.sku);
-    auto* item = reply.mutable_inventory_released()->add_items();
-    item->set_sku(h.sku);
-    item->set_quantity(int32_t(h.q));
-  }
-  s.Exec("UPDATE reservations SET status = 'RELEASED' WHERE order_id = ? AND status IN ('RESERVED', 'SOLD')", e.order_id());
-  events::SealEventType(reply);
-  outbox::EnqueueEvent(s, reply);
+  Load(s, st, settled, std::move(skus));
+  return {};  // locked (and read) above
 }
 
 void SeedDemoData(db::ConnectionPool& db) {
@@ -222,7 +320,7 @@ void Wire(Service& svc) {
       case events::Envelope::kOrderCancelled: Release(s, e); break;
       default: break;  // not ours
     }
-  }, ProductsOf);
+  }, LoadBatch);
 }
 
 }  // namespace
