@@ -1,5 +1,7 @@
 #include "runtime/db/db.h"
 
+#include <bit>
+
 #include <cppconn/connection.h>
 #include <cppconn/exception.h>
 #include <cppconn/prepared_statement.h>
@@ -9,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include <bit>
 #include <list>
 
 #include "runtime/logging/log.h"
@@ -182,11 +185,18 @@ std::string InList(size_t n) {
   return s;
 }
 
+size_t PaddedLength(size_t n) { return n <= 1 ? n : std::bit_ceil(n); }
+
+std::string PaddedInList(std::vector<Param>& values) {
+  if (!values.empty()) values.resize(PaddedLength(values.size()), Param(values.back()));
+  return InList(values.size());
+}
+
 size_t Session::LockInKeyOrder(std::string_view table, std::string_view key, const std::set<std::string>& keys) {
   if (keys.empty()) return 0;
   std::vector<Param> params(keys.begin(), keys.end());
-  auto rows = QueryV(fmt::format("SELECT {1} FROM {0} WHERE {1} IN ({2}) ORDER BY {1} FOR UPDATE", table, key,
-                                 InList(keys.size())),
+  auto rows = QueryV(fmt::format("SELECT {1} FROM {0} FORCE INDEX (PRIMARY) WHERE {1} IN ({2}) ORDER BY {1} FOR UPDATE",
+                                 table, key, PaddedInList(params)),
                      params);
   size_t n = 0;
   while (rows.Next()) ++n;
@@ -232,19 +242,24 @@ uint64_t Session::UpdateRows(std::string_view table, std::string_view key, std::
   // primary key for a long IN list, locking every row it passes.
   std::string sql = fmt::format("UPDATE {} FORCE INDEX (PRIMARY) SET ", table);
   std::vector<Param> params;
-  params.reserve(rows.size() * (2 * columns.size() + 1));
+  for (const auto& row : rows)
+    if (row.size() != columns.size() + 1) throw std::invalid_argument("UpdateRows: a row is its key and one value per column");
+  // Padded like PaddedInList (the last row repeated: the first WHEN that
+  // matches wins, with the same value): a few statement texts, all cached.
+  const size_t n = PaddedLength(rows.size());
+  params.reserve(n * (2 * columns.size() + 1));
+  auto row = [&](size_t i) -> const std::vector<Param>& { return rows[std::min(i, rows.size() - 1)]; };
   for (size_t c = 0; c < columns.size(); ++c) {
     sql += fmt::format("{}{} = CASE {}", c ? ", " : "", columns[c], key);
-    for (const auto& row : rows) {
-      if (row.size() != columns.size() + 1) throw std::invalid_argument("UpdateRows: a row is its key and one value per column");
+    for (size_t i = 0; i < n; ++i) {
       sql += " WHEN ? THEN ?";
-      params.push_back(row[0]);
-      params.push_back(row[c + 1]);
+      params.push_back(row(i)[0]);
+      params.push_back(row(i)[c + 1]);
     }
     sql += " END";
   }
-  sql += fmt::format(" WHERE {} IN ({})", key, InList(rows.size()));
-  for (const auto& row : rows) params.push_back(row[0]);
+  sql += fmt::format(" WHERE {} IN ({})", key, InList(n));
+  for (size_t i = 0; i < n; ++i) params.push_back(row(i)[0]);
   return ExecV(sql, params);
 }
 

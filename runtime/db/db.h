@@ -88,6 +88,14 @@ using Param = std::variant<std::nullptr_t, int64_t, uint64_t, double, bool, std:
 
 // "?, ?, ?": the placeholders of an IN list of n values (n > 0).
 std::string InList(size_t n);
+// Placeholders for `x IN (...)` over `values`, which it pads (repeating the
+// last value) to a power of two: lists of 1 to n values then share
+// log2(n) + 1 statement texts, and their prepared statements stay cached
+// instead of one per length. Only where a repeated value changes nothing
+// (the IN of a SELECT, UPDATE or DELETE); never for multi-row VALUES.
+std::string PaddedInList(std::vector<Param>& values);
+// The length PaddedInList pads `n` values to.
+size_t PaddedLength(size_t n);
 
 inline Param ToParam(Param p) { return p; }
 inline Param ToParam(std::nullptr_t) { return nullptr; }

@@ -446,6 +446,19 @@ TEST_F(DbTest, MigrationsApplyOnceInOrderAndDetectEdits) {
   }
 }
 
+TEST(PaddedInList, PadsToAPowerOfTwoWithTheLastValue) {
+  std::vector<size_t> lengths;
+  for (size_t n = 0; n <= 9; ++n) {
+    std::vector<Param> values;
+    for (size_t i = 0; i < n; ++i) values.push_back(int64_t(i));
+    auto in = PaddedInList(values);
+    lengths.push_back(values.size());
+    EXPECT_EQ(in, n ? InList(values.size()) : "");
+    for (size_t i = n; i < values.size(); ++i) EXPECT_EQ(values[i], Param(int64_t(n - 1)));
+  }
+  EXPECT_EQ(lengths, (std::vector<size_t>{0, 1, 2, 4, 4, 8, 8, 8, 8, 16}));
+}
+
 TEST(SplitStatements, RespectsQuotesAndComments) {
   auto parts = SplitStatements("INSERT INTO t VALUES ('a;b'); /* x; y */ SELECT \"c;\"; -- z;\n SELECT 1;");
   ASSERT_EQ(parts.size(), 3u);

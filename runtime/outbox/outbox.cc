@@ -190,8 +190,8 @@ size_t OutboxRelay::RelayOnce() {
     for (size_t i = 0; i < ok; ++i) ids.push_back(rows[i].id);
     // Placeholders, not the ids in the text: a statement text per batch
     // would be a new prepared statement on the server every time.
-    lock_lease_->session().ExecV("UPDATE outbox SET published_at = CURRENT_TIMESTAMP(3) WHERE id IN (" +
-                                 db::InList(ids.size()) + ")", ids);
+    const std::string in = db::PaddedInList(ids);
+    lock_lease_->session().ExecV("UPDATE outbox SET published_at = CURRENT_TIMESTAMP(3) WHERE id IN (" + in + ")", ids);
   }
   published_ += ok;
   if (!error.empty()) {

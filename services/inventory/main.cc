@@ -81,12 +81,11 @@ void WriteBack(db::Session& s) {
   for (size_t from = 0; from < made.size(); from += 500)
     s.InsertRows("INSERT INTO reservations (order_id, sku, quantity, status) VALUES",
                  std::span(made).subspan(from, std::min<size_t>(500, made.size() - from)));
-  for (const auto& [status, ids] : settled) {
-    auto params = ids;
+  for (auto& [status, params] : settled) {
+    const std::string in = db::PaddedInList(params);
     params.insert(params.begin(), status);
     // FORCE INDEX: only these orders' rows locked, even where a scan looks cheaper.
-    s.ExecV("UPDATE reservations FORCE INDEX (PRIMARY) SET status = ? WHERE order_id IN (" + db::InList(ids.size()) + ")",
-            params);
+    s.ExecV("UPDATE reservations FORCE INDEX (PRIMARY) SET status = ? WHERE order_id IN (" + in + ")", params);
   }
 }
 
@@ -102,7 +101,8 @@ void LoadProducts(db::Session& s, EventStock& st, const std::set<std::string>& s
   for (const auto& sku : skus)
     if (!st.products.count(sku)) missing.push_back(sku);
   if (missing.empty()) return;
-  auto rows = s.QueryV("SELECT sku, available, reserved, sold FROM products WHERE sku IN (" + db::InList(missing.size()) +
+  const std::string in = db::PaddedInList(missing);
+  auto rows = s.QueryV("SELECT sku, available, reserved, sold FROM products FORCE INDEX (PRIMARY) WHERE sku IN (" + in +
                            ") ORDER BY sku FOR UPDATE", missing);
   for (const auto& sku : missing) st.products[std::get<std::string>(sku)] = std::nullopt;
   while (rows.Next()) st.products[rows.String("sku")] = Stock{rows.Int("available"), rows.Int("reserved"), rows.Int("sold")};
@@ -118,7 +118,7 @@ void Load(db::Session& s, EventStock& st, const std::set<std::string>& order_ids
   std::vector<db::Param> missing;
   for (const auto& id : order_ids)
     if (!st.orders.count(id)) missing.push_back(id);
-  const std::string in = db::InList(missing.size());
+  const std::string in = db::PaddedInList(missing);
   if (!missing.empty()) {
     auto held = s.QueryV("SELECT DISTINCT sku FROM reservations WHERE order_id IN (" + in + ")", missing);
     while (held.Next()) skus.insert(held.String("sku"));

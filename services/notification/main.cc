@@ -136,9 +136,11 @@ class Dispatcher {
                     {{"notificationId", r.m.id}, {"channel", r.channel}, {"attempt", r.attempts + 1}, {"error", res.error}});
         }
       }
-      if (!sent.empty())
+      if (!sent.empty()) {
+        const std::string in = db::PaddedInList(sent);
         s.ExecV("UPDATE notifications SET status = 'SENT', attempts = attempts + 1, sent_at = CURRENT_TIMESTAMP(3), "
-                "last_error = NULL WHERE id IN (" + db::InList(sent.size()) + ")", sent);
+                "last_error = NULL WHERE id IN (" + in + ")", sent);
+      }
     });
     // The pending gauge, refreshed at most twice a second (not once per round).
     if (auto now = std::chrono::steady_clock::now(); now - counted_at_ >= std::chrono::milliseconds(500)) {

@@ -216,7 +216,7 @@ struct LockedOrder {
 
 constexpr const char* kLockedColumns =
     "SELECT id, status, payment_status, inventory_status, reason, customer_id, total_cents, currency, "
-    "TIMESTAMPDIFF(MICROSECOND, created_at, CURRENT_TIMESTAMP(3)) AS age_us FROM orders";
+    "TIMESTAMPDIFF(MICROSECOND, created_at, CURRENT_TIMESTAMP(3)) AS age_us FROM orders FORCE INDEX (PRIMARY)";
 
 LockedOrder LockedFrom(const db::Rows& r) {
   return LockedOrder{{r.String("status"), r.String("payment_status"), r.String("inventory_status")},
@@ -313,8 +313,8 @@ void LockBatch(db::Session& s, const std::vector<const events::Envelope*>& batch
   std::set<std::string> ids;
   for (const auto* e : batch) ids.insert(e->order_id());
   std::vector<db::Param> params(ids.begin(), ids.end());
-  auto r = s.QueryV(fmt::format("{} WHERE id IN ({}) ORDER BY id FOR UPDATE", kLockedColumns, db::InList(ids.size())),
-                    params);
+  const std::string in = db::PaddedInList(params);
+  auto r = s.QueryV(fmt::format("{} WHERE id IN ({}) ORDER BY id FOR UPDATE", kLockedColumns, in), params);
   auto& known = s.Local<EventOrders>().rows;
   while (r.Next()) known.insert_or_assign(r.String("id"), LockedFrom(r));
 }

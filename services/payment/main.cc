@@ -110,8 +110,8 @@ Service::SharedRows AccountsOf(db::Session& s, const std::vector<const events::E
       refunded.push_back(e->order_id());
   }
   if (!refunded.empty()) {
-    auto rows = s.QueryV("SELECT DISTINCT customer_id FROM payments WHERE status = 'CAPTURED' AND order_id IN (" +
-                             db::InList(refunded.size()) + ")",
+    const std::string in = db::PaddedInList(refunded);
+    auto rows = s.QueryV("SELECT DISTINCT customer_id FROM payments WHERE status = 'CAPTURED' AND order_id IN (" + in + ")",
                          refunded);
     while (rows.Next()) customers.insert(rows.String("customer_id"));
   }
