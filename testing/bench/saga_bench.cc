@@ -10,6 +10,8 @@
 // MODE rate=N: the clients post N orders per second between them (the saga's
 // latency at a sustained offered load; CONCURRENCY must be able to carry it).
 // SAGA_BENCH_GENERAL_LOG=FILE writes MariaDB's general log of the run to FILE.
+// SAGA_BENCH_TIMELINE=1 prints the latency by the second the orders were
+// created in. Each step's time (from the order's history) is always printed.
 #include <algorithm>
 #include <atomic>
 #include <fstream>
@@ -192,6 +194,8 @@ int main(int argc, char** argv) {
   }
   // wait until every order is decided
   std::vector<double> latency_ms;
+  std::vector<std::pair<system_clock::time_point, double>> timeline;  // created, latency ms
+  std::map<std::string, std::vector<double>> stages;  // ms per step of the saga
   size_t confirmed = 0;
   // the window in which the orders were created and decided, by order-service's own clock
   auto first_created = system_clock::time_point::max(), last_decided = system_clock::time_point::min();
@@ -212,6 +216,18 @@ int main(int argc, char** argv) {
       auto c = op::ParseRfc3339(o["createdAt"].get<std::string>()), u = op::ParseRfc3339(o["updatedAt"].get<std::string>());
       if (c && u) {
         latency_ms.push_back(duration<double, std::milli>(*u - *c).count());
+        timeline.emplace_back(*c, latency_ms.back());
+        // Where the time went: each step's own time (its event's occurred_at).
+        std::map<std::string, system_clock::time_point> at;
+        for (const auto& h : o["history"])
+          if (auto t = op::ParseRfc3339(h["at"].get<std::string>())) at[h["event"].get<std::string>()] = *t;
+        if (at.count("PaymentCompleted") && at.count("InventoryReserved")) {
+          auto ms = [](auto d) { return duration<double, std::milli>(d).count(); };
+          auto both = std::max(at["PaymentCompleted"], at["InventoryReserved"]);
+          stages["created -> PaymentCompleted"].push_back(ms(at["PaymentCompleted"] - *c));
+          stages["created -> InventoryReserved"].push_back(ms(at["InventoryReserved"] - *c));
+          stages["both -> confirmed"].push_back(ms(*u - both));
+        }
         first_created = std::min(first_created, *c);
         last_decided = std::max(last_decided, *u);
       }
@@ -261,6 +277,23 @@ int main(int argc, char** argv) {
             << "physical bound (commits/s / commits per order): " << commit_rate / commits_per_order << " orders/s\n"
             << "confirmed/s as a fraction of the bound: "
             << confirmed / duration<double>(last_decided - first_created).count() / (commit_rate / commits_per_order) << "\n";
+  std::cout << "saga steps ms p50 / p99 (each from its event's time):\n";
+  for (auto& [name, v] : stages) {
+    std::sort(v.begin(), v.end());
+    std::cout << "  " << name << ": " << v[v.size() / 2] << " / " << v[size_t(0.99 * (v.size() - 1))] << "\n";
+  }
+  // SAGA_BENCH_TIMELINE=1: latency by the second the orders were created in
+  // (a tail from a stall shows as one bad second, one from queueing as a rise).
+  if (getenv("SAGA_BENCH_TIMELINE") && !timeline.empty()) {
+    std::map<int64_t, std::vector<double>> by_second;
+    for (const auto& [c, ms] : timeline) by_second[duration_cast<seconds>(c - first_created).count()].push_back(ms);
+    std::cout << "latency by second of creation (orders, p50 / p99 / max ms):\n";
+    for (auto& [sec, v] : by_second) {
+      std::sort(v.begin(), v.end());
+      std::cout << "  " << sec << " s: " << v.size() << ", " << v[v.size() / 2] << " / " << v[size_t(0.99 * (v.size() - 1))]
+                << " / " << v.back() << "\n";
+    }
+  }
   double cpu_total = 0;
   for (double c : cpu_used) cpu_total += c;
   std::cout << "CPU per order (ms) while the orders ran, of " << cpu_total / wall << " cores busy on average:\n";
