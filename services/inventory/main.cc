@@ -171,6 +171,15 @@ void Reserve(db::Session& s, const events::Envelope& e) {
   outbox::EnqueueEvent(s, reply);
 }
 
+// A product a reservation holds stock of. Products are never deleted through
+// the API; a row removed by hand would leave the reservation unsettleable:
+// the event goes to the dead-letter topic, naming the sku.
+Stock& Product(EventStock& st, const std::string& sku) {
+  auto& p = st.products.at(sku);
+  if (!p) throw kafka::PoisonRecord("a reservation holds stock of product '" + sku + "', which does not exist");
+  return *p;
+}
+
 // The order's reservation as this transaction knows it (nullptr: it holds
 // nothing), with its products loaded.
 Reservation* Held(db::Session& s, EventStock& st, const std::string& order_id) {
@@ -191,7 +200,7 @@ void Sell(db::Session& s, const events::Envelope& e) {
   auto* r = Held(s, st, e.order_id());
   if (!r || r->status != "RESERVED") return;
   for (const auto& [sku, q] : r->lines) {
-    auto& p = *st.products.at(sku);
+    auto& p = Product(st, sku);
     p.reserved -= q;
     p.sold += q;
   }
@@ -204,7 +213,7 @@ void Release(db::Session& s, const events::Envelope& e) {
   if (!r || (r->status != "RESERVED" && r->status != "SOLD")) return;  // nothing held (rejected, never seen, released)
   auto reply = events::NewEnvelope(e.order_id(), "inventory-service", &e);
   for (const auto& [sku, q] : r->lines) {
-    auto& p = *st.products.at(sku);
+    auto& p = Product(st, sku);
     (r->status == "RESERVED" ? p.reserved : p.sold) -= q;  // after confirmation the sale goes back to stock
     p.available += q;
     auto* item = reply.mutable_inventory_released()->add_items();

@@ -220,7 +220,11 @@ constexpr const char* kLockedColumns =
 
 LockedOrder LockedFrom(const db::Rows& r) {
   return LockedOrder{{r.String("status"), r.String("payment_status"), r.String("inventory_status")},
-                     r.OptString("reason"), r.String("customer_id"), r.Int("total_cents"), r.String("currency"), double(r.Int("age_us")) / 1e6};
+                     r.OptString("reason"),
+                     r.String("customer_id"),
+                     r.Int("total_cents"),
+                     r.String("currency"),
+                     double(r.Int("age_us")) / 1e6};
 }
 
 std::optional<LockedOrder> Lock(db::Session& s, const std::string& id) {
