@@ -4,7 +4,13 @@
 // through the accounts API (PUT, deposit), never through the saga.
 #include <fmt/format.h>
 
+#include <chrono>
+#include <map>
+#include <optional>
+#include <span>
+
 #include "events/topics.h"
+#include "runtime/core/time_format.h"
 #include "runtime/core/uuid.h"
 #include "runtime/logging/log.h"
 #include "runtime/service/service.h"
@@ -34,6 +40,36 @@ void Book(db::Session& s, const std::string& customer, const std::string& order_
                 {customer, order_id, std::move(kind), delta});
 }
 
+// The payments this transaction made (Session::Local), by order id: inserted
+// in one statement just before the commit. A cancellation in the same batch
+// as its order's creation refunds the pending row here.
+struct NewPayment {
+  std::string payment_id, customer, currency, status;
+  int64_t amount;
+  std::optional<std::string> reason;
+  std::optional<std::string> refunded_at;  // 'YYYY-MM-DD HH:MM:SS.fff' (the session's time zone is UTC)
+};
+struct NewPayments {
+  std::map<std::string, NewPayment> rows;
+};
+
+void InsertNewPayments(db::Session& s) {
+  std::vector<std::vector<db::Param>> rows;
+  for (const auto& [order, p] : s.Local<NewPayments>().rows)
+    rows.push_back({order, p.payment_id, p.customer, p.amount, p.currency, p.status, db::ToParam(p.reason),
+                    db::ToParam(p.refunded_at)});
+  for (size_t from = 0; from < rows.size(); from += 500)
+    s.InsertRows("INSERT INTO payments (order_id, payment_id, customer_id, amount_cents, currency, status, reason, "
+                 "refunded_at) VALUES",
+                 std::span(rows).subspan(from, std::min<size_t>(500, rows.size() - from)));
+}
+
+void Record(db::Session& s, const std::string& order_id, NewPayment p) {
+  auto& made = s.Local<NewPayments>().rows;
+  if (made.empty()) s.BeforeCommit(InsertNewPayments);
+  made.insert_or_assign(order_id, std::move(p));
+}
+
 void Charge(db::Session& s, const events::Envelope& e) {
   const auto& oc = e.order_created();
   int64_t amount = oc.total().cents();
@@ -57,17 +93,14 @@ void Charge(db::Session& s, const events::Envelope& e) {
   auto reply = events::NewEnvelope(e.order_id(), "payment-service", &e);
   if (decision.approved) {
     std::string payment_id = NewUuid();
-    s.Exec("INSERT INTO payments (order_id, payment_id, customer_id, amount_cents, currency, status) VALUES (?, ?, ?, ?, ?, 'CAPTURED')",
-           e.order_id(), payment_id, oc.customer_id(), amount, oc.total().currency());
+    Record(s, e.order_id(), {payment_id, oc.customer_id(), oc.total().currency(), "CAPTURED", amount, std::nullopt, std::nullopt});
     Book(s, oc.customer_id(), e.order_id(), "CHARGE", -amount);
     auto* p = reply.mutable_payment_completed();
     p->set_customer_id(oc.customer_id());
     *p->mutable_amount() = oc.total();
     p->set_payment_id(payment_id);
   } else {
-    s.Exec("INSERT INTO payments (order_id, payment_id, customer_id, amount_cents, currency, status, reason) "
-           "VALUES (?, ?, ?, ?, ?, 'DECLINED', ?)",
-           e.order_id(), NewUuid(), oc.customer_id(), amount, oc.total().currency(), decision.reason);
+    Record(s, e.order_id(), {NewUuid(), oc.customer_id(), oc.total().currency(), "DECLINED", amount, decision.reason, std::nullopt});
     auto* p = reply.mutable_payment_failed();
     p->set_customer_id(oc.customer_id());
     p->set_reason(decision.reason);
@@ -79,13 +112,25 @@ void Charge(db::Session& s, const events::Envelope& e) {
 }
 
 void Refund(db::Session& s, const events::Envelope& e) {
-  auto r = s.Query("SELECT payment_id, customer_id, amount_cents, currency FROM payments WHERE order_id = ? AND status = 'CAPTURED' FOR UPDATE",
-                   e.order_id());
-  if (!r.Next()) return;  // nothing captured: declined, or never charged
-  std::string customer = r.String("customer_id"), payment_id = r.String("payment_id"), currency = r.String("currency");
-  int64_t amount = r.Int("amount_cents");
+  std::string customer, payment_id, currency;
+  int64_t amount = 0;
+  auto& made = s.Local<NewPayments>().rows;
+  if (auto p = made.find(e.order_id()); p != made.end()) {  // charged in this transaction
+    if (p->second.status != "CAPTURED") return;
+    customer = p->second.customer, payment_id = p->second.payment_id, currency = p->second.currency;
+    amount = p->second.amount;
+    p->second.status = "REFUNDED";
+    auto now = FormatRfc3339(std::chrono::system_clock::now());
+    p->second.refunded_at = now.substr(0, 10) + " " + now.substr(11, 12);
+  } else {
+    auto r = s.Query("SELECT payment_id, customer_id, amount_cents, currency FROM payments WHERE order_id = ? AND status = 'CAPTURED' FOR UPDATE",
+                     e.order_id());
+    if (!r.Next()) return;  // nothing captured: declined, or never charged
+    customer = r.String("customer_id"), payment_id = r.String("payment_id"), currency = r.String("currency");
+    amount = r.Int("amount_cents");
+    s.Exec("UPDATE payments SET status = 'REFUNDED', refunded_at = CURRENT_TIMESTAMP(3) WHERE order_id = ?", e.order_id());
+  }
   s.Exec("UPDATE accounts SET balance_cents = balance_cents + ? WHERE customer_id = ?", amount, customer);
-  s.Exec("UPDATE payments SET status = 'REFUNDED', refunded_at = CURRENT_TIMESTAMP(3) WHERE order_id = ?", e.order_id());
   Book(s, customer, e.order_id(), "REFUND", amount);
   auto reply = events::NewEnvelope(e.order_id(), "payment-service", &e);
   auto* p = reply.mutable_payment_refunded();
