@@ -1,0 +1,145 @@
+// runtime/db GroupCommit against a real MariaDB server.
+#include "runtime/db/group_commit.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <stdexcept>
+#include <thread>
+
+#include "testing/fixtures/mariadb.h"
+
+namespace op::db {
+namespace {
+
+using namespace std::chrono_literals;
+
+class GroupCommitTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    server_ = new testing::MariaDbServer();
+    server_->Start();
+  }
+  static void TearDownTestSuite() { delete server_; }
+
+  std::unique_ptr<ConnectionPool> Pool(const std::string& db) {
+    DbOptions o;
+    o.port = server_->Port();
+    o.user = server_->User();
+    o.password = server_->Password();
+    o.database = db;
+    o.pool_size = 4;
+    o.acquire_timeout = 2s;
+    o.create_database = true;
+    auto pool = std::make_unique<ConnectionPool>(o);
+    pool->Exec("CREATE TABLE t (id INT PRIMARY KEY, who VARCHAR(20) NOT NULL)");
+    return pool;
+  }
+  int64_t Status(const std::string& name) {
+    return std::stoll(server_->Sql("SHOW GLOBAL STATUS LIKE '" + name + "'").substr(name.size() + 1));
+  }
+  // Until `group` has `n` callers waiting (polled: the callers' threads get there on their own).
+  static void AwaitWaiting(const GroupCommit& group, size_t n) {
+    for (auto until = std::chrono::steady_clock::now() + 10s; group.waiting() < n;) {
+      ASSERT_LT(std::chrono::steady_clock::now(), until) << "callers never arrived";
+      std::this_thread::sleep_for(1ms);
+    }
+  }
+
+  static testing::MariaDbServer* server_;
+};
+testing::MariaDbServer* GroupCommitTest::server_ = nullptr;
+
+constexpr const char* kInsert = "INSERT INTO t (id, who) VALUES";
+
+TEST_F(GroupCommitTest, CallersArrivingDuringACommitShareTheNextOne) {
+  auto pool = Pool("group_share");
+  GroupCommit group(*pool);
+  std::atomic<bool> inside{false}, release{false};
+  std::atomic<int> committed{0};
+  // The first caller leads and is held inside its writes until four more
+  // callers wait: they must then go together, in one transaction.
+  std::thread first([&] {
+    group.Run([&](Session& s) {
+      s.DeferInsert(kInsert, {int64_t(0), std::string("first")});
+      inside = true;
+      while (!release) std::this_thread::sleep_for(1ms);
+      s.AfterCommit([&] { ++committed; });
+    });
+  });
+  while (!inside) std::this_thread::sleep_for(1ms);
+  const auto commits = Status("Com_commit"), inserts = Status("Com_insert");
+  std::vector<std::thread> others;
+  for (int i = 1; i <= 4; ++i)
+    others.emplace_back([&, i] {
+      group.Run([&, i](Session& s) {
+        s.DeferInsert(kInsert, {int64_t(i), std::string("other")});
+        s.AfterCommit([&] { ++committed; });
+      });
+    });
+  AwaitWaiting(group, 4);
+  release = true;
+  first.join();
+  for (auto& t : others) t.join();
+  EXPECT_EQ(committed, 5) << "every caller's after-commit hook ran";
+  EXPECT_EQ(server_->Sql("SELECT COUNT(*) FROM group_share.t"), "5\n");
+  EXPECT_EQ(Status("Com_commit") - commits, 2) << "the first caller's commit, then one for the four";
+  EXPECT_EQ(Status("Com_insert") - inserts, 2) << "one multi-row insert per group";
+}
+
+TEST_F(GroupCommitTest, AFailureReachesOnlyItsOwnCaller) {
+  auto pool = Pool("group_failure");
+  pool->Exec("INSERT INTO t VALUES (100, 'already there')");
+  GroupCommit group(*pool);
+  std::atomic<bool> inside{false}, release{false};
+  std::thread first([&] {
+    group.Run([&](Session& s) {
+      s.DeferInsert(kInsert, {int64_t(0), std::string("first")});
+      inside = true;
+      while (!release) std::this_thread::sleep_for(1ms);
+    });
+  });
+  while (!inside) std::this_thread::sleep_for(1ms);
+  std::atomic<int> ok{0}, duplicate{0}, own{0};
+  std::vector<std::thread> others;
+  for (int i = 1; i <= 6; ++i)
+    others.emplace_back([&, i] {
+      try {
+        group.Run([&, i](Session& s) {
+          if (i == 2) throw std::invalid_argument("the caller's own error");
+          s.DeferInsert(kInsert, {int64_t(i == 4 ? 100 : i), std::string("other")});
+        });
+        ++ok;
+      } catch (const DuplicateKey&) {
+        ++duplicate;
+      } catch (const std::invalid_argument&) {
+        ++own;
+      }
+    });
+  AwaitWaiting(group, 6);
+  release = true;
+  first.join();
+  for (auto& t : others) t.join();
+  EXPECT_EQ(ok, 4);
+  EXPECT_EQ(duplicate, 1) << "the caller that inserted a taken key";
+  EXPECT_EQ(own, 1) << "the caller whose writes threw";
+  EXPECT_EQ(server_->Sql("SELECT GROUP_CONCAT(id ORDER BY id) FROM group_failure.t"), "0,1,3,5,6,100\n");
+}
+
+// Sixteen threads, 25 callers each, groups of at most 8: every row once.
+TEST_F(GroupCommitTest, ManyCallersAllCommitOnce) {
+  auto pool = Pool("group_many");
+  GroupCommit group(*pool, 8);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 16; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 25; ++i)
+        group.Run([&, t, i](Session& s) { s.DeferInsert(kInsert, {int64_t(t * 100 + i), std::string("many")}); });
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(server_->Sql("SELECT COUNT(*), COUNT(DISTINCT id) FROM group_many.t"), "400\t400\n");
+  EXPECT_EQ(group.waiting(), 0u);
+}
+
+}  // namespace
+}  // namespace op::db
