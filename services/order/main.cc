@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <memory>
 #include <set>
 #include <thread>
 #include <unordered_map>
@@ -14,6 +15,7 @@
 #include "runtime/core/bounded_cache.h"
 #include "runtime/core/time_format.h"
 #include "runtime/core/uuid.h"
+#include "runtime/db/group_commit.h"
 #include "runtime/logging/log.h"
 #include "runtime/service/service.h"
 #include "services/order/rules.h"
@@ -35,6 +37,9 @@ struct Context {
   Metrics metrics;
   std::string currency;
   std::chrono::milliseconds saga_timeout;
+  // New orders without an Idempotency-Key: concurrent POSTs share a
+  // transaction (one commit, one multi-row insert per table).
+  std::unique_ptr<db::GroupCommit> creates;
 };
 
 // An order with its lines and history in one statement (one round trip, not
@@ -77,10 +82,13 @@ nlohmann::json OrderJson(db::Session& s, const std::string& id) {
 }
 
 // MariaDB/MySQL take 'YYYY-MM-DD HH:MM:SS.fff' (the session time zone is UTC).
+std::string SqlTimestamp(std::chrono::system_clock::time_point when) {
+  std::string ts = FormatRfc3339(when);
+  return ts.substr(0, 10) + " " + ts.substr(11, 12);
+}
 std::string SqlTimestamp(const std::string& rfc3339) {
   auto when = ParseRfc3339(rfc3339);
-  std::string ts = FormatRfc3339(when ? *when : std::chrono::system_clock::now());
-  return ts.substr(0, 10) + " " + ts.substr(11, 12);
+  return SqlTimestamp(when ? *when : std::chrono::system_clock::now());
 }
 
 struct HistoryEntry {
@@ -173,33 +181,41 @@ nlohmann::json CreateOrder(Context& ctx, const OrderRequest& req, const std::opt
   events::SealEventType(e);
 
   const std::string& id = e.order_id();
+  // created_at is the OrderCreated event's time, so the answer below is
+  // exactly what a later GET shows; the saga's deadline counts from it.
+  const auto created_at = ParseRfc3339(e.occurred_at()).value_or(std::chrono::system_clock::now());
+  const std::string created = SqlTimestamp(created_at), deadline = SqlTimestamp(created_at + ctx.saga_timeout);
+  // Every row at commit (nothing here reads them back): with other callers'
+  // in the same statements when the transaction is shared.
+  auto writes = [&](db::Session& s) {
+    s.DeferInsert("INSERT INTO orders (id, customer_id, status, total_cents, currency, contact_email, contact_phone, "
+                  "idempotency_key, created_at, updated_at, deadline_at) VALUES",
+                  {id, req.customer_id, std::string("PENDING"), total, ctx.currency,
+                   req.email.empty() ? db::Param(nullptr) : db::Param(req.email),
+                   req.phone.empty() ? db::Param(nullptr) : db::Param(req.phone),
+                   idem_key ? db::Param(*idem_key) : db::Param(nullptr), created, created, deadline});
+    for (int i = 0; i < oc->items_size(); ++i)
+      s.DeferInsert("INSERT INTO order_items (order_id, line_no, sku, quantity, unit_price_cents) VALUES",
+                    {id, int64_t(i), oc->items(i).sku(), int64_t(oc->items(i).quantity()), oc->items(i).unit_price_cents()});
+    AddHistory(s, id, {{"OrderCreated", "order-service", e.occurred_at(), ""}}, /*defer=*/true);
+    outbox::EnqueueEvent(s, e);
+    s.AfterCommit([&ctx] { ctx.metrics.created->Add({}).Increment(); });
+  };
   std::optional<nlohmann::json> existing;
-  ctx.svc.db().Transact([&](db::Session& s) {
-    existing.reset();
-    if (idem_key) {  // a retry of a request that already created its order
+  if (!idem_key) {
+    ctx.creates->Run(writes);
+  } else {
+    ctx.svc.db().Transact([&](db::Session& s) {
+      existing.reset();
+      // A retry of a request that already created its order?
       auto found = s.Query("SELECT id FROM orders WHERE customer_id = ? AND idempotency_key = ?", req.customer_id, *idem_key);
       if (found.Next()) {
         existing = OrderJson(s, found.String("id"));
         return;
       }
-    }
-    // created_at is the OrderCreated event's time, so the answer below is
-    // exactly what a later GET shows.
-    const std::string created = SqlTimestamp(e.occurred_at());
-    s.Exec("INSERT INTO orders (id, customer_id, status, total_cents, currency, contact_email, contact_phone, "
-           "idempotency_key, created_at, updated_at, deadline_at) "
-           "VALUES (?, ?, 'PENDING', ?, ?, ?, ?, ?, ?, ?, CURRENT_TIMESTAMP(3) + INTERVAL ? MICROSECOND)",
-           id, req.customer_id, total, ctx.currency, req.email.empty() ? db::Param(nullptr) : db::Param(req.email),
-           req.phone.empty() ? db::Param(nullptr) : db::Param(req.phone), idem_key ? db::Param(*idem_key) : db::Param(nullptr),
-           created, created, int64_t(ctx.saga_timeout.count()) * 1000);
-    std::vector<std::vector<db::Param>> lines;
-    for (int i = 0; i < oc->items_size(); ++i)
-      lines.push_back({id, int64_t(i), oc->items(i).sku(), int64_t(oc->items(i).quantity()), oc->items(i).unit_price_cents()});
-    s.InsertRows("INSERT INTO order_items (order_id, line_no, sku, quantity, unit_price_cents) VALUES", lines);
-    AddHistory(s, id, {{"OrderCreated", "order-service", e.occurred_at(), ""}});
-    outbox::EnqueueEvent(s, e);
-    s.AfterCommit([&ctx] { ctx.metrics.created->Add({}).Increment(); });
-  });
+      writes(s);
+    });
+  }
   if (existing) return *existing;
   ctx.svc.outbox().Wake();
   return AcceptedJson(e);
@@ -390,7 +406,8 @@ void Wire(Service& svc) {
                            &prometheus::BuildCounter().Name("orders_total").Help("Orders reaching a terminal status").Register(reg),
                            &prometheus::BuildHistogram().Name("order_saga_duration_seconds")
                                 .Help("From order creation to its first decision").Register(reg)},
-                          svc.config().GetString("order.currency"), svc.config().GetDuration("order.saga-timeout")};
+                          svc.config().GetString("order.currency"), svc.config().GetDuration("order.saga-timeout"),
+                          std::make_unique<db::GroupCommit>(svc.db())};
   if (ctx->currency.size() != 3) throw config::ConfigError("key 'order.currency' must be an ISO 4217 code such as EUR");
   // Breaker for the catalog; consumers are not paused by it (events do not call the catalog).
   svc.resilience().GetCircuitBreaker("inventory-service");
