@@ -2,6 +2,22 @@
 
 namespace op::db {
 
+GroupCommit::GroupCommit(ConnectionPool& pool, size_t max_group, metrics::MetricsRegistry* metrics,
+                         const std::string& name)
+    : pool_(pool), max_group_(max_group) {
+  if (!metrics) return;
+  size_ = &prometheus::BuildHistogram()
+               .Name("db_group_commit_size")
+               .Help("Callers whose writes one group commit committed")
+               .Register(metrics->Registry())
+               .Add({{"group", name}}, prometheus::Histogram::BucketBoundaries{1, 2, 4, 8, 16, 32, 64, 128});
+  splits_ = &prometheus::BuildCounter()
+                 .Name("db_group_commit_split_total")
+                 .Help("Groups whose transaction failed and were retried caller by caller")
+                 .Register(metrics->Registry())
+                 .Add({{"group", name}});
+}
+
 size_t GroupCommit::waiting() const {
   std::lock_guard lock(mu_);
   return queue_.size();
@@ -37,6 +53,7 @@ void GroupCommit::Commit(const std::vector<Pending*>& group) {
     pool_.Transact([&](Session& s) {
       for (auto* p : group) (*p->writes)(s);
     });
+    if (size_) size_->Observe(double(group.size()));
     return;
   } catch (...) {
     if (group.size() == 1) {
@@ -44,6 +61,7 @@ void GroupCommit::Commit(const std::vector<Pending*>& group) {
       return;
     }
   }
+  if (splits_) splits_->Increment();
   // Someone's writes failed the group: each on its own, so the failure
   // reaches its caller only.
   for (auto* p : group) {

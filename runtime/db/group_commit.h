@@ -20,14 +20,21 @@
 #include <mutex>
 #include <vector>
 
+#include <string>
+
 #include "runtime/db/db.h"
+#include "runtime/metrics/metrics.h"
 
 namespace op::db {
 
 class GroupCommit {
  public:
   using Writes = std::function<void(Session&)>;
-  explicit GroupCommit(ConnectionPool& pool, size_t max_group = 64) : pool_(pool), max_group_(max_group) {}
+  // With `metrics`: db_group_commit_size (callers per committed group) and
+  // db_group_commit_split_total (groups retried caller by caller), labelled
+  // group=`name`.
+  explicit GroupCommit(ConnectionPool& pool, size_t max_group = 64, metrics::MetricsRegistry* metrics = nullptr,
+                       const std::string& name = "default");
   // Returns once `writes` committed; throws what a transaction of their own
   // would have. `writes` may run more than once (a retried transaction) and
   // on another caller's thread; its AfterCommit hooks run after the commit.
@@ -45,6 +52,8 @@ class GroupCommit {
 
   ConnectionPool& pool_;
   const size_t max_group_;
+  prometheus::Histogram* size_ = nullptr;
+  prometheus::Counter* splits_ = nullptr;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Pending*> queue_;  // not yet taken into a group

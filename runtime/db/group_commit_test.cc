@@ -54,7 +54,8 @@ constexpr const char* kInsert = "INSERT INTO t (id, who) VALUES";
 
 TEST_F(GroupCommitTest, CallersArrivingDuringACommitShareTheNextOne) {
   auto pool = Pool("group_share");
-  GroupCommit group(*pool);
+  metrics::MetricsRegistry metrics;
+  GroupCommit group(*pool, 64, &metrics, "orders");
   std::atomic<bool> inside{false}, release{false};
   std::atomic<int> committed{0};
   // The first caller leads and is held inside its writes until four more
@@ -85,12 +86,16 @@ TEST_F(GroupCommitTest, CallersArrivingDuringACommitShareTheNextOne) {
   EXPECT_EQ(server_->Sql("SELECT COUNT(*) FROM group_share.t"), "5\n");
   EXPECT_EQ(Status("Com_commit") - commits, 2) << "the first caller's commit, then one for the four";
   EXPECT_EQ(Status("Com_insert") - inserts, 2) << "one multi-row insert per group";
+  auto scrape = metrics.Scrape();
+  EXPECT_NE(scrape.find("db_group_commit_size_count{group=\"orders\"} 2"), std::string::npos) << scrape;
+  EXPECT_NE(scrape.find("db_group_commit_size_sum{group=\"orders\"} 5"), std::string::npos) << scrape;
 }
 
 TEST_F(GroupCommitTest, AFailureReachesOnlyItsOwnCaller) {
   auto pool = Pool("group_failure");
   pool->Exec("INSERT INTO t VALUES (100, 'already there')");
-  GroupCommit group(*pool);
+  metrics::MetricsRegistry metrics;
+  GroupCommit group(*pool, 64, &metrics, "orders");
   std::atomic<bool> inside{false}, release{false};
   std::thread first([&] {
     group.Run([&](Session& s) {
@@ -124,6 +129,8 @@ TEST_F(GroupCommitTest, AFailureReachesOnlyItsOwnCaller) {
   EXPECT_EQ(duplicate, 1) << "the caller that inserted a taken key";
   EXPECT_EQ(own, 1) << "the caller whose writes threw";
   EXPECT_EQ(server_->Sql("SELECT GROUP_CONCAT(id ORDER BY id) FROM group_failure.t"), "0,1,3,5,6,100\n");
+  auto scrape = metrics.Scrape();
+  EXPECT_NE(scrape.find("db_group_commit_split_total{group=\"orders\"} 1"), std::string::npos) << scrape;
 }
 
 // Sixteen threads, 25 callers each, groups of at most 8: every row once.

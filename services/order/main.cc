@@ -407,7 +407,7 @@ void Wire(Service& svc) {
                            &prometheus::BuildHistogram().Name("order_saga_duration_seconds")
                                 .Help("From order creation to its first decision").Register(reg)},
                           svc.config().GetString("order.currency"), svc.config().GetDuration("order.saga-timeout"),
-                          std::make_unique<db::GroupCommit>(svc.db())};
+                          std::make_unique<db::GroupCommit>(svc.db(), 64, &svc.metrics(), "orders")};
   if (ctx->currency.size() != 3) throw config::ConfigError("key 'order.currency' must be an ISO 4217 code such as EUR");
   // Breaker for the catalog; consumers are not paused by it (events do not call the catalog).
   svc.resilience().GetCircuitBreaker("inventory-service");
