@@ -18,6 +18,7 @@
 #include <iostream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -305,6 +306,16 @@ int main(int argc, char** argv) {
     auto pos = m.find("\nprocess_resident_memory_bytes ");
     if (pos != std::string::npos)
       std::cout << "RSS " << s << ": " << std::stod(m.substr(pos + 31)) / (1 << 20) << " MiB\n";
+    // New orders' group commit (order-service): callers per committed group.
+    auto sample = [&](const std::string& name) -> std::optional<double> {
+      auto at = m.find("\n" + name + "{");
+      if (at == std::string::npos) return std::nullopt;
+      auto space = m.find(' ', m.find('}', at));
+      return std::stod(m.substr(space + 1));
+    };
+    auto sum = sample("db_group_commit_size_sum"), count = sample("db_group_commit_size_count");
+    if (sum && count && *count > 0)
+      std::cout << s << " group commit: " << *count << " groups, " << *sum / *count << " orders per commit on average\n";
   }
   return all_decided ? 0 : 1;
 }
