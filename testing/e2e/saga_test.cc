@@ -7,6 +7,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -429,6 +430,40 @@ TEST_F(SagaTest, ZDuplicateDeliveryOfEveryEventChangesNothing) {
   EXPECT_EQ(http_.Get(notes).Json()["items"].size(), notes_before + 2) << "only the marker's notifications are new";
   EXPECT_TRUE(WaitUntil([&] { return platform_->MailCount() == mails_before + 2; }, 10s));
   EXPECT_EQ(platform_->MailCount(), mails_before + 2);
+}
+
+TEST_F(SagaTest, ACancellationHoldingAProductRemovedByHandGoesToTheDeadLetterTopic) {
+  std::string sku = Unique("GONE"), customer = Unique("gina");
+  PutProduct(sku, 100, 5);
+  PutAccount(customer, 1000);
+  auto id = PlaceAndGetId(customer, sku, 1);
+  ASSERT_EQ(Terminal(id)["status"], "CONFIRMED");
+  ASSERT_TRUE(WaitUntil([&] { return Product(sku)["sold"] == 1; }, 30s));
+  platform_->db().Sql("DELETE FROM inventory_db.products WHERE sku = '" + sku + "'");  // by hand, behind the API
+  std::mutex mu;
+  std::map<std::string, std::string> errors;  // consumer group -> exception message
+  kafka::ConsumerOptions co;
+  co.bootstrap_servers = platform_->kafka().Bootstrap();
+  co.group_id = Unique("dlt");
+  co.topics = {"order.events.DLT"};
+  kafka::Consumer dlt(co, [&](const kafka::InRecord& r) {
+    if (r.key != id) return;
+    std::lock_guard lock(mu);
+    errors[r.Header(kafka::Consumer::kDltOriginalGroup).value_or("")] =
+        r.Header(kafka::Consumer::kDltExceptionMessage).value_or("");
+  }, nullptr);
+  dlt.Start();
+  EXPECT_EQ(http_.Send({"POST", U("order-service") + "/api/orders/" + id + "/cancel", {}, "", {}}).status, 202);
+  ASSERT_TRUE(WaitUntil([&] {
+    std::lock_guard lock(mu);
+    return errors.count("inventory-service") > 0;
+  }, 30s)) << "inventory cannot release stock of a product that is gone: its OrderCancelled is dead-lettered";
+  {
+    std::lock_guard lock(mu);
+    EXPECT_NE(errors["inventory-service"].find(sku), std::string::npos) << errors["inventory-service"];
+    EXPECT_EQ(errors.count("payment-service"), 0u);
+  }
+  WaitForBalance(customer, 1000);  // the rest of the saga went on: the charge refunded
 }
 
 TEST_F(SagaTest, PoisonRecordGoesToItsDeadLetterTopicAndTheSagaGoesOn) {
