@@ -9,6 +9,7 @@ std::string RandomHex(size_t n) {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   static const char* d = "0123456789abcdef";
   std::string out;
+  out.reserve(n);
   while (out.size() < n) {
     uint64_t v = rng();
     for (int i = 0; i < 16 && out.size() < n; ++i, v >>= 4) out += d[v & 15];

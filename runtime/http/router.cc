@@ -74,19 +74,25 @@ bool MatchSegments(const std::vector<std::string>& tmpl, const std::vector<std::
 Router::Match Router::Find(Request& req) const {
   auto segs = SplitPath(req.path);
   Match m;
+  // The first route (in the order added) of the request's method whose
+  // template matches; HEAD is served by GET's.
   for (const auto& r : routes_) {
+    if (r.method != req.method && !(req.method == "HEAD" && r.method == "GET")) continue;
     std::map<std::string, std::string> params;
     if (!MatchSegments(r.segments, segs, params)) continue;
-    if (r.method == req.method || (req.method == "HEAD" && r.method == "GET")) {
-      if (m.handler || m.async) continue;
-      if (r.async) m.async = &r.async;
-      else m.handler = &r.handler;
-      m.route = r.path_template;
-      req.path_params = std::move(params);
-      req.route = r.path_template;
-    } else if (std::find(m.allowed.begin(), m.allowed.end(), r.method) == m.allowed.end()) {
+    if (r.async) m.async = &r.async;
+    else m.handler = &r.handler;
+    m.route = r.path_template;
+    req.path_params = std::move(params);
+    req.route = r.path_template;
+    return m;
+  }
+  // None: the methods whose routes match the path, for a 405's Allow
+  // (looked for only now, not on every request that finds its route).
+  for (const auto& r : routes_) {
+    std::map<std::string, std::string> params;
+    if (MatchSegments(r.segments, segs, params) && std::find(m.allowed.begin(), m.allowed.end(), r.method) == m.allowed.end())
       m.allowed.push_back(r.method);
-    }
   }
   return m;
 }
