@@ -55,6 +55,11 @@ void GroupCommit::Commit(const std::vector<Pending*>& group) {
     });
     if (size_) size_->Observe(double(group.size()));
     return;
+  } catch (const DbUnavailable&) {
+    // The database, not anyone's writes: every caller gets the error now,
+    // rather than each waiting for it again on its own.
+    for (auto* p : group) p->error = std::current_exception();
+    return;
   } catch (...) {
     if (group.size() == 1) {
       group.front()->error = std::current_exception();

@@ -6,7 +6,8 @@
 // through Session::DeferInsert become one multi-row statement per table for
 // the whole group. A group whose transaction fails is retried caller by
 // caller, each in a transaction of its own, so a failure (a duplicate key,
-// the caller's own exception) reaches only the caller it belongs to.
+// the caller's own exception) reaches only the caller it belongs to. When the
+// database is unavailable, every caller of the group gets that at once.
 //
 // Threads: no thread of its own. The first waiting caller leads: it runs the
 // group's writes on its thread (logs then carry its context) and hands the

@@ -133,6 +133,36 @@ TEST_F(GroupCommitTest, AFailureReachesOnlyItsOwnCaller) {
   EXPECT_NE(scrape.find("db_group_commit_split_total{group=\"orders\"} 1"), std::string::npos) << scrape;
 }
 
+TEST_F(GroupCommitTest, AnUnavailableDatabaseFailsTheWholeGroupAtOnce) {
+  DbOptions o;
+  o.port = server_->Port();
+  o.user = server_->User();
+  o.password = server_->Password();
+  o.database = "group_unavailable";
+  o.pool_size = 1;
+  o.acquire_timeout = 3s;  // ample for the three callers below to queue behind the first
+  o.create_database = true;
+  ConnectionPool pool(o);
+  GroupCommit group(pool);
+  auto held = pool.Acquire();  // the only connection: every group's acquire times out
+  std::atomic<int> unavailable{0};
+  std::vector<std::thread> callers;
+  auto call = [&] {
+    try {
+      group.Run([](Session&) {});
+    } catch (const DbUnavailable&) {
+      ++unavailable;
+    }
+  };
+  callers.emplace_back(call);  // leads alone, waiting for a connection
+  while (pool.GetStats().pending != 1) std::this_thread::sleep_for(1ms);
+  for (int i = 0; i < 3; ++i) callers.emplace_back(call);  // the next group, together
+  AwaitWaiting(group, 3);
+  for (auto& t : callers) t.join();
+  EXPECT_EQ(unavailable, 4);
+  EXPECT_EQ(pool.GetStats().timeouts, 2u) << "one wait for the first group, one for the other three, not one each";
+}
+
 // Sixteen threads, 25 callers each, groups of at most 8: every row once.
 TEST_F(GroupCommitTest, ManyCallersAllCommitOnce) {
   auto pool = Pool("group_many");
