@@ -21,6 +21,7 @@ TEST(TimeFormat, FormatsUtcWithMilliseconds) {
   using namespace std::chrono;
   auto t = sys_days(year{2026} / 11 / 25) + hours(1) + minutes(2) + seconds(3) + milliseconds(45);
   EXPECT_EQ(FormatRfc3339(time_point_cast<system_clock::duration>(t)), "2026-11-25T01:02:03.045Z");
+  EXPECT_EQ(FormatSqlTimestamp(time_point_cast<system_clock::duration>(t)), "2026-11-25 01:02:03.045");
 }
 
 TEST(TimeFormat, ParseRoundTrips) {

@@ -19,6 +19,11 @@ std::string FormatRfc3339(std::chrono::system_clock::time_point t) {
                      hms.subseconds().count());
 }
 
+std::string FormatSqlTimestamp(std::chrono::system_clock::time_point t) {
+  std::string ts = FormatRfc3339(t);
+  return ts.substr(0, 10) + " " + ts.substr(11, 12);
+}
+
 namespace {
 bool ReadInt(std::string_view s, size_t pos, size_t len, int& out) {
   if (pos + len > s.size()) return false;

@@ -199,6 +199,18 @@ class Session {
     if (!slot) slot = std::make_shared<T>();
     return *static_cast<T*>(slot.get());
   }
+  // The same, for state written back at commit: `write_back` is registered
+  // with BeforeCommit once, when the state is first made in this attempt.
+  // Every access should name it (the first one makes the state).
+  template <class T>
+  T& Local(void (*write_back)(Session&)) {
+    auto& slot = LocalSlot(typeid(T));
+    if (!slot) {
+      slot = std::make_shared<T>();
+      BeforeCommit(write_back);
+    }
+    return *static_cast<T*>(slot.get());
+  }
 
  private:
   std::shared_ptr<void>& LocalSlot(std::type_index type);

@@ -141,6 +141,25 @@ TEST_F(DbTest, TransactionLocalStateLastsOneAttempt) {
   EXPECT_THROW(session.Local<Seen>(), std::logic_error) << "autocommit has no transaction to scope it";
 }
 
+TEST_F(DbTest, TransactionLocalStateWrittenBackOncePerAttempt) {
+  ConnectionPool pool(Options("db_locals_write_back", 1));
+  pool.Exec("CREATE TABLE w (id INT PRIMARY KEY)");
+  struct Ids {
+    std::vector<int64_t> values;
+  };
+  // Registered when the state is made, however often it is used after.
+  void (*write_back)(Session&) = [](Session& s) {
+    for (auto id : s.Local<Ids>().values) s.DeferInsert("INSERT INTO w (id) VALUES", {id});
+  };
+  int attempts = 0;
+  pool.Transact([&](Session& s) {
+    for (int64_t id : {1, 2, 3}) s.Local<Ids>(write_back).values.push_back(id + 10 * attempts);
+    if (++attempts == 1) throw DbError("Deadlock found", 1213, "40001");  // retried: made again, written once
+  });
+  EXPECT_EQ(attempts, 2);
+  EXPECT_EQ(server_->Sql("SELECT GROUP_CONCAT(id ORDER BY id) FROM db_locals_write_back.w"), "11,12,13\n");
+}
+
 TEST_F(DbTest, DuplicateKeyIsClassified) {
   ConnectionPool pool(Options("db_dup"));
   pool.Exec("CREATE TABLE k (id VARCHAR(36) PRIMARY KEY)");

@@ -6,7 +6,6 @@
 
 #include <optional>
 #include <set>
-#include <span>
 #include <utility>
 
 #include "events/topics.h"
@@ -57,11 +56,10 @@ struct EventStock {
   std::map<std::string, std::optional<Stock>> products;  // by sku; nullopt: no such product
   std::map<std::string, std::optional<Reservation>> orders;  // by order id; nullopt: holds nothing
   std::set<std::string> changed;  // skus
-  bool write_due = false;
 };
 
 void WriteBack(db::Session& s) {
-  auto& st = s.Local<EventStock>();
+  auto& st = s.Local<EventStock>();  // made already: this runs because it was
   static constexpr std::string_view kStockColumns[] = {"available", "reserved", "sold"};
   std::vector<std::vector<db::Param>> products;
   for (const auto& sku : st.changed) {
@@ -69,18 +67,15 @@ void WriteBack(db::Session& s) {
     products.push_back({sku, p.available, p.reserved, p.sold});
   }
   s.UpdateRows("products", "sku", kStockColumns, products);
-  std::vector<std::vector<db::Param>> made;
   std::map<std::string, std::vector<db::Param>> settled;  // new status -> orders
   for (const auto& [id, r] : st.orders) {
     if (!r) continue;
-    if (!r->stored)
-      for (const auto& [sku, q] : r->lines) made.push_back({id, sku, q, r->status});
+    if (!r->stored)  // new: with the commit's multi-row insert
+      for (const auto& [sku, q] : r->lines)
+        s.DeferInsert("INSERT INTO reservations (order_id, sku, quantity, status) VALUES", {id, sku, q, r->status});
     else if (r->settled)
       settled[r->status].push_back(id);
   }
-  for (size_t from = 0; from < made.size(); from += 500)
-    s.InsertRows("INSERT INTO reservations (order_id, sku, quantity, status) VALUES",
-                 std::span(made).subspan(from, std::min<size_t>(500, made.size() - from)));
   for (auto& [status, params] : settled) {
     const std::string in = db::PaddedInList(params);
     params.insert(params.begin(), status);
@@ -89,11 +84,7 @@ void WriteBack(db::Session& s) {
   }
 }
 
-EventStock& Stocks(db::Session& s) {
-  auto& st = s.Local<EventStock>();
-  if (!std::exchange(st.write_due, true)) s.BeforeCommit(WriteBack);
-  return st;
-}
+EventStock& Stocks(db::Session& s) { return s.Local<EventStock>(WriteBack); }
 
 // Reads (and locks, in sku order) the products not known yet.
 void LoadProducts(db::Session& s, EventStock& st, const std::set<std::string>& skus) {

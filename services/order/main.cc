@@ -81,14 +81,9 @@ nlohmann::json OrderJson(db::Session& s, const std::string& id) {
   return j;
 }
 
-// MariaDB/MySQL take 'YYYY-MM-DD HH:MM:SS.fff' (the session time zone is UTC).
-std::string SqlTimestamp(std::chrono::system_clock::time_point when) {
-  std::string ts = FormatRfc3339(when);
-  return ts.substr(0, 10) + " " + ts.substr(11, 12);
-}
+// An event's RFC 3339 time as the database takes it (now, if malformed).
 std::string SqlTimestamp(const std::string& rfc3339) {
-  auto when = ParseRfc3339(rfc3339);
-  return SqlTimestamp(when ? *when : std::chrono::system_clock::now());
+  return FormatSqlTimestamp(ParseRfc3339(rfc3339).value_or(std::chrono::system_clock::now()));
 }
 
 struct HistoryEntry {
@@ -184,7 +179,7 @@ nlohmann::json CreateOrder(Context& ctx, const OrderRequest& req, const std::opt
   // created_at is the OrderCreated event's time, so the answer below is
   // exactly what a later GET shows; the saga's deadline counts from it.
   const auto created_at = ParseRfc3339(e.occurred_at()).value_or(std::chrono::system_clock::now());
-  const std::string created = SqlTimestamp(created_at), deadline = SqlTimestamp(created_at + ctx.saga_timeout);
+  const std::string created = FormatSqlTimestamp(created_at), deadline = FormatSqlTimestamp(created_at + ctx.saga_timeout);
   // Every row at commit (nothing here reads them back): with other callers'
   // in the same statements when the transaction is shared.
   auto writes = [&](db::Session& s) {
@@ -296,12 +291,11 @@ void RecordStep(Context& ctx, db::Session& s, const std::string& id, const Locke
 struct EventOrders {
   std::unordered_map<std::string, LockedOrder> rows;
   std::set<std::string> changed;
-  bool write_due = false;
 };
 
 void WriteChanged(db::Session& s) {
   static constexpr std::string_view kColumns[] = {"status", "payment_status", "inventory_status", "reason"};
-  auto& orders = s.Local<EventOrders>();
+  auto& orders = s.Local<EventOrders>();  // made already: this runs because it was
   std::vector<std::vector<db::Param>> rows;
   for (const auto& id : orders.changed) {
     const auto& o = orders.rows.at(id);
@@ -310,9 +304,11 @@ void WriteChanged(db::Session& s) {
   s.UpdateRows("orders", "id", kColumns, rows);
 }
 
+EventOrders& Orders(db::Session& s) { return s.Local<EventOrders>(WriteChanged); }
+
 // One event's step: from the order as this transaction knows it.
 void Step(Context& ctx, db::Session& s, const events::Envelope& e, const std::string& reason) {
-  auto& orders = s.Local<EventOrders>();
+  auto& orders = Orders(s);
   auto known = orders.rows.find(e.order_id());
   if (known == orders.rows.end()) {
     auto o = Lock(s, e.order_id());
@@ -324,7 +320,6 @@ void Step(Context& ctx, db::Session& s, const events::Envelope& e, const std::st
   known->second.state = step.next;
   if (step.emit == SagaStep::Emit::kCancel) known->second.reason = step.reason;
   orders.changed.insert(e.order_id());
-  if (!std::exchange(orders.write_due, true)) s.BeforeCommit(WriteChanged);
   RecordStep(ctx, s, e.order_id(), before, step, &e, {{e.event_type(), e.source(), e.occurred_at(), reason}},
              /*defer_history=*/true);
 }
@@ -335,7 +330,7 @@ void LockBatch(db::Session& s, const std::vector<const events::Envelope*>& batch
   std::vector<db::Param> params(ids.begin(), ids.end());
   const std::string in = db::PaddedInList(params);
   auto r = s.QueryV(fmt::format("{} WHERE id IN ({}) ORDER BY id FOR UPDATE", kLockedColumns, in), params);
-  auto& known = s.Local<EventOrders>().rows;
+  auto& known = Orders(s).rows;
   while (r.Next()) known.insert_or_assign(r.String("id"), LockedFrom(r));
 }
 

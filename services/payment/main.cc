@@ -7,7 +7,6 @@
 #include <chrono>
 #include <map>
 #include <optional>
-#include <span>
 
 #include "events/topics.h"
 #include "runtime/core/time_format.h"
@@ -53,21 +52,19 @@ struct NewPayments {
   std::map<std::string, NewPayment> rows;
 };
 
+// Their final rows, deferred to the commit's multi-row insert.
 void InsertNewPayments(db::Session& s) {
-  std::vector<std::vector<db::Param>> rows;
   for (const auto& [order, p] : s.Local<NewPayments>().rows)
-    rows.push_back({order, p.payment_id, p.customer, p.amount, p.currency, p.status, db::ToParam(p.reason),
-                    db::ToParam(p.refunded_at)});
-  for (size_t from = 0; from < rows.size(); from += 500)
-    s.InsertRows("INSERT INTO payments (order_id, payment_id, customer_id, amount_cents, currency, status, reason, "
-                 "refunded_at) VALUES",
-                 std::span(rows).subspan(from, std::min<size_t>(500, rows.size() - from)));
+    s.DeferInsert("INSERT INTO payments (order_id, payment_id, customer_id, amount_cents, currency, status, reason, "
+                  "refunded_at) VALUES",
+                  {order, p.payment_id, p.customer, p.amount, p.currency, p.status, db::ToParam(p.reason),
+                   db::ToParam(p.refunded_at)});
 }
 
+NewPayments& Made(db::Session& s) { return s.Local<NewPayments>(InsertNewPayments); }
+
 void Record(db::Session& s, const std::string& order_id, NewPayment p) {
-  auto& made = s.Local<NewPayments>().rows;
-  if (made.empty()) s.BeforeCommit(InsertNewPayments);
-  made.insert_or_assign(order_id, std::move(p));
+  Made(s).rows.insert_or_assign(order_id, std::move(p));
 }
 
 void Charge(db::Session& s, const events::Envelope& e) {
@@ -114,14 +111,13 @@ void Charge(db::Session& s, const events::Envelope& e) {
 void Refund(db::Session& s, const events::Envelope& e) {
   std::string customer, payment_id, currency;
   int64_t amount = 0;
-  auto& made = s.Local<NewPayments>().rows;
+  auto& made = Made(s).rows;
   if (auto p = made.find(e.order_id()); p != made.end()) {  // charged in this transaction
     if (p->second.status != "CAPTURED") return;
     customer = p->second.customer, payment_id = p->second.payment_id, currency = p->second.currency;
     amount = p->second.amount;
     p->second.status = "REFUNDED";
-    auto now = FormatRfc3339(std::chrono::system_clock::now());
-    p->second.refunded_at = now.substr(0, 10) + " " + now.substr(11, 12);
+    p->second.refunded_at = FormatSqlTimestamp(std::chrono::system_clock::now());
   } else {
     auto r = s.Query("SELECT payment_id, customer_id, amount_cents, currency FROM payments WHERE order_id = ? AND status = 'CAPTURED' FOR UPDATE",
                      e.order_id());
