@@ -185,7 +185,9 @@ std::string InList(size_t n) {
   return s;
 }
 
+namespace {
 size_t PaddedLength(size_t n) { return n <= 1 ? n : std::bit_ceil(n); }
+}  // namespace
 
 std::string PaddedInList(std::vector<Param>& values) {
   if (!values.empty()) values.resize(PaddedLength(values.size()), Param(values.back()));

@@ -94,8 +94,6 @@ std::string InList(size_t n);
 // instead of one per length. Only where a repeated value changes nothing
 // (the IN of a SELECT, UPDATE or DELETE); never for multi-row VALUES.
 std::string PaddedInList(std::vector<Param>& values);
-// The length PaddedInList pads `n` values to.
-size_t PaddedLength(size_t n);
 
 inline Param ToParam(Param p) { return p; }
 inline Param ToParam(std::nullptr_t) { return nullptr; }
