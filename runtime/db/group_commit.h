@@ -9,19 +9,27 @@
 // the caller's own exception) reaches only the caller it belongs to. When the
 // database is unavailable, every caller of the group gets that at once.
 //
-// Threads: no thread of its own. The first waiting caller leads: it runs the
-// group's writes on its thread (logs then carry its context) and hands the
-// lead on when its own writes are committed. Every caller blocks in Run()
-// until its writes are committed or have failed.
+// Threads, two ways:
+// - Without committer threads (the default), Run() blocks its caller, and the
+//   first waiting caller leads: it runs the group's writes on its thread
+//   (logs then carry its context) and hands the lead on when its own writes
+//   are committed. A group then holds at most as many callers as there are
+//   threads calling, such as a server's handler threads.
+// - With `committers` threads, the group commit owns them: they take
+//   whatever has queued up as a group, each committing one group at a time,
+//   so groups grow with the load. Submit() queues writes and returns at once;
+//   its `done` runs on a committer thread after the commit (or failure). For
+//   asynchronous HTTP handlers, which answer when their writes are committed
+//   without holding a server thread. Run() works too, and blocks.
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
 #include <exception>
 #include <functional>
 #include <mutex>
-#include <vector>
-
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "runtime/db/db.h"
 #include "runtime/metrics/metrics.h"
@@ -31,34 +39,54 @@ namespace op::db {
 class GroupCommit {
  public:
   using Writes = std::function<void(Session&)>;
+  // The outcome of Submit()ted writes: null when committed, else what a
+  // transaction of their own would have thrown.
+  using Done = std::function<void(std::exception_ptr)>;
   // With `metrics`: db_group_commit_size (callers per committed group) and
   // db_group_commit_split_total (groups retried caller by caller), labelled
   // group=`name`.
   explicit GroupCommit(ConnectionPool& pool, size_t max_group = 64, metrics::MetricsRegistry* metrics = nullptr,
-                       const std::string& name = "default");
+                       const std::string& name = "default", int committers = 0);
+  // Commits what is queued, then joins the committer threads.
+  ~GroupCommit();
+  GroupCommit(const GroupCommit&) = delete;
+  GroupCommit& operator=(const GroupCommit&) = delete;
+
   // Returns once `writes` committed; throws what a transaction of their own
   // would have. `writes` may run more than once (a retried transaction) and
-  // on another caller's thread; its AfterCommit hooks run after the commit.
+  // on another thread; its AfterCommit hooks run after the commit.
   void Run(const Writes& writes);
+  // Queues `writes` for the next group and returns; `done` runs once, on a
+  // committer thread, after its AfterCommit hooks. Needs committer threads
+  // (std::logic_error without).
+  void Submit(Writes writes, Done done);
   // Callers waiting for a group (for tests and metrics).
   size_t waiting() const;
 
  private:
   struct Pending {
     const Writes* writes;
-    bool done = false;
+    Writes owned;  // Submit()'s, which `writes` then points at
+    Done done;     // Submit()'s; Run() waits for `finished` instead
+    bool finished = false;
     std::exception_ptr error;
   };
+  std::vector<Pending*> TakeGroup();  // under mu_
   void Commit(const std::vector<Pending*>& group);
+  void Finish(const std::vector<Pending*>& group, std::unique_lock<std::mutex>& lock);
+  void Committer();
 
   ConnectionPool& pool_;
   const size_t max_group_;
   prometheus::Histogram* size_ = nullptr;
   prometheus::Counter* splits_ = nullptr;
   mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<Pending*> queue_;  // not yet taken into a group
-  bool leading_ = false;        // a caller is committing a group
+  std::condition_variable finished_;  // Run() callers: theirs committed, or the lead is free
+  std::condition_variable queued_;    // committer threads: work, or stop
+  std::deque<Pending*> queue_;        // not yet taken into a group
+  bool leading_ = false;              // without committers: a caller is committing a group
+  bool stopping_ = false;
+  std::vector<std::thread> committers_;
 };
 
 }  // namespace op::db

@@ -4,6 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <map>
+#include <mutex>
+#include <set>
 #include <stdexcept>
 #include <thread>
 
@@ -176,6 +179,103 @@ TEST_F(GroupCommitTest, ManyCallersAllCommitOnce) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(server_->Sql("SELECT COUNT(*), COUNT(DISTINCT id) FROM group_many.t"), "400\t400\n");
   EXPECT_EQ(group.waiting(), 0u);
+}
+
+// With committer threads: Submit() returns at once, everything queued while a
+// group commits goes in the next one, and each caller hears of its own
+// outcome on a committer thread.
+TEST_F(GroupCommitTest, SubmittedWritesQueueIntoTheNextGroupAndEachHearsItsOwnOutcome) {
+  auto pool = Pool("group_submit");
+  pool->Exec("INSERT INTO t VALUES (100, 'already there')");
+  metrics::MetricsRegistry metrics;
+  GroupCommit group(*pool, 64, &metrics, "orders", /*committers=*/1);
+  std::atomic<bool> inside{false}, release{false};
+  std::mutex mu;
+  std::map<int, std::string> outcome;  // caller -> "ok", or the error's type
+  std::set<std::thread::id> done_threads;
+  auto done = [&](int i) {
+    return [&, i](std::exception_ptr e) {
+      std::string what = "ok";
+      try {
+        if (e) std::rethrow_exception(e);
+      } catch (const DuplicateKey&) {
+        what = "duplicate";
+      } catch (const std::invalid_argument&) {
+        what = "own error";
+      }
+      std::lock_guard lock(mu);
+      outcome[i] = what;
+      done_threads.insert(std::this_thread::get_id());
+    };
+  };
+  group.Submit([&](Session& s) {
+    s.DeferInsert(kInsert, {int64_t(0), std::string("first")});
+    inside = true;
+    while (!release) std::this_thread::sleep_for(1ms);
+  }, done(0));
+  while (!inside) std::this_thread::sleep_for(1ms);
+  const auto commits = Status("Com_commit");
+  for (int i = 1; i <= 6; ++i)  // from this one thread: nobody blocks
+    group.Submit([i](Session& s) {
+      if (i == 2) throw std::invalid_argument("the caller's own error");
+      s.DeferInsert(kInsert, {int64_t(i == 4 ? 100 : i), std::string("other")});
+    }, done(i));
+  EXPECT_EQ(group.waiting(), 6u);
+  release = true;
+  for (auto until = std::chrono::steady_clock::now() + 10s;;) {
+    {
+      std::lock_guard lock(mu);
+      if (outcome.size() == 7) break;
+    }
+    ASSERT_LT(std::chrono::steady_clock::now(), until) << "not every caller heard back";
+    std::this_thread::sleep_for(1ms);
+  }
+  EXPECT_EQ(outcome, (std::map<int, std::string>{{0, "ok"}, {1, "ok"}, {2, "own error"}, {3, "ok"},
+                                                 {4, "duplicate"}, {5, "ok"}, {6, "ok"}}));
+  EXPECT_EQ(done_threads.size(), 1u);
+  EXPECT_FALSE(done_threads.count(std::this_thread::get_id())) << "outcomes arrive on the committer thread";
+  EXPECT_EQ(server_->Sql("SELECT GROUP_CONCAT(id ORDER BY id) FROM group_submit.t"), "0,1,3,5,6,100\n");
+  // The first group; the group of six fails, and is retried one by one: four commit, two fail.
+  EXPECT_EQ(Status("Com_commit") - commits, 1 + 4) << "the first group and the four successful retries";
+  auto scrape = metrics.Scrape();
+  EXPECT_NE(scrape.find("db_group_commit_split_total{group=\"orders\"} 1"), std::string::npos) << scrape;
+}
+
+TEST_F(GroupCommitTest, SubmitNeedsCommitterThreads) {
+  auto pool = Pool("group_no_committers");
+  GroupCommit group(*pool);
+  EXPECT_THROW(group.Submit([](Session&) {}, [](std::exception_ptr) {}), std::logic_error);
+}
+
+// Destroying the group commit commits what is queued and tells its callers.
+TEST_F(GroupCommitTest, DestructionCommitsWhatIsQueued) {
+  auto pool = Pool("group_drain");
+  std::atomic<int> committed{0};
+  {
+    GroupCommit group(*pool, 4, nullptr, "drain", /*committers=*/2);
+    for (int i = 0; i < 40; ++i)
+      group.Submit([i](Session& s) { s.DeferInsert(kInsert, {int64_t(i), std::string("drain")}); },
+                   [&](std::exception_ptr e) { committed += e ? 0 : 1; });
+  }
+  EXPECT_EQ(committed, 40);
+  EXPECT_EQ(server_->Sql("SELECT COUNT(*) FROM group_drain.t"), "40\n");
+}
+
+// Blocking callers on a group commit with committer threads: every row once.
+TEST_F(GroupCommitTest, RunWithCommitterThreadsBlocksUntilCommitted) {
+  auto pool = Pool("group_run_committers");
+  GroupCommit group(*pool, 8, nullptr, "run", /*committers=*/2);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 10; ++i) {
+        group.Run([&, t, i](Session& s) { s.DeferInsert(kInsert, {int64_t(t * 100 + i), std::string("run")}); });
+        // Committed when Run returns: visible to a new transaction at once.
+        ASSERT_EQ(pool->Query("SELECT who FROM t WHERE id = ?", int64_t(t * 100 + i)).Next(), true);
+      }
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(server_->Sql("SELECT COUNT(*), COUNT(DISTINCT id) FROM group_run_committers.t"), "80\t80\n");
 }
 
 }  // namespace

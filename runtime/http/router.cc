@@ -3,7 +3,16 @@
 #include <algorithm>
 #include <future>
 
+#include "runtime/logging/log.h"
+
 namespace op::http {
+
+Response ErrorResponse(const std::exception& e, const Request& req) {
+  if (auto* he = dynamic_cast<const HttpError*>(&e)) return he->problem().ToResponse(req.path);
+  log::Error("unhandled exception in handler", {{"route", req.route}, {"error", e.what()}});
+  auto id = req.Header("x-request-id").value_or("none");
+  return MakeProblem(500, "internal error (request id " + id + ")").ToResponse(req.path);
+}
 
 std::vector<std::string> SplitPath(std::string_view path) {
   std::vector<std::string> out;

@@ -21,6 +21,12 @@ using Handler = std::function<Response(Request&)>;
 using Respond = std::function<void(Response)>;
 using AsyncHandler = std::function<void(Request&, Respond)>;
 
+// The answer an exception from a handler stands for: an HttpError's problem;
+// anything else is a 500 naming the request id and no internals (the cause
+// is logged). The server answers a throwing handler with it; an asynchronous
+// handler whose work fails after it returned responds with it.
+Response ErrorResponse(const std::exception& e, const Request& req);
+
 class Router {
  public:
   Router& Add(std::string method, std::string path_template, Handler h);

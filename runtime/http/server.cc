@@ -65,9 +65,19 @@ class Adapter : public P::Http::Handler {
   Adapter() = default;
   explicit Adapter(std::shared_ptr<HttpServer::Core> core) : core_(std::move(core)) {}
 
-  void onRequest(const P::Http::Request& preq, P::Http::ResponseWriter writer) override {
-    auto start = std::chrono::steady_clock::now();
+  // The request, and the writer its answer goes to, for as long as the answer
+  // takes: an asynchronous handler answers later, from any thread.
+  struct Pending {
+    explicit Pending(P::Http::ResponseWriter w) : writer(std::move(w)) {}
     Request req;
+    P::Http::ResponseWriter writer;
+    bool close = false;
+  };
+
+  void onRequest(const P::Http::Request& preq, P::Http::ResponseWriter response) override {
+    auto start = std::chrono::steady_clock::now();
+    auto pending = std::make_shared<Pending>(std::move(response));
+    Request& req = pending->req;
     req.method = Upper(P::Http::methodString(preq.method()));
     req.path = preq.resource();
     for (auto it = preq.query().parameters_begin(); it != preq.query().parameters_end(); ++it)
@@ -88,38 +98,32 @@ class Adapter : public P::Http::Handler {
     req.body = preq.body();
     req.remote = preq.address().host() + ":" + preq.address().port().toString();
 
-    // Pistache's writer belongs to this thread: wait here for an asynchronous
-    // handler's answer (it works on the Core's io_context, run by its own thread).
-    std::mutex mu;
-    std::condition_variable cv;
-    std::optional<Response> answer;
-    core_->Serve(req, start, [&](Response r) {
-      std::lock_guard lock(mu);  // notify under the lock: `cv` lives on this stack frame
-      answer = std::move(r);
-      cv.notify_one();
-    });
-    Response resp;
-    {
-      std::unique_lock lock(mu);
-      cv.wait(lock, [&] { return answer.has_value(); });
-      resp = std::move(*answer);
-    }
-
     // Pistache 0.0.5 answers "Connection: Close" to an HTTP/1.1 request that
     // has no Connection header; HTTP/1.1 means keep-alive unless asked otherwise.
     auto conn = req.Header("connection");
-    bool close = conn ? (conn->find("lose") != std::string::npos)
-                      : preq.version() == P::Http::Version::Http10;
-    writer.headers().remove("Connection");
-    writer.headers().add(std::make_shared<NamedHeader>("Connection", close ? "close" : "keep-alive"));
-    for (const auto& [k, v] : resp.headers.All()) {
-      if (k == "content-length" || k == "connection") continue;  // Pistache writes length
-      writer.headers().add(std::make_shared<NamedHeader>(WireName(k), v));
-    }
-    auto code = static_cast<P::Http::Code>(resp.status);
-    if (req.method == "HEAD") writer.send(code);
-    else writer.send(code, resp.body);
-    core_->Finish();
+    pending->close = conn ? (conn->find("lose") != std::string::npos) : preq.version() == P::Http::Version::Http10;
+
+    // A synchronous handler answers before Serve returns, on this thread. An
+    // asynchronous one answers from whichever thread finishes its work, and
+    // this reactor thread goes on to other connections meanwhile: the
+    // writer may move to another thread (Pistache queues the bytes to its
+    // reactor through a lock-free queue; pistacheio/pistache#197). Pistache
+    // parses a connection's next request meanwhile, so a client pipelining
+    // behind an asynchronous route could see answers out of order; the Asio
+    // engine keeps them in order (HTTP clients and browsers do not pipeline).
+    core_->Serve(req, start, [pending, core = core_](Response resp) {
+      auto& writer = pending->writer;
+      writer.headers().remove("Connection");
+      writer.headers().add(std::make_shared<NamedHeader>("Connection", pending->close ? "close" : "keep-alive"));
+      for (const auto& [k, v] : resp.headers.All()) {
+        if (k == "content-length" || k == "connection") continue;  // Pistache writes length
+        writer.headers().add(std::make_shared<NamedHeader>(WireName(k), v));
+      }
+      auto code = static_cast<P::Http::Code>(resp.status);
+      if (pending->req.method == "HEAD") writer.send(code);
+      else writer.send(code, resp.body);
+      core->Finish();
+    });
   }
 
   void onTimeout(const P::Http::Request&, P::Http::ResponseWriter writer) override {
@@ -249,11 +253,7 @@ void HttpServer::Core::Serve(Request& req, std::chrono::steady_clock::time_point
                          {"durationMs", seconds * 1000}, {"bytes", resp.body.size()}, {"remote", req.remote}});
     x.done(std::move(resp));
   };
-  auto error_response = [&](const std::exception& e) {
-    if (auto* he = dynamic_cast<const HttpError*>(&e)) return he->problem().ToResponse(req.path);
-    log::Error("unhandled exception in handler", {{"route", x->route}, {"error", e.what()}});
-    return MakeProblem(500, "internal error (request id " + x->request_id + ")").ToResponse(req.path);
-  };
+  auto error_response = [&](const std::exception& e) { return ErrorResponse(e, req); };
 
   if (req.body.size() > options.max_body_bytes) return complete(req, *x, BodyTooLarge(req.body.size()).ToResponse(req.path));
   Router::Match match;

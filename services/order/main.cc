@@ -38,7 +38,8 @@ struct Context {
   std::string currency;
   std::chrono::milliseconds saga_timeout;
   // New orders without an Idempotency-Key: concurrent POSTs share a
-  // transaction (one commit, one multi-row insert per table).
+  // transaction (one commit, one multi-row insert per table), committed by
+  // its order.commit-threads.
   std::unique_ptr<db::GroupCommit> creates;
 };
 
@@ -146,10 +147,20 @@ nlohmann::json AcceptedJson(const events::Envelope& e) {
           {"history", {{{"event", "OrderCreated"}, {"source", "order-service"}, {"at", e.occurred_at()}}}}};
 }
 
-// Stores the order PENDING with its OrderCreated event; returns the order as
-// accepted (or, for a retried Idempotency-Key, as it stands now).
-nlohmann::json CreateOrder(Context& ctx, const OrderRequest& req, const std::optional<std::string>& idem_key,
-                           const std::string& traceparent) {
+// A new order, priced and validated, with its OrderCreated event: what
+// storing it writes and what the 202 shows.
+struct NewOrder {
+  events::Envelope event;
+  OrderRequest request;
+  std::optional<std::string> idempotency_key;
+  int64_t total = 0;
+  // created_at is the OrderCreated event's time, so the 202's body is exactly
+  // what a later GET shows; the saga's deadline counts from it.
+  std::string created, deadline;  // SQL timestamps
+};
+
+std::shared_ptr<const NewOrder> PrepareOrder(Context& ctx, OrderRequest req, std::optional<std::string> idem_key,
+                                             const std::string& traceparent) {
   auto prices = Price(ctx, req);
   http::Validation unknown;
   for (size_t i = 0; i < req.items.size(); ++i)
@@ -157,63 +168,84 @@ nlohmann::json CreateOrder(Context& ctx, const OrderRequest& req, const std::opt
       unknown.Add("items[" + std::to_string(i) + "].sku", "unknown sku '" + req.items[i].sku + "'");
   unknown.ThrowIfInvalid(422, "the order names skus the catalog does not have");
 
-  auto e = events::NewEnvelope(NewUuid(), "order-service");
+  auto o = std::make_shared<NewOrder>();
+  auto& e = o->event;
+  e = events::NewEnvelope(NewUuid(), "order-service");
   e.set_traceparent(traceparent);
   auto* oc = e.mutable_order_created();
   oc->set_customer_id(req.customer_id);
-  int64_t total = 0;
   for (const auto& item : req.items) {
     auto* line = oc->add_items();
     line->set_sku(item.sku);
     line->set_quantity(int32_t(item.quantity));
     line->set_unit_price_cents(prices[item.sku]);
-    total += prices[item.sku] * item.quantity;
+    o->total += prices[item.sku] * item.quantity;
   }
-  oc->mutable_total()->set_cents(total);
+  oc->mutable_total()->set_cents(o->total);
   oc->mutable_total()->set_currency(ctx.currency);
   if (!req.email.empty()) oc->mutable_contact()->set_email(req.email);
   if (!req.phone.empty()) oc->mutable_contact()->set_phone(req.phone);
   events::SealEventType(e);
-
-  const std::string& id = e.order_id();
-  // created_at is the OrderCreated event's time, so the answer below is
-  // exactly what a later GET shows; the saga's deadline counts from it.
   const auto created_at = ParseRfc3339(e.occurred_at()).value_or(std::chrono::system_clock::now());
-  const std::string created = FormatSqlTimestamp(created_at), deadline = FormatSqlTimestamp(created_at + ctx.saga_timeout);
-  // Every row at commit (nothing here reads them back): with other callers'
-  // in the same statements when the transaction is shared.
-  auto writes = [&](db::Session& s) {
-    s.DeferInsert("INSERT INTO orders (id, customer_id, status, total_cents, currency, contact_email, contact_phone, "
-                  "idempotency_key, created_at, updated_at, deadline_at) VALUES",
-                  {id, req.customer_id, std::string("PENDING"), total, ctx.currency,
-                   req.email.empty() ? db::Param(nullptr) : db::Param(req.email),
-                   req.phone.empty() ? db::Param(nullptr) : db::Param(req.phone),
-                   idem_key ? db::Param(*idem_key) : db::Param(nullptr), created, created, deadline});
-    for (int i = 0; i < oc->items_size(); ++i)
-      s.DeferInsert("INSERT INTO order_items (order_id, line_no, sku, quantity, unit_price_cents) VALUES",
-                    {id, int64_t(i), oc->items(i).sku(), int64_t(oc->items(i).quantity()), oc->items(i).unit_price_cents()});
-    AddHistory(s, id, {{"OrderCreated", "order-service", e.occurred_at(), ""}}, /*defer=*/true);
-    outbox::EnqueueEvent(s, e);
-    s.AfterCommit([&ctx] { ctx.metrics.created->Add({}).Increment(); });
-  };
+  o->created = FormatSqlTimestamp(created_at);
+  o->deadline = FormatSqlTimestamp(created_at + ctx.saga_timeout);
+  o->request = std::move(req);
+  o->idempotency_key = std::move(idem_key);
+  return o;
+}
+
+// Stores the order PENDING with its OrderCreated event. Every row at commit
+// (nothing here reads them back): with other orders' in the same statements
+// when the transaction is a group's.
+void WriteOrder(Context& ctx, db::Session& s, const NewOrder& o) {
+  const auto& e = o.event;
+  const auto& req = o.request;
+  const std::string& id = e.order_id();
+  s.DeferInsert("INSERT INTO orders (id, customer_id, status, total_cents, currency, contact_email, contact_phone, "
+                "idempotency_key, created_at, updated_at, deadline_at) VALUES",
+                {id, req.customer_id, std::string("PENDING"), o.total, ctx.currency,
+                 req.email.empty() ? db::Param(nullptr) : db::Param(req.email),
+                 req.phone.empty() ? db::Param(nullptr) : db::Param(req.phone),
+                 o.idempotency_key ? db::Param(*o.idempotency_key) : db::Param(nullptr), o.created, o.created,
+                 o.deadline});
+  const auto& oc = e.order_created();
+  for (int i = 0; i < oc.items_size(); ++i)
+    s.DeferInsert("INSERT INTO order_items (order_id, line_no, sku, quantity, unit_price_cents) VALUES",
+                  {id, int64_t(i), oc.items(i).sku(), int64_t(oc.items(i).quantity()), oc.items(i).unit_price_cents()});
+  AddHistory(s, id, {{"OrderCreated", "order-service", e.occurred_at(), ""}}, /*defer=*/true);
+  outbox::EnqueueEvent(s, e);
+  s.AfterCommit([&ctx] {
+    ctx.metrics.created->Add({}).Increment();
+    ctx.svc.outbox().Wake();
+  });
+}
+
+http::Response Accepted(const NewOrder& o) {
+  auto resp = http::Response::Json(202, AcceptedJson(o.event));
+  resp.headers.Set("Location", "/api/orders/" + o.event.order_id());
+  return resp;
+}
+
+// POST /api/orders with an Idempotency-Key: a retry of a request that already
+// created its order answers with that order as it stands now.
+http::Response CreateOrderOnce(Context& ctx, http::Request& req) {
+  auto o = PrepareOrder(ctx, ParseOrderRequest(req.JsonBody()), req.Header("idempotency-key"),
+                        req.Header("traceparent").value_or(""));
   std::optional<nlohmann::json> existing;
-  if (!idem_key) {
-    ctx.creates->Run(writes);
-  } else {
-    ctx.svc.db().Transact([&](db::Session& s) {
-      existing.reset();
-      // A retry of a request that already created its order?
-      auto found = s.Query("SELECT id FROM orders WHERE customer_id = ? AND idempotency_key = ?", req.customer_id, *idem_key);
-      if (found.Next()) {
-        existing = OrderJson(s, found.String("id"));
-        return;
-      }
-      writes(s);
-    });
-  }
-  if (existing) return *existing;
-  ctx.svc.outbox().Wake();
-  return AcceptedJson(e);
+  ctx.svc.db().Transact([&](db::Session& s) {
+    existing.reset();
+    auto found = s.Query("SELECT id FROM orders WHERE customer_id = ? AND idempotency_key = ?",
+                         o->request.customer_id, *o->idempotency_key);
+    if (found.Next()) {
+      existing = OrderJson(s, found.String("id"));
+      return;
+    }
+    WriteOrder(ctx, s, *o);
+  });
+  if (!existing) return Accepted(*o);
+  auto resp = http::Response::Json(202, *existing);
+  resp.headers.Set("Location", "/api/orders/" + (*existing)["orderId"].get<std::string>());
+  return resp;
 }
 
 struct LockedOrder {
@@ -402,18 +434,33 @@ void Wire(Service& svc) {
                            &prometheus::BuildHistogram().Name("order_saga_duration_seconds")
                                 .Help("From order creation to its first decision").Register(reg)},
                           svc.config().GetString("order.currency"), svc.config().GetDuration("order.saga-timeout"),
-                          std::make_unique<db::GroupCommit>(svc.db(), 64, &svc.metrics(), "orders")};
+                          std::make_unique<db::GroupCommit>(svc.db(), 64, &svc.metrics(), "orders",
+                                                            int(svc.config().GetInt("order.commit-threads")))};
   if (ctx->currency.size() != 3) throw config::ConfigError("key 'order.currency' must be an ISO 4217 code such as EUR");
   // Breaker for the catalog; consumers are not paused by it (events do not call the catalog).
   svc.resilience().GetCircuitBreaker("inventory-service");
 
-  svc.router().Post("/api/orders", svc.idempotency().Wrap("POST /api/orders", [ctx](http::Request& req) {
-    auto order = ParseOrderRequest(req.JsonBody());
-    auto body = CreateOrder(*ctx, order, req.Header("idempotency-key"), req.Header("traceparent").value_or(""));
-    auto resp = http::Response::Json(202, body);
-    resp.headers.Set("Location", "/api/orders/" + body["orderId"].get<std::string>());
-    return resp;
-  }));
+  // New orders. Without an Idempotency-Key the order joins the next group
+  // commit and the 202 goes out from the committer thread once it is stored:
+  // no server thread waits for the commit, so a group holds every order that
+  // arrived meanwhile, however many. With a key, the key's own rules apply
+  // (runtime/outbox/idempotency_key.h) and the order is stored on its own.
+  auto with_key = svc.idempotency().Wrap("POST /api/orders", [ctx](http::Request& req) { return CreateOrderOnce(*ctx, req); });
+  svc.router().AddAsync("POST", "/api/orders", [ctx, with_key](http::Request& req, http::Respond respond) {
+    if (req.Header("idempotency-key")) return respond(with_key(req));
+    auto o = PrepareOrder(*ctx, ParseOrderRequest(req.JsonBody()), std::nullopt, req.Header("traceparent").value_or(""));
+    ctx->creates->Submit([ctx, o](db::Session& s) { WriteOrder(*ctx, s, *o); },
+                         [o, &req, respond](std::exception_ptr error) {
+                           if (!error) return respond(Accepted(*o));
+                           try {
+                             std::rethrow_exception(error);
+                           } catch (const std::exception& e) {
+                             respond(http::ErrorResponse(e, req));
+                           } catch (...) {
+                             respond(http::ErrorResponse(std::runtime_error("non-standard exception"), req));
+                           }
+                         });
+  });
 
   svc.router().Get("/api/orders/{id}", [ctx](http::Request& req) {
     const auto& id = req.PathParam("id");
@@ -515,6 +562,8 @@ int main(int argc, char** argv) {
     s.Add("order.saga-timeout", op::config::Type::kDuration, "30s", "PENDING longer than this → CANCELLED (TIMEOUT)");
     s.Add("order.price-cache-ttl", op::config::Type::kDuration, "5s", "how long a catalog price is reused");
     s.Add("order.currency", op::config::Type::kString, "EUR", "ISO 4217 currency of all prices");
+    s.Add({"order.commit-threads", op::config::Type::kInt, "1",
+           "threads committing new orders, each a group of those waiting at a time", 1, 16});
   };
   return op::Service::Run(spec, argc, argv, op::order::Wire);
 }
