@@ -7,6 +7,7 @@
 #include <chrono>
 #include <map>
 #include <optional>
+#include <set>
 
 #include "events/topics.h"
 #include "runtime/core/time_format.h"
@@ -67,26 +68,62 @@ void Record(db::Session& s, const std::string& order_id, NewPayment p) {
   Made(s).rows.insert_or_assign(order_id, std::move(p));
 }
 
+// The accounts this transaction's events charge or refund, read and locked
+// once (a batch's all up front, in customer order: AccountsOf), changed in
+// memory by each event, and written back just before the commit in one
+// statement. A batch of charges is then two statements however many orders
+// it holds, not an UPDATE per order. The rows are locked when read, so
+// writing their new balances back loses no update (deposits and PUTs update
+// the same rows in transactions of their own).
+struct Balances {
+  std::map<std::string, std::optional<int64_t>> accounts;  // by customer; nullopt: no account
+  std::set<std::string> changed;
+};
+
+void WriteBalances(db::Session& s) {
+  auto& b = s.Local<Balances>();  // made already: this runs because it was
+  static constexpr std::string_view kColumns[] = {"balance_cents"};
+  std::vector<std::vector<db::Param>> rows;
+  for (const auto& customer : b.changed) rows.push_back({customer, *b.accounts.at(customer)});
+  s.UpdateRows("accounts", "customer_id", kColumns, rows);
+}
+
+Balances& Accounts(db::Session& s) { return s.Local<Balances>(WriteBalances); }
+
+// Reads and locks, in customer order, the accounts not known yet.
+void LoadAccounts(db::Session& s, Balances& b, const std::set<std::string>& customers) {
+  std::vector<db::Param> missing;
+  for (const auto& c : customers)
+    if (!b.accounts.count(c)) missing.push_back(c);
+  if (missing.empty()) return;
+  const std::string in = db::PaddedInList(missing);
+  // FORCE INDEX: only these rows locked, even where a scan looks cheaper.
+  auto rows = s.QueryV("SELECT customer_id, balance_cents FROM accounts FORCE INDEX (PRIMARY) WHERE customer_id IN (" +
+                           in + ") ORDER BY customer_id FOR UPDATE", missing);
+  for (const auto& c : missing) b.accounts[std::get<std::string>(c)] = std::nullopt;
+  while (rows.Next()) b.accounts[rows.String("customer_id")] = rows.Int("balance_cents");
+}
+
+// The account's balance, locked, for changing in memory (nullopt: no account).
+std::optional<int64_t>& Balance(db::Session& s, const std::string& customer) {
+  auto& b = Accounts(s);
+  LoadAccounts(s, b, {customer});
+  return b.accounts.at(customer);
+}
+
+void Change(db::Session& s, const std::string& customer, int64_t delta) {
+  auto& balance = Balance(s, customer);
+  *balance += delta;
+  Accounts(s).changed.insert(customer);
+}
+
 void Charge(db::Session& s, const events::Envelope& e) {
   const auto& oc = e.order_created();
   int64_t amount = oc.total().cents();
   if (amount < 0 || oc.customer_id().empty())
     throw kafka::PoisonRecord(fmt::format("OrderCreated with total {} and customer '{}'", amount, oc.customer_id()));
-  // The usual case in one statement: the account exists and covers the
-  // amount (DecideCharge's rule, in the WHERE). Otherwise, or for a zero
-  // amount (no row changes), the account is read and the rule decides.
-  ChargeDecision decision{true, ""};
-  bool debited = amount > 0 && s.Exec("UPDATE accounts SET balance_cents = balance_cents - ? "
-                                      "WHERE customer_id = ? AND balance_cents >= ?",
-                                      amount, oc.customer_id(), amount) == 1;
-  if (!debited) {
-    auto acct = s.Query("SELECT balance_cents FROM accounts WHERE customer_id = ? FOR UPDATE", oc.customer_id());
-    std::optional<int64_t> balance;
-    if (acct.Next()) balance = acct.Int("balance_cents");
-    decision = DecideCharge(balance, amount);
-    if (decision.approved)
-      s.Exec("UPDATE accounts SET balance_cents = balance_cents - ? WHERE customer_id = ?", amount, oc.customer_id());
-  }
+  ChargeDecision decision = DecideCharge(Balance(s, oc.customer_id()), amount);
+  if (decision.approved) Change(s, oc.customer_id(), -amount);
   auto reply = events::NewEnvelope(e.order_id(), "payment-service", &e);
   if (decision.approved) {
     std::string payment_id = NewUuid();
@@ -126,7 +163,9 @@ void Refund(db::Session& s, const events::Envelope& e) {
     amount = r.Int("amount_cents");
     s.Exec("UPDATE payments SET status = 'REFUNDED', refunded_at = CURRENT_TIMESTAMP(3) WHERE order_id = ?", e.order_id());
   }
-  s.Exec("UPDATE accounts SET balance_cents = balance_cents + ? WHERE customer_id = ?", amount, customer);
+  if (!Balance(s, customer))  // the account was deleted by hand since the charge
+    throw kafka::PoisonRecord(fmt::format("refund of order {}: no account '{}'", e.order_id(), customer));
+  Change(s, customer, amount);
   Book(s, customer, e.order_id(), "REFUND", amount);
   auto reply = events::NewEnvelope(e.order_id(), "payment-service", &e);
   auto* p = reply.mutable_payment_refunded();
@@ -138,11 +177,11 @@ void Refund(db::Session& s, const events::Envelope& e) {
   outbox::EnqueueEvent(s, reply);
 }
 
-// The account rows a batch of events will update (Service::BatchLocks): new
-// orders' customers and the customers of the charges that cancellations refund.
+// Locks, and reads, the accounts a batch of events will change, in customer
+// order, before any event runs (Service::BatchLocks): new orders' customers
+// and the customers of the charges that cancellations refund.
 Service::SharedRows AccountsOf(db::Session& s, const std::vector<const events::Envelope*>& batch) {
-  Service::SharedRows accounts{"accounts", "customer_id", {}};
-  auto& customers = accounts.values;
+  std::set<std::string> customers;
   std::vector<db::Param> refunded;
   for (const auto* e : batch) {
     if (e->has_order_created() && !e->order_created().customer_id().empty())
@@ -156,7 +195,8 @@ Service::SharedRows AccountsOf(db::Session& s, const std::vector<const events::E
                          refunded);
     while (rows.Next()) customers.insert(rows.String("customer_id"));
   }
-  return accounts;
+  LoadAccounts(s, Accounts(s), customers);
+  return {};  // locked already
 }
 
 void SeedDemoData(db::ConnectionPool& db) {

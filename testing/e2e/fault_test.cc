@@ -101,6 +101,43 @@ TEST_F(FaultTest, TwoHundredConcurrentOrdersForFiftyItemsConfirmExactlyFifty) {
   }, 60s));
 }
 
+// One customer's concurrent orders, charged in batches against one balance
+// held in memory for the batch: exactly what the balance covers is confirmed.
+TEST_F(FaultTest, ConcurrentOrdersOfOneCustomerSpendExactlyTheBalance) {
+  std::string sku = Unique("PLENTY"), customer = Unique("spender");
+  ASSERT_EQ(http_.PutJson(U("inventory-service") + "/api/products/" + sku, {{"name", "plenty"}, {"priceCents", 100}, {"available", 1000}}).status, 201);
+  ASSERT_EQ(http_.PutJson(U("payment-service") + "/api/accounts/" + customer, {{"balanceCents", 3000}}).status, 201);
+  std::mutex mu;
+  std::vector<std::string> ids;
+  std::atomic<int> next{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&] {
+      http::HttpClient client;
+      for (int i; (i = next++) < 80;) {
+        auto r = client.PostJson(U("order-service") + "/api/orders", {{"customerId", customer}, {"items", {{{"sku", sku}, {"quantity", 1}}}}});
+        ASSERT_EQ(r.status, 202) << r.body;
+        std::lock_guard lock(mu);
+        ids.push_back(r.Json()["orderId"]);
+      }
+    });
+  for (auto& t : threads) t.join();
+  ASSERT_EQ(ids.size(), 80u);
+  auto orders = AllTerminal(ids, 120s);
+  int confirmed = 0, declined = 0;
+  for (auto& [id, o] : orders) {
+    if (o["status"] == "CONFIRMED") ++confirmed;
+    else if (o["reason"] == "INSUFFICIENT_FUNDS") ++declined;
+  }
+  EXPECT_EQ(confirmed, 30);
+  EXPECT_EQ(declined, 50);
+  EXPECT_EQ(Get(U("payment-service") + "/api/accounts/" + customer)["balanceCents"], 0);
+  ASSERT_TRUE(WaitUntil([&] { return Get(U("inventory-service") + "/api/products/" + sku)["sold"] == 30; }, 60s));
+  auto p = Get(U("inventory-service") + "/api/products/" + sku);
+  EXPECT_EQ(p["available"], 970);
+  EXPECT_EQ(p["reserved"], 0);
+}
+
 TEST_F(FaultTest, KillNineOfEachServiceMidStreamKeepsEveryInvariant) {
   std::string sku = Unique("CRASH");
   const int64_t stock = 60, price = 300;

@@ -480,6 +480,26 @@ TEST_F(SagaTest, ACancellationHoldingAProductRemovedByHandGoesToTheDeadLetterTop
   WaitForBalance(customer, 1000);  // the rest of the saga went on: the charge refunded
 }
 
+TEST_F(SagaTest, ARefundToAnAccountRemovedByHandGoesToTheDeadLetterTopic) {
+  std::string sku = Unique("KEPT"), customer = Unique("gone");
+  PutProduct(sku, 100, 5);
+  PutAccount(customer, 1000);
+  auto id = PlaceAndGetId(customer, sku, 1);
+  ASSERT_EQ(Terminal(id)["status"], "CONFIRMED");
+  ASSERT_TRUE(WaitUntil([&] { return Product(sku)["sold"] == 1; }, 30s));
+  platform_->db().Sql("DELETE FROM payments_db.accounts WHERE customer_id = '" + customer + "'");  // behind the API
+  DeadLetters dlt("order.events", id);
+  EXPECT_EQ(http_.Send({"POST", U("order-service") + "/api/orders/" + id + "/cancel", {}, "", {}}).status, 202);
+  ASSERT_TRUE(WaitUntil([&] { return dlt.Seen().count("payment-service") > 0; }, 30s))
+      << "a refund has no account to go to: its OrderCancelled is dead-lettered, not dropped";
+  auto errors = dlt.Seen();
+  EXPECT_NE(errors["payment-service"].find(customer), std::string::npos) << errors["payment-service"];
+  EXPECT_EQ(errors.count("inventory-service"), 0u);
+  ASSERT_TRUE(WaitUntil([&] { return Product(sku)["available"] == 5; }, 30s)) << "the rest of the saga went on: stock released";
+  EXPECT_EQ(platform_->db().Sql("SELECT status FROM payments_db.payments WHERE order_id = '" + id + "'"), "CAPTURED\n")
+      << "the refund rolled back with its event";
+}
+
 TEST_F(SagaTest, PoisonRecordGoesToItsDeadLetterTopicAndTheSagaGoesOn) {
   kafka::ProducerOptions po;
   po.bootstrap_servers = platform_->kafka().Bootstrap();
