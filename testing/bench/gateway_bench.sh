@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Gateway throughput and added latency against nginx, in the same run:
-#   upstream: nginx serving a small static 200 (1 worker)
-#   A: wrk -> nginx (reverse proxy, keep-alive upstream) -> upstream
+#   upstream: nginx serving a small static 200 (1 worker, a process of its own)
+#   A: wrk -> nginx (reverse proxy, keep-alive upstream) -> upstream, with one
+#      worker and with one worker per CPU (Debian's default, worker_processes auto)
 #   B: wrk -> api-gateway (route with a fixed upstream URL) -> upstream: the
 #      default (asio, one loop shared by its threads), asio with a loop per
 #      thread, asio on one thread, and the pistache engine
@@ -18,29 +19,36 @@ cleanup() {
   kill $pids 2>/dev/null || true
   for _ in $(seq 1 50); do kill -0 $pids 2>/dev/null || break; sleep 0.1; done
   kill -9 $pids 2>/dev/null || true
-  nginx -p "$dir" -c nginx.conf -s stop 2>/dev/null
+  for c in upstream proxy1 proxyn; do nginx -p "$dir" -c $c.conf -s stop 2>/dev/null; done
   rm -rf "$dir"
 }
 trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 threads=${GATEWAY_THREADS:-$(nproc)}
-up=$(free_port); px=$(free_port); gw=$(free_port); gwp=$(free_port)
+up=$(free_port); px=$(free_port); pxn=$(free_port); gw=$(free_port); gwp=$(free_port)
 chmod 755 "$dir"
 mkdir -p "$dir/logs" "$dir/www"
 echo '{"ok":true}' > "$dir/www/ping"
-cat > "$dir/nginx.conf" <<CONF
-worker_processes 1;
-pid $dir/nginx.pid;
-error_log $dir/logs/error.log;
+# Three nginx processes: the upstream, and a proxy with 1 and with $threads
+# workers. Each its own master, so the proxies' workers do only the proxying.
+nginx_conf() {  # name workers server-block
+  cat > "$dir/$1.conf" <<CONF
+worker_processes $2;
+pid $dir/$1.pid;
+error_log $dir/logs/$1.log;
 events { worker_connections 4096; }
 http {
   access_log off;
   upstream backend { server 127.0.0.1:$up; keepalive 128; }
-  server { listen 127.0.0.1:$up; location / { root $dir/www; default_type application/json; } }
-  server { listen 127.0.0.1:$px; location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; } }
+  $3
 }
 CONF
-nginx -p "$dir" -c nginx.conf
+  nginx -p "$dir" -c "$1.conf"
+}
+proxy='location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; }'
+nginx_conf upstream 1 "server { listen 127.0.0.1:$up; location / { root $dir/www; default_type application/json; } }"
+nginx_conf proxy1 1 "server { listen 127.0.0.1:$px; $proxy }"
+nginx_conf proxyn "$threads" "server { listen 127.0.0.1:$pxn; $proxy }"
 start_gateway() {  # port engine threads loop-per-thread -> pid
   cat > "$dir/gw-$1.yaml" <<CONF
 server: {port: $1, host: 127.0.0.1, threads: $3, engine: $2, loop-per-thread: $4, access-log: false}
@@ -71,6 +79,7 @@ run() {  # name url -> "rps p99ms"
 }
 read -r d_rps d_p99 < <(run direct "http://127.0.0.1:$up/ping")
 read -r n_rps n_p99 < <(run nginx "http://127.0.0.1:$px/ping")
+read -r m_rps m_p99 < <(run nginx-n "http://127.0.0.1:$pxn/ping")
 read -r g_rps g_p99 < <(run gateway "http://127.0.0.1:$gw/ping")
 read -r s_rps s_p99 < <(run gateway-loops "http://127.0.0.1:$gw1/ping")
 read -r o_rps o_p99 < <(run gateway-one "http://127.0.0.1:$gw2/ping")
@@ -80,13 +89,15 @@ errors=$(grep -h "Non-2xx\|Socket errors" "$dir"/*.txt || true)
 echo
 echo "wrk -t2 -c$conns -d${secs}s, same machine, same run"
 printf "%-34s %12s %10s %8s %14s\n" "path" "requests/s" "p99 ms" "/ nginx" "p99 added ms"
-row() { awk -v name="$1" -v r="$2" -v p="$3" -v n="$n_rps" -v dp="$d_p99" 'BEGIN { printf "%-34s %12.0f %10.2f %8.2f %14.2f\n", name, r, p, r / n, p - dp }'; }
-row "direct (upstream)" "$d_rps" "$d_p99"
-row "nginx proxy (1 worker)" "$n_rps" "$n_p99"
-row "gateway asio, shared loop ($threads)" "$g_rps" "$g_p99"
-row "gateway asio, loop per thread ($threads)" "$s_rps" "$s_p99"
-row "gateway asio, 1 thread" "$o_rps" "$o_p99"
-row "gateway pistache ($threads)" "$p_rps" "$p_p99"
+# "/ nginx": against nginx with as many workers as the row has threads.
+row() { awk -v name="$1" -v r="$2" -v p="$3" -v n="$4" -v dp="$d_p99" 'BEGIN { printf "%-34s %12.0f %10.2f %8.2f %14.2f\n", name, r, p, r / n, p - dp }'; }
+row "direct (upstream)" "$d_rps" "$d_p99" "$n_rps"
+row "nginx proxy (1 worker)" "$n_rps" "$n_p99" "$n_rps"
+row "nginx proxy ($threads workers)" "$m_rps" "$m_p99" "$m_rps"
+row "gateway asio, shared loop ($threads)" "$g_rps" "$g_p99" "$m_rps"
+row "gateway asio, loop per thread ($threads)" "$s_rps" "$s_p99" "$m_rps"
+row "gateway asio, 1 thread" "$o_rps" "$o_p99" "$n_rps"
+row "gateway pistache ($threads)" "$p_rps" "$p_p99" "$m_rps"
 echo "gateway RSS after the run: $((rss_kb / 1024)) MiB (default configuration)"
 [ -n "$errors" ] && echo "$errors"
 exit 0
