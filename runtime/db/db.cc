@@ -194,12 +194,17 @@ std::string PaddedInList(std::vector<Param>& values) {
   return InList(values.size());
 }
 
+Rows Session::LockRows(std::string_view table, std::string_view key, std::string_view columns,
+                       std::vector<Param> keys) {
+  const std::string in = PaddedInList(keys);
+  return QueryV(fmt::format("SELECT {1}{2}{3} FROM {0} FORCE INDEX (PRIMARY) WHERE {1} IN ({4}) ORDER BY {1} FOR UPDATE",
+                            table, key, columns.empty() ? "" : ", ", columns, in),
+                keys);
+}
+
 size_t Session::LockInKeyOrder(std::string_view table, std::string_view key, const std::set<std::string>& keys) {
   if (keys.empty()) return 0;
-  std::vector<Param> params(keys.begin(), keys.end());
-  auto rows = QueryV(fmt::format("SELECT {1} FROM {0} FORCE INDEX (PRIMARY) WHERE {1} IN ({2}) ORDER BY {1} FOR UPDATE",
-                                 table, key, PaddedInList(params)),
-                     params);
+  auto rows = LockRows(table, key, "", std::vector<Param>(keys.begin(), keys.end()));
   size_t n = 0;
   while (rows.Next()) ++n;
   return n;

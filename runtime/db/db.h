@@ -156,6 +156,13 @@ class Session {
   // order, two such transactions wait for each other instead of deadlocking.
   // `table` and `key` come from code, never from input. Returns rows locked.
   size_t LockInKeyOrder(std::string_view table, std::string_view key, const std::set<std::string>& keys);
+  // Reads and locks, the same way, the rows whose primary key `key` is one
+  // of `keys` (not empty): SELECT key, `columns` FROM table ... FOR UPDATE,
+  // through the primary key only (on a small table the optimizer would
+  // rather scan, locking every row it passes). For a batch that reads its
+  // shared rows once, works on them in memory (Local) and writes them back
+  // (UpdateRows). Names and `columns` come from code, never from input.
+  Rows LockRows(std::string_view table, std::string_view key, std::string_view columns, std::vector<Param> keys);
   // Rows for `insert` ("INSERT INTO t (a, b) VALUES") in one statement: all
   // or none of them (a duplicate key fails the whole statement, unless
   // `suffix` says otherwise: " ON DUPLICATE KEY UPDATE ..."). Rows are

@@ -343,6 +343,26 @@ TEST_F(DbTest, UpdatingRowsByKeyLocksOnlyThoseRowsEvenInASmallTable) {
   EXPECT_EQ(server_->Sql("SELECT SUM(a) FROM db_update_locks.p"), std::to_string(13 * 10 + 7 * 100 + 1 + 4 + 7 + 8 + 9 + 10 + 11) + "\n");
 }
 
+TEST_F(DbTest, LockedRowsAreReadInKeyOrderAndOnlyThoseAreLocked) {
+  ConnectionPool pool(Options("db_lock_rows", 1)), other(Options("db_lock_rows", 1));
+  pool.Exec("CREATE TABLE p (sku VARCHAR(64) PRIMARY KEY, a BIGINT NOT NULL, b VARCHAR(8) NOT NULL)");
+  for (int i = 0; i < 20; ++i) pool.Exec("INSERT INTO p VALUES (?, ?, 'x')", "SKU-" + std::to_string(i), int64_t(i));
+  pool.Query("ANALYZE TABLE p").Count();
+  auto lease = other.Acquire();
+  auto blocked = lease.session();
+  blocked.Exec("SET SESSION innodb_lock_wait_timeout = 1");
+  pool.Transact([&](Session& s) {
+    EXPECT_EQ(s.Query("SELECT sku FROM p WHERE sku = 'SKU-19' FOR UPDATE").Count(), 1u);  // held by another transaction
+    blocked.Exec("START TRANSACTION");
+    auto rows = blocked.LockRows("p", "sku", "a, b", {std::string("SKU-7"), std::string("SKU-1"), std::string("NONE"),
+                                                      std::string("SKU-10")});
+    std::vector<std::string> got;
+    while (rows.Next()) got.push_back(rows.String("sku") + "=" + std::to_string(rows.Int("a")) + rows.String("b"));
+    EXPECT_EQ(got, (std::vector<std::string>{"SKU-1=1x", "SKU-10=10x", "SKU-7=7x"})) << "in key order, missing keys absent";
+    blocked.Exec("ROLLBACK");
+  });
+}
+
 TEST_F(DbTest, BeforeCommitHooksWriteInsideTheTransactionInOrder) {
   ConnectionPool pool(Options("db_before_commit", 1));
   pool.Exec("CREATE TABLE b (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(20) NOT NULL UNIQUE)");

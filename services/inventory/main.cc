@@ -92,9 +92,7 @@ void LoadProducts(db::Session& s, EventStock& st, const std::set<std::string>& s
   for (const auto& sku : skus)
     if (!st.products.count(sku)) missing.push_back(sku);
   if (missing.empty()) return;
-  const std::string in = db::PaddedInList(missing);
-  auto rows = s.QueryV("SELECT sku, available, reserved, sold FROM products FORCE INDEX (PRIMARY) WHERE sku IN (" + in +
-                           ") ORDER BY sku FOR UPDATE", missing);
+  auto rows = s.LockRows("products", "sku", "available, reserved, sold", missing);
   for (const auto& sku : missing) st.products[std::get<std::string>(sku)] = std::nullopt;
   while (rows.Next()) st.products[rows.String("sku")] = Stock{rows.Int("available"), rows.Int("reserved"), rows.Int("sold")};
 }

@@ -1,7 +1,6 @@
 // order-service: accepts orders, prices them from the inventory catalog,
 // stores each order PENDING with its OrderCreated event in one transaction,
 // and decides the saga from the payment and inventory events (see rules.h).
-#include <fmt/format.h>
 #include <pthread.h>
 
 #include <algorithm>
@@ -257,9 +256,10 @@ struct LockedOrder {
   double age_seconds;
 };
 
+// What a step of the saga reads of an order, with the order locked.
 constexpr const char* kLockedColumns =
-    "SELECT id, status, payment_status, inventory_status, reason, customer_id, total_cents, currency, "
-    "TIMESTAMPDIFF(MICROSECOND, created_at, CURRENT_TIMESTAMP(3)) AS age_us FROM orders FORCE INDEX (PRIMARY)";
+    "status, payment_status, inventory_status, reason, customer_id, total_cents, currency, "
+    "TIMESTAMPDIFF(MICROSECOND, created_at, CURRENT_TIMESTAMP(3)) AS age_us";
 
 LockedOrder LockedFrom(const db::Rows& r) {
   return LockedOrder{{r.String("status"), r.String("payment_status"), r.String("inventory_status")},
@@ -271,7 +271,7 @@ LockedOrder LockedFrom(const db::Rows& r) {
 }
 
 std::optional<LockedOrder> Lock(db::Session& s, const std::string& id) {
-  auto r = s.Query(std::string(kLockedColumns) + " WHERE id = ? FOR UPDATE", id);
+  auto r = s.LockRows("orders", "id", kLockedColumns, {id});
   if (!r.Next()) return std::nullopt;
   return LockedFrom(r);
 }
@@ -359,9 +359,7 @@ void Step(Context& ctx, db::Session& s, const events::Envelope& e, const std::st
 void LockBatch(db::Session& s, const std::vector<const events::Envelope*>& batch) {
   std::set<std::string> ids;
   for (const auto* e : batch) ids.insert(e->order_id());
-  std::vector<db::Param> params(ids.begin(), ids.end());
-  const std::string in = db::PaddedInList(params);
-  auto r = s.QueryV(fmt::format("{} WHERE id IN ({}) ORDER BY id FOR UPDATE", kLockedColumns, in), params);
+  auto r = s.LockRows("orders", "id", kLockedColumns, std::vector<db::Param>(ids.begin(), ids.end()));
   auto& known = Orders(s).rows;
   while (r.Next()) known.insert_or_assign(r.String("id"), LockedFrom(r));
 }

@@ -96,10 +96,7 @@ void LoadAccounts(db::Session& s, Balances& b, const std::set<std::string>& cust
   for (const auto& c : customers)
     if (!b.accounts.count(c)) missing.push_back(c);
   if (missing.empty()) return;
-  const std::string in = db::PaddedInList(missing);
-  // FORCE INDEX: only these rows locked, even where a scan looks cheaper.
-  auto rows = s.QueryV("SELECT customer_id, balance_cents FROM accounts FORCE INDEX (PRIMARY) WHERE customer_id IN (" +
-                           in + ") ORDER BY customer_id FOR UPDATE", missing);
+  auto rows = s.LockRows("accounts", "customer_id", "balance_cents", missing);
   for (const auto& c : missing) b.accounts[std::get<std::string>(c)] = std::nullopt;
   while (rows.Next()) b.accounts[rows.String("customer_id")] = rows.Int("balance_cents");
 }
