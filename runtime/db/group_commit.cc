@@ -1,5 +1,6 @@
 #include "runtime/db/group_commit.h"
 
+#include <memory>
 #include <stdexcept>
 
 #include "runtime/logging/log.h"
@@ -77,11 +78,14 @@ void GroupCommit::Run(const Writes& writes) {
 
 void GroupCommit::Submit(Writes writes, Done done) {
   if (committers_.empty()) throw std::logic_error("GroupCommit::Submit needs committer threads");
-  auto* p = new Pending{nullptr, std::move(writes), std::move(done), false, nullptr};
+  // Owned by the queue until Finish() has called `done`.
+  auto p = std::make_unique<Pending>(Pending{nullptr, std::move(writes), std::move(done), false, nullptr});
   p->writes = &p->owned;
   {
     std::lock_guard lock(mu_);
-    queue_.push_back(p);
+    // The committers may be gone already: nobody would ever call `done`.
+    if (stopping_) throw std::logic_error("GroupCommit::Submit after its destruction began");
+    queue_.push_back(p.release());
   }
   queued_.notify_one();
 }

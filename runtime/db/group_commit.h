@@ -58,7 +58,7 @@ class GroupCommit {
   void Run(const Writes& writes);
   // Queues `writes` for the next group and returns; `done` runs once, on a
   // committer thread, after its AfterCommit hooks. Needs committer threads
-  // (std::logic_error without).
+  // (std::logic_error without, or once the destructor has begun).
   void Submit(Writes writes, Done done);
   // Callers waiting for a group (for tests and metrics).
   size_t waiting() const;
