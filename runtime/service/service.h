@@ -111,7 +111,8 @@ class Service {
   // when its open wait is over.
   void PauseConsumersWhileOpen(resilience::CircuitBreaker& breaker);
 
-  // Runs `fn` when the service stops (before the database closes).
+  // Runs `fn` when the service stops: after the consumers stopped and the
+  // HTTP server drained, before the database closes; in the order added.
   void OnStop(std::function<void()> fn) { on_stop_.push_back(std::move(fn)); }
 
  private:

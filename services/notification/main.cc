@@ -261,8 +261,8 @@ void Wire(Service& svc) {
   auto dispatcher = std::make_shared<Dispatcher>(svc);
   svc.OnStop([dispatcher]() mutable { dispatcher.reset(); });
   auto* d = dispatcher.get();
-  // Lives as long as the process: the consumer threads use it until exit.
-  auto* contacts = new Contacts(10'000);  // an order's events come within seconds of each other
+  // Shared by the consumer threads' handler; goes with it.
+  auto contacts = std::make_shared<Contacts>(10'000);  // an order's events come within seconds of each other
   svc.router().Get("/api/notifications", [&svc](http::Request& req) { return http::Response::Json(200, List(svc.db(), req)); });
   svc.HandleEvents({std::string(events::kOrderEvents), std::string(events::kPaymentEvents)},
                    [d, contacts](db::Session& s, const events::Envelope& e) { Record(*d, *contacts, s, e); });

@@ -425,7 +425,8 @@ class TimeoutSweeper {
 
 void Wire(Service& svc) {
   auto& reg = svc.metrics().Registry();
-  // Lives as long as the process: HTTP and consumer threads use it until exit.
+  // Used by the HTTP handlers, the consumers and the sweeper; deleted when
+  // the service stops (the last OnStop below), after all of them.
   auto* ctx = new Context{svc, BoundedCache<std::string, int64_t>(10'000, svc.config().GetDuration("order.price-cache-ttl")),
                           {&prometheus::BuildCounter().Name("orders_created_total").Help("Orders accepted").Register(reg),
                            &prometheus::BuildCounter().Name("orders_total").Help("Orders reaching a terminal status").Register(reg),
@@ -519,6 +520,11 @@ void Wire(Service& svc) {
 
   auto sweeper = std::make_shared<TimeoutSweeper>(*ctx);
   svc.OnStop([sweeper]() mutable { sweeper.reset(); });
+  // Last (stop hooks run in the order added): the HTTP server has drained
+  // and the consumers and the sweeper have stopped, so nothing uses the
+  // context any more. Its group commit commits what is still queued, answers
+  // it, and joins its threads, before the database closes.
+  svc.OnStop([ctx] { delete ctx; });
 }
 
 }  // namespace
