@@ -1,7 +1,5 @@
 #include "runtime/db/db.h"
 
-#include <bit>
-
 #include <cppconn/connection.h>
 #include <cppconn/exception.h>
 #include <cppconn/prepared_statement.h>

@@ -11,6 +11,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -221,6 +222,30 @@ class Session {
   std::shared_ptr<void>& LocalSlot(std::type_index type);
   const std::shared_ptr<sql::PreparedStatement>& Prepare(std::string_view sql, const std::vector<Param>& params);
   PooledConnection& c_;
+};
+
+// One table's rows by primary key as a transaction works on them: read and
+// locked once (Session::LockRows), then changed in memory by every event of
+// a batch, and written back at commit (UpdateRows). Kept with Session::Local.
+// `rows[k]` is nullopt where the table has no row k.
+template <class T>
+struct LockedRows {
+  std::map<std::string, std::optional<T>> rows;
+
+  // Reads and locks, in key order, the `keys` not known yet; `from` makes a
+  // T of a result row (its `key` column, then `columns`).
+  template <class From>
+  void Load(Session& s, std::string_view table, std::string_view key, std::string_view columns,
+            const std::set<std::string>& keys, From from) {
+    std::vector<Param> missing;
+    for (const auto& k : keys)
+      if (!rows.count(k)) missing.push_back(k);
+    if (missing.empty()) return;
+    auto found = s.LockRows(table, key, columns, missing);
+    for (const auto& k : missing) rows[std::get<std::string>(k)] = std::nullopt;
+    const std::string key_column(key);
+    while (found.Next()) rows[found.String(key_column)] = from(found);
+  }
 };
 
 class ConnectionPool {

@@ -363,6 +363,27 @@ TEST_F(DbTest, LockedRowsAreReadInKeyOrderAndOnlyThoseAreLocked) {
   });
 }
 
+TEST_F(DbTest, LockedRowsReadEachKeyOnceAndKnowWhichAreMissing) {
+  ConnectionPool pool(Options("db_locked_rows", 1));
+  pool.Exec("CREATE TABLE p (sku VARCHAR(64) PRIMARY KEY, a BIGINT NOT NULL)");
+  pool.Exec("INSERT INTO p VALUES ('SKU-1', 1), ('SKU-2', 2)");
+  int made = 0;
+  auto from = [&](const Rows& r) {
+    ++made;
+    return r.Int("a");
+  };
+  pool.Transact([&](Session& s) {
+    LockedRows<int64_t> p;
+    p.Load(s, "p", "sku", "a", {"SKU-1", "NONE"}, from);
+    p.rows.at("SKU-1") = 10;  // changed in memory: a second Load must not read it again
+    p.Load(s, "p", "sku", "a", {"SKU-1", "SKU-2", "NONE"}, from);
+    EXPECT_EQ(made, 2) << "SKU-1 once, SKU-2 once, NONE read once and found missing";
+    EXPECT_EQ(p.rows.at("SKU-1"), 10);
+    EXPECT_EQ(p.rows.at("SKU-2"), 2);
+    EXPECT_EQ(p.rows.at("NONE"), std::nullopt);
+  });
+}
+
 TEST_F(DbTest, BeforeCommitHooksWriteInsideTheTransactionInOrder) {
   ConnectionPool pool(Options("db_before_commit", 1));
   pool.Exec("CREATE TABLE b (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(20) NOT NULL UNIQUE)");

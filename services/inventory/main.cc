@@ -53,7 +53,7 @@ struct Reservation {
   bool settled = false;                // stored, and its status changed here
 };
 struct EventStock {
-  std::map<std::string, std::optional<Stock>> products;  // by sku; nullopt: no such product
+  db::LockedRows<Stock> products;                        // by sku
   std::map<std::string, std::optional<Reservation>> orders;  // by order id; nullopt: holds nothing
   std::set<std::string> changed;  // skus
 };
@@ -63,7 +63,7 @@ void WriteBack(db::Session& s) {
   static constexpr std::string_view kStockColumns[] = {"available", "reserved", "sold"};
   std::vector<std::vector<db::Param>> products;
   for (const auto& sku : st.changed) {
-    const auto& p = *st.products.at(sku);
+    const auto& p = *st.products.rows.at(sku);
     products.push_back({sku, p.available, p.reserved, p.sold});
   }
   s.UpdateRows("products", "sku", kStockColumns, products);
@@ -88,13 +88,9 @@ EventStock& Stocks(db::Session& s) { return s.Local<EventStock>(WriteBack); }
 
 // Reads (and locks, in sku order) the products not known yet.
 void LoadProducts(db::Session& s, EventStock& st, const std::set<std::string>& skus) {
-  std::vector<db::Param> missing;
-  for (const auto& sku : skus)
-    if (!st.products.count(sku)) missing.push_back(sku);
-  if (missing.empty()) return;
-  auto rows = s.LockRows("products", "sku", "available, reserved, sold", missing);
-  for (const auto& sku : missing) st.products[std::get<std::string>(sku)] = std::nullopt;
-  while (rows.Next()) st.products[rows.String("sku")] = Stock{rows.Int("available"), rows.Int("reserved"), rows.Int("sold")};
+  st.products.Load(s, "products", "sku", "available, reserved, sold", skus, [](const db::Rows& r) {
+    return Stock{r.Int("available"), r.Int("reserved"), r.Int("sold")};
+  });
 }
 
 // Reads and locks the reservations of the orders not known yet, and every
@@ -107,13 +103,11 @@ void Load(db::Session& s, EventStock& st, const std::set<std::string>& order_ids
   std::vector<db::Param> missing;
   for (const auto& id : order_ids)
     if (!st.orders.count(id)) missing.push_back(id);
+  if (missing.empty()) return LoadProducts(s, st, skus);
   const std::string in = db::PaddedInList(missing);
-  if (!missing.empty()) {
-    auto held = s.QueryV("SELECT DISTINCT sku FROM reservations WHERE order_id IN (" + in + ")", missing);
-    while (held.Next()) skus.insert(held.String("sku"));
-  }
+  auto held = s.QueryV("SELECT DISTINCT sku FROM reservations WHERE order_id IN (" + in + ")", missing);
+  while (held.Next()) skus.insert(held.String("sku"));
   LoadProducts(s, st, skus);
-  if (missing.empty()) return;
   // Locked now: an order's rows change only through its own events, but two
   // consumers may briefly both hold its partition during a rebalance.
   auto rows = s.QueryV("SELECT order_id, sku, quantity, status FROM reservations WHERE order_id IN (" + in +
@@ -139,12 +133,12 @@ void Reserve(db::Session& s, const events::Envelope& e) {
   LoadProducts(s, st, skus);
   std::map<std::string, int64_t> available;
   for (const auto& sku : skus)
-    if (const auto& p = st.products.at(sku)) available[sku] = p->available;
+    if (const auto& p = st.products.rows.at(sku)) available[sku] = p->available;
   auto plan = PlanReservation(lines, available);
   auto reply = events::NewEnvelope(e.order_id(), "inventory-service", &e);
   if (plan.ok) {
     for (const auto& [sku, q] : wanted) {
-      auto& p = *st.products.at(sku);
+      auto& p = *st.products.rows.at(sku);
       p.available -= q;
       p.reserved += q;
       st.changed.insert(sku);
@@ -164,7 +158,7 @@ void Reserve(db::Session& s, const events::Envelope& e) {
 // the API; a row removed by hand would leave the reservation unsettleable:
 // the event goes to the dead-letter topic, naming the sku.
 Stock& Product(EventStock& st, const std::string& sku) {
-  auto& p = st.products.at(sku);
+  auto& p = st.products.rows.at(sku);
   if (!p) throw kafka::PoisonRecord("a reservation holds stock of product '" + sku + "', which does not exist");
   return *p;
 }

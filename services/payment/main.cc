@@ -76,7 +76,7 @@ void Record(db::Session& s, const std::string& order_id, NewPayment p) {
 // writing their new balances back loses no update (deposits and PUTs update
 // the same rows in transactions of their own).
 struct Balances {
-  std::map<std::string, std::optional<int64_t>> accounts;  // by customer; nullopt: no account
+  db::LockedRows<int64_t> accounts;  // balance by customer
   std::set<std::string> changed;
 };
 
@@ -84,7 +84,7 @@ void WriteBalances(db::Session& s) {
   auto& b = s.Local<Balances>();  // made already: this runs because it was
   static constexpr std::string_view kColumns[] = {"balance_cents"};
   std::vector<std::vector<db::Param>> rows;
-  for (const auto& customer : b.changed) rows.push_back({customer, *b.accounts.at(customer)});
+  for (const auto& customer : b.changed) rows.push_back({customer, *b.accounts.rows.at(customer)});
   s.UpdateRows("accounts", "customer_id", kColumns, rows);
 }
 
@@ -92,20 +92,15 @@ Balances& Accounts(db::Session& s) { return s.Local<Balances>(WriteBalances); }
 
 // Reads and locks, in customer order, the accounts not known yet.
 void LoadAccounts(db::Session& s, Balances& b, const std::set<std::string>& customers) {
-  std::vector<db::Param> missing;
-  for (const auto& c : customers)
-    if (!b.accounts.count(c)) missing.push_back(c);
-  if (missing.empty()) return;
-  auto rows = s.LockRows("accounts", "customer_id", "balance_cents", missing);
-  for (const auto& c : missing) b.accounts[std::get<std::string>(c)] = std::nullopt;
-  while (rows.Next()) b.accounts[rows.String("customer_id")] = rows.Int("balance_cents");
+  b.accounts.Load(s, "accounts", "customer_id", "balance_cents", customers,
+                  [](const db::Rows& r) { return r.Int("balance_cents"); });
 }
 
 // The account's balance, locked, for changing in memory (nullopt: no account).
 std::optional<int64_t>& Balance(db::Session& s, const std::string& customer) {
   auto& b = Accounts(s);
   LoadAccounts(s, b, {customer});
-  return b.accounts.at(customer);
+  return b.accounts.rows.at(customer);
 }
 
 void Change(db::Session& s, const std::string& customer, int64_t delta) {
