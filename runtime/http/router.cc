@@ -14,6 +14,16 @@ Response ErrorResponse(const std::exception& e, const Request& req) {
   return MakeProblem(500, "internal error (request id " + id + ")").ToResponse(req.path);
 }
 
+Response ErrorResponse(std::exception_ptr error, const Request& req) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    return ErrorResponse(e, req);
+  } catch (...) {
+    return ErrorResponse(std::runtime_error("an exception that is not a std::exception"), req);
+  }
+}
+
 std::vector<std::string> SplitPath(std::string_view path) {
   std::vector<std::string> out;
   size_t i = 0;

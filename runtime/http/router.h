@@ -4,6 +4,7 @@
 // "**"). Literal segments beat parameters, so /api/orders/search wins over
 // /api/orders/{id}. Unmatched paths → 404, a path matched for another method
 // → 405 with Allow; both as problem+json.
+#include <exception>
 #include <functional>
 #include <string>
 #include <vector>
@@ -26,6 +27,9 @@ using AsyncHandler = std::function<void(Request&, Respond)>;
 // is logged). The server answers a throwing handler with it; an asynchronous
 // handler whose work fails after it returned responds with it.
 Response ErrorResponse(const std::exception& e, const Request& req);
+// The same for an error handed over as it was caught (e.g. from a committer
+// thread); anything not a std::exception is a 500 too.
+Response ErrorResponse(std::exception_ptr error, const Request& req);
 
 class Router {
  public:

@@ -59,6 +59,28 @@ TEST(Router, NotFoundAndMethodNotAllowedAreProblems) {
   EXPECT_EQ(body["title"], "Method Not Allowed");
 }
 
+TEST(Router, AnErrorCaughtElsewhereBecomesTheSameProblem) {
+  Request req;
+  req.path = "/api/orders";
+  req.headers.Set("x-request-id", "req-7");
+  auto caught = [](auto thrown) {
+    try {
+      thrown();
+    } catch (...) {
+      return std::current_exception();
+    }
+    return std::exception_ptr();
+  };
+  auto conflict = ErrorResponse(caught([] { throw HttpError(409, "taken"); }), req);
+  EXPECT_EQ(conflict.status, 409);
+  EXPECT_EQ(conflict.headers.Get("content-type"), "application/problem+json");
+  auto boom = ErrorResponse(caught([] { throw std::runtime_error("secret detail"); }), req);
+  EXPECT_EQ(boom.status, 500);
+  EXPECT_EQ(boom.body.find("secret detail"), std::string::npos) << "internals must not leak";
+  EXPECT_NE(boom.body.find("req-7"), std::string::npos) << "the request id names it instead";
+  EXPECT_EQ(ErrorResponse(caught([] { throw 42; }), req).status, 500);
+}
+
 TEST(Types, QueryParsingAndPercentCoding) {
   auto q = ParseQuery("?customerId=alice%40x.com&status=PENDING&empty=&a+b=c+d&dup=1&dup=2");
   EXPECT_EQ(q["customerId"], "alice@x.com");

@@ -450,14 +450,7 @@ void Wire(Service& svc) {
     auto o = PrepareOrder(*ctx, ParseOrderRequest(req.JsonBody()), std::nullopt, req.Header("traceparent").value_or(""));
     ctx->creates->Submit([ctx, o](db::Session& s) { WriteOrder(*ctx, s, *o); },
                          [o, &req, respond](std::exception_ptr error) {
-                           if (!error) return respond(Accepted(*o));
-                           try {
-                             std::rethrow_exception(error);
-                           } catch (const std::exception& e) {
-                             respond(http::ErrorResponse(e, req));
-                           } catch (...) {
-                             respond(http::ErrorResponse(std::runtime_error("non-standard exception"), req));
-                           }
+                           respond(error ? http::ErrorResponse(error, req) : Accepted(*o));
                          });
   });
 
