@@ -98,11 +98,16 @@ TEST_F(ServiceTest, StartsServesEventsEndToEndAndDrainsOnSigterm) {
   EXPECT_EQ(health["components"]["db"]["status"], "UP");
   EXPECT_EQ(health["components"]["kafka"]["status"], "UP");
   EXPECT_EQ(health["components"]["consumers"]["status"], "UP");
-  auto metrics = client_.Get(base + "/actuator/prometheus").body;
+  // Polled: the consumer counts a record after its transaction committed,
+  // so the effect can be visible a moment before the count.
+  std::string metrics;
   for (const char* name : {"http_server_requests_seconds_bucket", "outbox_records_published_total 1",
                            "kafka_consumer_records_total{consumergroup=\"demo-service\",result=\"processed\"} 1",
                            "hikaricp_connections_active", "process_resident_memory_bytes"})
-    EXPECT_NE(metrics.find(name), std::string::npos) << name;
+    EXPECT_TRUE(WaitUntil([&] {
+      metrics = client_.Get(base + "/actuator/prometheus").body;
+      return metrics.find(name) != std::string::npos;
+    }, 10s)) << name << "\n" << metrics;
 
   auto bad = client_.Send({"POST", base + "/notes", {}, R"({"text":""})", {}});
   EXPECT_EQ(bad.status, 400);
