@@ -161,19 +161,18 @@ TEST_P(KafkaTest, BatchesAreAllOrNothingAndFallBackToOneByOne) {
 
 TEST_P(KafkaTest, BatchesSpanPartitionsAndAFailureHoldsBackOnlyItsOwnPartition) {
   // 120 records over 60 keys (every partition), a poison one and one that
-  // fails twice before it succeeds. With workers, every handler call waits
-  // until the consumer has fetched everything: each worker's queue then holds
-  // all of its partitions' records, and its next batch (max 200) takes them
-  // all, whatever the partition (six partitions on four workers: some worker
-  // has two). When a batch throws, its records go one by one and only the
-  // failing record's partition waits behind it.
+  // fails twice before it succeeds, produced one by one once the consumer has
+  // its partitions, so they arrive interleaved. With workers, every handler
+  // call waits until the consumer has fetched everything: a worker's first
+  // batch holds what had arrived when it woke (a record or a few), and its
+  // queue then collects the rest of all its partitions, which its next batch
+  // (max 200) takes, whatever the partition (six partitions on four workers:
+  // some worker has two). Producing everything before the consumer started
+  // let a worker's first batch take one whole partition before the other's
+  // records came: then no batch spanned two (seen once, 2026-11-30). When
+  // a batch throws, its records go one by one and only the failing record's
+  // partition waits behind it.
   Producer producer(POpts());
-  std::set<std::string> goods;
-  for (int i = 0; i < 120; ++i) {
-    std::string v = i == 50 ? "poison" : i == 70 ? "flaky" : "v" + std::to_string(i);
-    if (v != "poison") goods.insert(v);
-    ASSERT_TRUE(producer.SendSync({T("t.xbatch"), "key-" + std::to_string(i % 60), v, {}}).ok);
-  }
   std::mutex mu;
   std::atomic<int> flaky_failures{2};
   std::latch all_fetched(GetParam() > 1 ? 1 : 0);  // the consumer thread itself handles with concurrency 1
@@ -206,6 +205,13 @@ TEST_P(KafkaTest, BatchesSpanPartitionsAndAFailureHoldsBackOnlyItsOwnPartition) 
     for (const auto* r : run) apply(*r);
   });
   consumer.Start();
+  ASSERT_TRUE(WaitUntil([&] { return consumer.Lag().size() == 6; }, 30s)) << "the consumer was not assigned its partitions";
+  std::set<std::string> goods;
+  for (int i = 0; i < 120; ++i) {
+    std::string v = i == 50 ? "poison" : i == 70 ? "flaky" : "v" + std::to_string(i);
+    if (v != "poison") goods.insert(v);
+    ASSERT_TRUE(producer.SendSync({T("t.xbatch"), "key-" + std::to_string(i % 60), v, {}}).ok);
+  }
   if (GetParam() > 1) {
     ASSERT_TRUE(WaitUntil([&] {
       auto lag = consumer.Lag();
