@@ -3,7 +3,9 @@
 // Threads: one io_context run by `threads` threads. Each connection is a
 // Session on its own strand, so its reads, writes and timer never run
 // concurrently; handlers run inline on the strand and may block, holding only
-// their own connection while the other threads serve the rest. With
+// their own connection while the other threads serve the rest. A loop run by
+// one thread needs no strand: its sessions use the loop's executor
+// (event_loop.h). With
 // ServerOptions::loop_per_thread each thread runs a loop of its own instead and
 // accepted connections are dealt out to the loops round robin; a connection
 // (and the upstream calls its handlers start through an AsyncClient) stays on
@@ -77,35 +79,43 @@ class RequestParser : public wire::ParserInto<true> {
   bool head_ = false, expect_continue_ = false;
 };
 
-class Session;
+// A connection, whatever its executor.
+class SessionBase {
+ public:
+  virtual ~SessionBase() = default;
+  // Only when no thread runs the io_context (the engine stopping).
+  virtual void CloseStopped() = 0;
+};
 
 // The open connections, so Stop() can close them: the io_context is the
 // Core's and outlives the engine, so its pending handlers would keep them open.
 class Sessions {
  public:
-  void Add(Session* s) {
+  void Add(SessionBase* s) {
     std::lock_guard lock(mu_);
     set_.insert(s);
   }
-  void Remove(Session* s) {
+  void Remove(SessionBase* s) {
     std::lock_guard lock(mu_);
     set_.erase(s);
   }
-  std::vector<Session*> All() {
+  std::vector<SessionBase*> All() {
     std::lock_guard lock(mu_);
     return {set_.begin(), set_.end()};
   }
 
  private:
   std::mutex mu_;
-  std::unordered_set<Session*> set_;
+  std::unordered_set<SessionBase*> set_;
 };
 
-class Session : public std::enable_shared_from_this<Session> {
+// Executor: Strand, or LoopExecutor when one thread runs the loop.
+template <class Executor>
+class Session : public SessionBase, public std::enable_shared_from_this<Session<Executor>> {
  public:
   // `core` outlives every session: sessions live in the Core's io_context
   // (its pending handlers) and die with it at the latest.
-  Session(StrandSocket socket, HttpServer::Core* core, std::shared_ptr<Sessions> sessions)
+  Session(Socket<Executor> socket, HttpServer::Core* core, std::shared_ptr<Sessions> sessions)
       : socket_(std::move(socket)), timer_(socket_.get_executor()), core_(core), sessions_(std::move(sessions)) {
     sessions_->Add(this);
     boost::system::error_code ec;
@@ -114,12 +124,11 @@ class Session : public std::enable_shared_from_this<Session> {
     socket_.set_option(tcp::no_delay(true), ec);
   }
 
-  ~Session() { sessions_->Remove(this); }
+  ~Session() override { sessions_->Remove(this); }
 
   void Begin() { ReadHeader(); }
 
-  // Only when no thread runs the io_context (the engine stopping).
-  void CloseStopped() { Close(); }
+  void CloseStopped() override { Close(); }
 
  private:
   // Bounds the read about to start: past the deadline the socket's operations
@@ -193,8 +202,9 @@ class Session : public std::enable_shared_from_this<Session> {
     req_.remote = remote_;
     bool close = !parser_->keep_alive();
 
-    // A synchronous handler answers inline (already on this strand); an
-    // asynchronous one from its I/O's strand, so come back to ours.
+    // A synchronous handler answers inline (already on this connection's
+    // executor); an asynchronous one from wherever its I/O finished, so come
+    // back to ours (inline when that is this loop's one thread).
     core_->Serve(req_, start, [self = shared_from_this(), close](Response resp) {
       asio::dispatch(self->socket_.get_executor(), [self, close, resp = std::move(resp)]() mutable {
         self->Reply(std::move(resp), close, /*served=*/true);
@@ -246,8 +256,10 @@ class Session : public std::enable_shared_from_this<Session> {
     socket_.close(ignore);
   }
 
-  StrandSocket socket_;
-  StrandTimer timer_;
+  using std::enable_shared_from_this<Session<Executor>>::shared_from_this;
+
+  Socket<Executor> socket_;
+  Timer<Executor> timer_;
   HttpServer::Core* core_;
   std::shared_ptr<Sessions> sessions_;  // a session can outlive the engine (in the Core's loop)
   boost::beast::flat_buffer buffer_;
@@ -309,7 +321,7 @@ class AsioEngine : public ServerEngine {
     acceptor_.close(ignore);
     // No thread runs the loops now: close every connection, then let their
     // handlers see it and release the sessions.
-    for (Session* s : sessions_->All()) s->CloseStopped();
+    for (SessionBase* s : sessions_->All()) s->CloseStopped();
     for (auto& loop : core_->loops) {
       loop->restart();
       loop->poll();
@@ -318,12 +330,18 @@ class AsioEngine : public ServerEngine {
 
  private:
   void Accept() {
+    if (core_->one_thread_per_loop) return Accept<LoopExecutor>();
+    Accept<Strand>();
+  }
+
+  template <class Executor>
+  void Accept() {
     // The new connection's loop: dealt out round robin (one loop: always it).
     auto& loop = *core_->loops[next_loop_++ % core_->loops.size()];
-    acceptor_.async_accept(asio::make_strand(loop), [this](boost::system::error_code ec, StrandSocket socket) {
+    acceptor_.async_accept(ConnectionExecutor<Executor>(loop), [this](boost::system::error_code ec, Socket<Executor> socket) {
       if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
       if (!ec) {
-        std::make_shared<Session>(std::move(socket), core_.get(), sessions_)->Begin();
+        std::make_shared<Session<Executor>>(std::move(socket), core_.get(), sessions_)->Begin();
       } else {
         log::Warn("http: accept failed", {{"error", ec.message()}});  // e.g. EMFILE: keep accepting
       }

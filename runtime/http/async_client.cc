@@ -22,20 +22,33 @@ namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
+struct AsyncClient::ConnBase {
+  virtual ~ConnBase() = default;
+};
+
+namespace {
+
 // A connection and what outlives one exchange on it: bytes read past a
 // response stay in `buffer` (a pooled connection gets reused only when empty).
-struct AsyncClient::Conn {
-  explicit Conn(asio::io_context& io) : socket(asio::make_strand(io)), timer(socket.get_executor()) {}
-  StrandSocket socket;
-  StrandTimer timer;  // the deadline of the exchange on it (a stale wait sees its exchange `finished`)
+// Executor: Strand, or LoopExecutor when one thread runs the loop (a loop's
+// pool holds connections of its one kind).
+template <class Executor>
+struct Conn : AsyncClient::ConnBase {
+  explicit Conn(asio::io_context& io) : socket(ConnectionExecutor<Executor>(io)), timer(socket.get_executor()) {}
+  Socket<Executor> socket;
+  Timer<Executor> timer;  // the deadline of the exchange on it (a stale wait sees its exchange `finished`)
   boost::beast::flat_buffer buffer;
 };
 
-// One request/response. Every step runs on the connection's strand (the
-// socket's and the timer's executor), so `finished` and the socket are never
-// touched by two threads at once.
-struct AsyncClient::Exchange : std::enable_shared_from_this<AsyncClient::Exchange> {
+}  // namespace
+
+// One request/response. Every step runs on the connection's executor (the
+// socket's and the timer's), so `finished` and the socket are never touched
+// by two threads at once.
+template <class Executor>
+struct AsyncClient::Exchange : std::enable_shared_from_this<AsyncClient::Exchange<Executor>> {
   Exchange(AsyncClient& c, Loop& l, ClientRequest r, Done d) : client(c), loop(l), req(std::move(r)), done(std::move(d)) {}
+  using std::enable_shared_from_this<Exchange>::shared_from_this;
 
   AsyncClient& client;
   Loop& loop;
@@ -43,8 +56,8 @@ struct AsyncClient::Exchange : std::enable_shared_from_this<AsyncClient::Exchang
   Done done;
   wire::Url url;
   std::string bytes;
-  std::unique_ptr<Conn> conn;
-  std::optional<asio::ip::basic_resolver<tcp, Strand>> resolver;
+  std::unique_ptr<Conn<Executor>> conn;
+  std::optional<asio::ip::basic_resolver<tcp, Executor>> resolver;
   std::optional<wire::ResponseParser> parser;
   Clock::time_point start = Clock::now(), deadline;
   std::chrono::milliseconds timeout{0};
@@ -55,10 +68,10 @@ struct AsyncClient::Exchange : std::enable_shared_from_this<AsyncClient::Exchang
     deadline = start + timeout;
     if (!wire::ParseUrl(req.url, url)) return Fail(ClientResponse::Error::kOther, "not an http:// URL");
     bytes = wire::Serialize(req, url, client.options_.user_agent);
-    conn = loop.Take(url.host_port);
+    conn.reset(static_cast<Conn<Executor>*>(loop.Take(url.host_port).release()));
     reused = conn != nullptr;
-    if (!conn) conn = std::make_unique<Conn>(*loop.io);
-    // From here on, only on the connection's strand.
+    if (!conn) conn = std::make_unique<Conn<Executor>>(*loop.io);
+    // From here on, only on the connection's executor.
     asio::dispatch(conn->socket.get_executor(), [self = shared_from_this()] { self->OnStrand(); });
   }
 
@@ -164,7 +177,7 @@ struct AsyncClient::Exchange : std::enable_shared_from_this<AsyncClient::Exchang
     again->timeout = timeout;
     again->url = std::move(url);
     again->bytes = std::move(bytes);
-    again->conn = std::make_unique<Conn>(*loop.io);
+    again->conn = std::make_unique<Conn<Executor>>(*loop.io);
     asio::dispatch(again->conn->socket.get_executor(), [again] { again->OnStrand(); });
   }
 
@@ -184,11 +197,11 @@ struct AsyncClient::Exchange : std::enable_shared_from_this<AsyncClient::Exchang
   }
 };
 
-AsyncClient::AsyncClient(asio::io_context& io, ClientOptions options)
-    : AsyncClient(std::vector<asio::io_context*>{&io}, std::move(options)) {}
+AsyncClient::AsyncClient(asio::io_context& io, ClientOptions options, bool one_thread_per_loop)
+    : AsyncClient(std::vector<asio::io_context*>{&io}, std::move(options), one_thread_per_loop) {}
 
-AsyncClient::AsyncClient(const std::vector<asio::io_context*>& loops, ClientOptions options)
-    : options_(std::move(options)) {
+AsyncClient::AsyncClient(const std::vector<asio::io_context*>& loops, ClientOptions options, bool one_thread_per_loop)
+    : options_(std::move(options)), one_thread_per_loop_(one_thread_per_loop) {
   if (loops.empty()) throw std::invalid_argument("AsyncClient needs an event loop");
   for (auto* io : loops) {
     loops_.push_back(std::make_unique<Loop>());
@@ -220,7 +233,8 @@ void AsyncClient::Send(ClientRequest req, Done done) {
     asio::post(*tls_pool_, [this, req = std::move(req), done = std::move(done)] { done(tls_client_->Send(req)); });
     return;
   }
-  std::make_shared<Exchange>(*this, Pick(), std::move(req), std::move(done))->Begin();
+  if (one_thread_per_loop_) return std::make_shared<Exchange<LoopExecutor>>(*this, Pick(), std::move(req), std::move(done))->Begin();
+  std::make_shared<Exchange<Strand>>(*this, Pick(), std::move(req), std::move(done))->Begin();
 }
 
 void AsyncClient::After(std::chrono::nanoseconds delay, std::function<void()> fn) {
@@ -228,7 +242,7 @@ void AsyncClient::After(std::chrono::nanoseconds delay, std::function<void()> fn
   timer->async_wait([timer, fn = std::move(fn)](boost::system::error_code) { fn(); });
 }
 
-std::unique_ptr<AsyncClient::Conn> AsyncClient::Loop::Take(const std::string& host_port) {
+std::unique_ptr<AsyncClient::ConnBase> AsyncClient::Loop::Take(const std::string& host_port) {
   std::lock_guard lock(mu);
   auto it = idle.find(host_port);
   if (it == idle.end() || it->second.empty()) return nullptr;
@@ -237,7 +251,7 @@ std::unique_ptr<AsyncClient::Conn> AsyncClient::Loop::Take(const std::string& ho
   return c;
 }
 
-void AsyncClient::Loop::Give(const std::string& host_port, std::unique_ptr<Conn> c, size_t max_idle) {
+void AsyncClient::Loop::Give(const std::string& host_port, std::unique_ptr<ConnBase> c, size_t max_idle) {
   std::lock_guard lock(mu);
   auto& v = idle[host_port];
   if (v.size() < max_idle) v.push_back(std::move(c));

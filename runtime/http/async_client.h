@@ -12,7 +12,9 @@
 // Threads: Send() and After() may be called from any thread. Each connection
 // lives on its own strand, so its socket, parser and deadline timer are only
 // touched by one thread at a time; `done` runs on that strand (post to your
-// own strand before touching your state). The io_contexts must outlive the
+// own strand before touching your state). With `one_thread_per_loop` (each
+// loop is run by one thread, as HttpServer::OneThreadPerLoop() says) a
+// connection uses its loop's executor instead: no strand needed, none paid for. The io_contexts must outlive the
 // client and be run by someone (HttpServer runs them for its handlers).
 // Given several loops (a server's loop per thread), each has its own pool of
 // connections, and an exchange started on a thread running one of them
@@ -39,8 +41,9 @@ namespace op::http {
 class AsyncClient {
  public:
   using Done = std::function<void(ClientResponse)>;
-  explicit AsyncClient(boost::asio::io_context& io, ClientOptions options = {});
-  explicit AsyncClient(const std::vector<boost::asio::io_context*>& loops, ClientOptions options = {});
+  explicit AsyncClient(boost::asio::io_context& io, ClientOptions options = {}, bool one_thread_per_loop = false);
+  explicit AsyncClient(const std::vector<boost::asio::io_context*>& loops, ClientOptions options = {},
+                       bool one_thread_per_loop = false);
   ~AsyncClient();
   AsyncClient(const AsyncClient&) = delete;
   AsyncClient& operator=(const AsyncClient&) = delete;
@@ -51,22 +54,25 @@ class AsyncClient {
   // Runs `fn` after `delay` (a retry's backoff), on the caller's loop as Send.
   void After(std::chrono::nanoseconds delay, std::function<void()> fn);
 
-  struct Conn;
+  struct ConnBase;
+  template <class Executor>
   struct Exchange;
 
  private:
+  template <class Executor>
   friend struct Exchange;
   // One event loop and its idle keep-alive connections (bound to it).
   struct Loop {
     boost::asio::io_context* io;
     std::mutex mu;
-    std::map<std::string, std::vector<std::unique_ptr<Conn>>> idle;
-    std::unique_ptr<Conn> Take(const std::string& host_port);
-    void Give(const std::string& host_port, std::unique_ptr<Conn> c, size_t max_idle);
+    std::map<std::string, std::vector<std::unique_ptr<ConnBase>>> idle;
+    std::unique_ptr<ConnBase> Take(const std::string& host_port);
+    void Give(const std::string& host_port, std::unique_ptr<ConnBase> c, size_t max_idle);
   };
   Loop& Pick();  // the calling thread's loop, else the next in turn
 
   const ClientOptions options_;
+  const bool one_thread_per_loop_;
   std::vector<std::unique_ptr<Loop>> loops_;
   std::atomic<size_t> turn_{0};
   std::mutex mu_;

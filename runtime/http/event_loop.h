@@ -9,6 +9,7 @@
 #include <boost/asio/strand.hpp>
 
 #include <chrono>
+#include <type_traits>
 
 namespace op::http {
 
@@ -17,14 +18,31 @@ boost::asio::io_context* CurrentLoop();
 // io.run() on the calling thread, marked as that thread's loop meanwhile.
 void RunLoop(boost::asio::io_context& io);
 
-// What a connection's I/O runs on: a strand of one loop, so its socket, timer
-// and parser are touched by one thread at a time. Named as the concrete type:
-// a socket with the default type-erased executor copies the strand onto the
-// heap every time an operation takes its executor (six times per proxied
-// request, measured with heaptrack).
-using Strand = boost::asio::strand<boost::asio::io_context::executor_type>;
-using StrandSocket = boost::asio::basic_stream_socket<boost::asio::ip::tcp, Strand>;
-using StrandTimer = boost::asio::basic_waitable_timer<std::chrono::steady_clock,
-                                                      boost::asio::wait_traits<std::chrono::steady_clock>, Strand>;
+// What a connection's I/O runs on. Several threads running one loop need a
+// strand per connection, so its socket, timer and parser are touched by one
+// thread at a time. A loop run by one thread serialises everything already:
+// there the connection uses the loop's own executor, because a strand costs a
+// lock and an extra trip through the loop's queue on every completion (15-20 %
+// of the gateway's throughput on one thread, docs/benchmarks.md).
+// Named as concrete types: a socket with the default type-erased executor
+// copies the strand onto the heap every time an operation takes its executor
+// (six times per proxied request, measured with heaptrack).
+using LoopExecutor = boost::asio::io_context::executor_type;
+using Strand = boost::asio::strand<LoopExecutor>;
+template <class Executor>
+using Socket = boost::asio::basic_stream_socket<boost::asio::ip::tcp, Executor>;
+template <class Executor>
+using Timer = boost::asio::basic_waitable_timer<std::chrono::steady_clock,
+                                                boost::asio::wait_traits<std::chrono::steady_clock>, Executor>;
+
+// A new connection's executor on `io`: a fresh strand, or the loop's own.
+template <class Executor>
+Executor ConnectionExecutor(boost::asio::io_context& io) {
+  if constexpr (std::is_same_v<Executor, Strand>) {
+    return boost::asio::make_strand(io);
+  } else {
+    return io.get_executor();
+  }
+}
 
 }  // namespace op::http

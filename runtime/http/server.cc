@@ -306,7 +306,11 @@ HttpServer::HttpServer(ServerOptions options, std::shared_ptr<const Router> rout
   core_->options = options_;
   const bool per_thread = options_.loop_per_thread && options_.engine == ServerEngineKind::kAsio;
   const int loops = per_thread ? std::max(1, options_.threads) : 1;
-  for (int i = 0; i < loops; ++i) core_->loops.push_back(std::make_unique<boost::asio::io_context>(per_thread ? 1 : BOOST_ASIO_CONCURRENCY_HINT_DEFAULT));
+  // Pistache runs its loop on one thread of its own; Asio on one thread per
+  // loop, or on `threads` threads sharing one.
+  core_->one_thread_per_loop = options_.engine != ServerEngineKind::kAsio || per_thread || options_.threads <= 1;
+  for (int i = 0; i < loops; ++i)
+    core_->loops.push_back(std::make_unique<boost::asio::io_context>(core_->one_thread_per_loop ? 1 : BOOST_ASIO_CONCURRENCY_HINT_DEFAULT));
   if (metrics) {
     auto& requests = prometheus::BuildHistogram()
                          .Name("http_server_requests_seconds")
@@ -345,6 +349,8 @@ std::vector<boost::asio::io_context*> HttpServer::loops() {
   for (auto& l : core_->loops) out.push_back(l.get());
   return out;
 }
+
+bool HttpServer::OneThreadPerLoop() const { return core_->one_thread_per_loop; }
 
 uint16_t HttpServer::Port() const { return engine_ ? engine_->Port() : 0; }
 

@@ -72,6 +72,9 @@ class HttpServer {
   // from Start() to Shutdown().
   boost::asio::io_context& io_context();  // the first of loops()
   std::vector<boost::asio::io_context*> loops();
+  // Whether each of loops() is run by one thread only: then I/O on them needs
+  // no strand (AsyncClient's `one_thread_per_loop`).
+  bool OneThreadPerLoop() const;
   // Waits (up to `drain_timeout`) for in-flight requests to finish, then stops.
   // Returns false when requests were still running at the deadline.
   bool Shutdown(std::chrono::milliseconds drain_timeout = std::chrono::seconds(10));

@@ -30,6 +30,8 @@ struct HttpServer::Core {
   // one per thread, each owning the connections accepted onto it. The Asio
   // engine serves on them; with Pistache one thread of its own runs loops[0].
   std::vector<std::unique_ptr<boost::asio::io_context>> loops;
+  // Each loop is run by one thread (see HttpServer::OneThreadPerLoop).
+  bool one_thread_per_loop = false;
 
   // One request through the router. Reads and sets the correlation headers
   // (X-Request-Id, X-Correlation-Id, traceparent) on `req` and the response,

@@ -95,7 +95,7 @@ class ServerTest : public ::testing::TestWithParam<Engine> {
     opts.loop_per_thread = GetParam().loop_per_thread;
     opts.header_timeout = 1500ms;
     server = std::make_unique<HttpServer>(opts, router, &metrics);
-    async_client = std::make_unique<AsyncClient>(server->loops());
+    async_client = std::make_unique<AsyncClient>(server->loops(), ClientOptions{}, server->OneThreadPerLoop());
     server->Start();
     base = "http://127.0.0.1:" + std::to_string(server->Port());
   }
@@ -227,6 +227,17 @@ TEST_P(ServerTest, AnAsynchronousHandlerHoldsNoThread) {
     EXPECT_EQ(r.status, 200) << r.error_message;
     EXPECT_EQ(r.body, "together");
   }
+}
+
+TEST_P(ServerTest, SaysWhetherEachLoopIsRunByOneThread) {
+  // Pistache's loop has one thread of its own; two Asio threads share one
+  // loop unless each runs its own. AsyncClients on them skip strands or not.
+  const bool one = GetParam().kind == ServerEngineKind::kPistache || GetParam().loop_per_thread;
+  EXPECT_EQ(server->OneThreadPerLoop(), one);
+  // and either way an upstream call from a handler comes back to it
+  auto r = client.Get(base + "/via-client");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(nlohmann::json::parse(r.body)["status"], 200);
 }
 
 TEST_P(ServerTest, ShutdownDrainsInFlightRequests) {

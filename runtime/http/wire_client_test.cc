@@ -119,10 +119,11 @@ class Blocking : public Client {
   WireClient client_;
 };
 
-// AsyncClient on an io_context run by `threads` threads of its own.
+// AsyncClient on an io_context run by `threads` threads of its own; with one
+// thread, told so (connections on the loop's executor, no strands).
 class Async : public Client {
  public:
-  explicit Async(int threads = 1) : guard_(io_.get_executor()), client_(io_, Options()) {
+  explicit Async(int threads = 1) : guard_(io_.get_executor()), client_(io_, Options(), /*one_thread_per_loop=*/threads == 1) {
     for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { io_.run(); });
   }
   ~Async() override {
@@ -155,6 +156,7 @@ class WireClientTest : public ::testing::TestWithParam<std::string> {
  protected:
   std::unique_ptr<Client> Make() {
     if (GetParam() == "async") return std::make_unique<Async>(2);
+    if (GetParam() == "async_one_thread") return std::make_unique<Async>(1);
     return std::make_unique<Blocking>();
   }
 };
@@ -255,7 +257,7 @@ TEST_P(WireClientTest, TimeoutRefusalAndGarbageAreErrorsOfTheirKind) {
   EXPECT_FALSE(bad_url.ok());
 }
 
-INSTANTIATE_TEST_SUITE_P(Clients, WireClientTest, ::testing::Values("blocking", "async"),
+INSTANTIATE_TEST_SUITE_P(Clients, WireClientTest, ::testing::Values("blocking", "async", "async_one_thread"),
                          [](const auto& info) { return info.param; });
 
 TEST(AsyncClientTest, ExchangesOverlapOnOneThread) {

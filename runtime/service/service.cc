@@ -225,7 +225,7 @@ int Service::Start(int argc, char** argv, const std::function<void(Service&)>& w
   so.access_log = config_->GetBool("server.access-log");
   so.loop_per_thread = config_->GetBool("server.loop-per-thread");
   server_ = std::make_unique<http::HttpServer>(so, router_, metrics_.get());
-  async_http_ = std::make_unique<http::AsyncClient>(server_->loops(), client_options);
+  async_http_ = std::make_unique<http::AsyncClient>(server_->loops(), client_options, server_->OneThreadPerLoop());
   try {
     static_discovery_ = std::make_unique<discovery::StaticDiscovery>(*config_);
     auto eo = discovery::EurekaClientOptions::FromConfig(*config_);
