@@ -113,7 +113,7 @@ class Adapter : public P::Http::Handler {
     // vain, on every route (tried against the gateway on this engine). The
     // Asio engine answers pipelined requests, in order; the gateway, the
     // one server clients outside reach, runs on it.
-    core_->Serve(req, start, [pending, core = core_](Response resp) {
+    core_->Serve(req, start, [pending, core = core_, reactor = std::this_thread::get_id()](Response resp) {
       auto& writer = pending->writer;
       writer.headers().remove("Connection");
       writer.headers().add(std::make_shared<NamedHeader>("Connection", pending->close ? "close" : "keep-alive"));
@@ -122,9 +122,26 @@ class Adapter : public P::Http::Handler {
         writer.headers().add(std::make_shared<NamedHeader>(WireName(k), v));
       }
       auto code = static_cast<P::Http::Code>(resp.status);
-      if (pending->req.method == "HEAD") writer.send(code);
-      else writer.send(code, resp.body);
-      core->Finish();
+      auto sent = pending->req.method == "HEAD" ? writer.send(code) : writer.send(code, resp.body);
+      // Pistache queues every response to the connection's reactor thread, so
+      // a request is finished (for Shutdown's drain) once that thread wrote
+      // it: finishing at the queueing let a stop right after a handler
+      // returned lose the answer (server_test, under TSan). Only on the
+      // reactor's own thread (a synchronous handler) can we wait for it:
+      // Pistache 0.0.5 resolves the chained promise send() returns without
+      // its lock, so a continuation attached from another thread races the
+      // resolution (TSan). An answer from another thread is finished when
+      // queued; the reactor writes it within microseconds, and a stop in
+      // that window can still lose it (docs/operations.md, server.engine).
+      if (std::this_thread::get_id() != reactor) return core->Finish();
+      struct Finished {
+        explicit Finished(std::shared_ptr<HttpServer::Core> c) : core(std::move(c)) {}
+        Finished(const Finished&) = delete;
+        ~Finished() { core->Finish(); }
+        std::shared_ptr<HttpServer::Core> core;
+      };
+      auto finished = std::make_shared<Finished>(core);
+      sent.then([finished](ssize_t) {}, [finished](std::exception_ptr) {});
     });
   }
 
