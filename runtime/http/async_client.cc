@@ -72,10 +72,10 @@ struct AsyncClient::Exchange : std::enable_shared_from_this<AsyncClient::Exchang
     reused = conn != nullptr;
     if (!conn) conn = std::make_unique<Conn<Executor>>(*loop.io);
     // From here on, only on the connection's executor.
-    asio::dispatch(conn->socket.get_executor(), [self = shared_from_this()] { self->OnStrand(); });
+    asio::dispatch(conn->socket.get_executor(), [self = shared_from_this()] { self->OnExecutor(); });
   }
 
-  void OnStrand() {
+  void OnExecutor() {
     if (reused) {
       Arm(deadline);
       return Write();
@@ -178,7 +178,7 @@ struct AsyncClient::Exchange : std::enable_shared_from_this<AsyncClient::Exchang
     again->url = std::move(url);
     again->bytes = std::move(bytes);
     again->conn = std::make_unique<Conn<Executor>>(*loop.io);
-    asio::dispatch(again->conn->socket.get_executor(), [again] { again->OnStrand(); });
+    asio::dispatch(again->conn->socket.get_executor(), [again] { again->OnExecutor(); });
   }
 
   void Fail(ClientResponse::Error e, const std::string& why) {
