@@ -4,6 +4,7 @@
 #include <atomic>
 #include <fstream>
 #include <map>
+#include <sstream>
 #include <signal.h>
 #include <thread>
 
@@ -110,6 +111,22 @@ TEST_F(GatewayTest, RoutesAcrossBothInstancesWithCorrelationHeaders) {
   EXPECT_EQ(seen["a"], 10);
   EXPECT_EQ(seen["b"], 10);
   // (instances seen are counted below)
+}
+
+TEST_F(GatewayTest, RunsAnEventLoopPerThreadByDefault) {
+  // The gateway's default server: Asio, one thread per CPU, each with a loop
+  // of its own (docs/benchmarks.md); the start-up line says what runs.
+  nlohmann::json started;
+  std::istringstream lines(gw_->Output());
+  for (std::string line; std::getline(lines, line);) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (!j.is_discarded() && j.is_object() && j.value("msg", "") == "started") started = j;
+  }
+  ASSERT_TRUE(started.is_object()) << gw_->Output();
+  EXPECT_EQ(started["msg"], "started");
+  EXPECT_EQ(started["engine"], "asio");
+  EXPECT_EQ(started["loopPerThread"], true);
+  EXPECT_EQ(started["threads"], int(std::max(1u, std::thread::hardware_concurrency())));
 }
 
 TEST_F(GatewayTest, StripsHopByHopHeaders) {

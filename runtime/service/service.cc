@@ -37,9 +37,7 @@ void DeclareRuntimeSchema(config::Schema& s, const ServiceSpec& spec) {
   s.Add(config::KeySpec{"server.max-body-bytes", Type::kInt, "1048576", "larger request bodies get 413", 1024, 1 << 30});
   s.Add("server.drain-timeout", Type::kDuration, "10s", "wait for in-flight requests on shutdown");
   s.Add("server.access-log", Type::kBool, "true", "one log line per request");
-  // Off by default even where allowed: on two busy cores one loop shared by
-  // the threads served the gateway better (docs/benchmarks.md).
-  s.Add("server.loop-per-thread", Type::kBool, "false",
+  s.Add("server.loop-per-thread", Type::kBool, spec.loop_per_thread ? "true" : "false",
         "asio engine: each thread runs its own event loop and owns its connections (only for services whose handlers never block)");
   s.Add("logging.level", Type::kString, "info", "debug, info, warn or error");
   s.Add("http-client.timeout", Type::kDuration, "5s", "default timeout of outgoing HTTP calls");
@@ -365,7 +363,10 @@ int Service::Start(int argc, char** argv, const std::function<void(Service&)>& w
       return actuator::Health::Down(d);
     }, /*readiness=*/false);  // a registry outage must not take healthy instances out
   }
-  log::Info("started", {{"port", port_}, {"instance", instance_id_}});
+  log::Info("started", {{"port", port_}, {"instance", instance_id_}, {"engine", config_->GetString("server.engine")},
+                        {"threads", config_->GetInt("server.threads")},
+                        {"loopPerThread", config_->GetBool("server.loop-per-thread") &&
+                                              config_->GetString("server.engine") == "asio"}});
 
   sigset_t set;
   sigemptyset(&set);

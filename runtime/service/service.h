@@ -51,6 +51,7 @@ struct ServiceSpec {
   // Every handler is asynchronous or quick (never blocks): allows
   // server.loop-per-thread (asio: each thread runs an event loop of its own).
   bool nonblocking_handlers = false;
+  bool loop_per_thread = false;  // default of server.loop-per-thread (needs nonblocking_handlers)
   std::string version = "0.1.0";
   bool uses_database = false;
   std::vector<db::Migration> migrations;  // the service's own (versions 1..9999)

@@ -4,8 +4,8 @@
 #   A: wrk -> nginx (reverse proxy, keep-alive upstream) -> upstream, with one
 #      worker and with one worker per CPU (Debian's default, worker_processes auto)
 #   B: wrk -> api-gateway (route with a fixed upstream URL) -> upstream: the
-#      default (asio, one loop shared by its threads), asio with a loop per
-#      thread, asio on one thread, and the pistache engine
+#      default (asio, a loop per thread, one thread per CPU), asio with one
+#      loop shared by its threads, asio on one thread, and the pistache engine
 #   C: wrk -> upstream directly (the floor both are measured against)
 # Run: bazel run -c opt //testing/bench:gateway_bench [-- SECONDS CONNECTIONS]
 set -euo pipefail
@@ -57,14 +57,18 @@ gateway:
   routes:
     - {id: bench, path: /ping, uri: http://127.0.0.1:$up, retry: false}
 CONF
-  "$gateway" --config "$dir/gw-$1.yaml" > "$dir/gw-$1.log" 2>&1 &
+  # In a session of its own, as nginx puts itself when it daemonizes: with the
+  # kernel's autogroup scheduling (sched_autogroup_enabled, Debian's default)
+  # CPU is shared fairly between sessions, so a gateway in this script's
+  # session would share one share with wrk while nginx had one of its own.
+  setsid "$gateway" --config "$dir/gw-$1.yaml" > "$dir/gw-$1.log" 2>&1 &
   local pid=$!
   for i in $(seq 1 100); do curl -sf "http://127.0.0.1:$1/ping" >/dev/null && break; sleep 0.1; done
   echo $pid
 }
-# The gateway's default (asio, one loop shared by one thread per CPU), then
-# the same engine with a loop per thread, with one thread (what nginx runs
-# here: one worker), and the Pistache engine.
+# The gateway's default (asio, a loop per thread, one thread per CPU), then
+# the same engine with one loop shared by the threads, with one thread
+# (against nginx with one worker), and the Pistache engine.
 gw1=$(free_port); gw2=$(free_port)
 gwpid=$(start_gateway "$gw" asio "$threads" false)
 gwspid=$(start_gateway "$gw1" asio "$threads" true)
@@ -84,18 +88,18 @@ read -r g_rps g_p99 < <(run gateway "http://127.0.0.1:$gw/ping")
 read -r s_rps s_p99 < <(run gateway-loops "http://127.0.0.1:$gw1/ping")
 read -r o_rps o_p99 < <(run gateway-one "http://127.0.0.1:$gw2/ping")
 read -r p_rps p_p99 < <(run gateway-pistache "http://127.0.0.1:$gwp/ping")
-rss_kb=$(awk '/VmRSS/ {print $2}' /proc/$gwpid/status)
+rss_kb=$(awk '/VmRSS/ {print $2}' /proc/$gwspid/status)
 errors=$(grep -h "Non-2xx\|Socket errors" "$dir"/*.txt || true)
 echo
 echo "wrk -t2 -c$conns -d${secs}s, same machine, same run"
-printf "%-34s %12s %10s %8s %14s\n" "path" "requests/s" "p99 ms" "/ nginx" "p99 added ms"
+printf "%-44s %12s %10s %8s %14s\n" "path" "requests/s" "p99 ms" "/ nginx" "p99 added ms"
 # "/ nginx": against nginx with as many workers as the row has threads.
-row() { awk -v name="$1" -v r="$2" -v p="$3" -v n="$4" -v dp="$d_p99" 'BEGIN { printf "%-34s %12.0f %10.2f %8.2f %14.2f\n", name, r, p, r / n, p - dp }'; }
+row() { awk -v name="$1" -v r="$2" -v p="$3" -v n="$4" -v dp="$d_p99" 'BEGIN { printf "%-44s %12.0f %10.2f %8.2f %14.2f\n", name, r, p, r / n, p - dp }'; }
 row "direct (upstream)" "$d_rps" "$d_p99" "$n_rps"
 row "nginx proxy (1 worker)" "$n_rps" "$n_p99" "$n_rps"
 row "nginx proxy ($threads workers)" "$m_rps" "$m_p99" "$m_rps"
 row "gateway asio, shared loop ($threads)" "$g_rps" "$g_p99" "$m_rps"
-row "gateway asio, loop per thread ($threads)" "$s_rps" "$s_p99" "$m_rps"
+row "gateway asio, loop per thread ($threads), default" "$s_rps" "$s_p99" "$m_rps"
 row "gateway asio, 1 thread" "$o_rps" "$o_p99" "$n_rps"
 row "gateway pistache ($threads)" "$p_rps" "$p_p99" "$m_rps"
 echo "gateway RSS after the run: $((rss_kb / 1024)) MiB (default configuration)"
