@@ -7,10 +7,11 @@
 #      default (asio, a loop per thread, one thread per CPU), asio with one
 #      loop shared by its threads, asio on one thread, and the pistache engine
 #   C: wrk -> upstream directly (the floor both are measured against)
-# Run: bazel run -c opt //testing/bench:gateway_bench [-- SECONDS CONNECTIONS]
+# Run: bazel run -c opt //testing/bench:gateway_bench [-- SECONDS CONNECTIONS ROUNDS]
 set -euo pipefail
 secs=${1:-10}
 conns=${2:-64}
+rounds=${3:-3}
 gateway=$(realpath "${RUNFILES_DIR:-$0.runfiles}/orderplatform/gateway/api-gateway" 2>/dev/null || realpath gateway/api-gateway)
 for tool in nginx wrk; do command -v $tool >/dev/null || { echo "gateway_bench: $tool is missing: run ops/setup.sh" >&2; exit 1; }; done
 dir=$(mktemp -d /tmp/gwbench.XXXX)
@@ -81,27 +82,46 @@ run() {  # name url -> "rps p99ms"
   p99=$(awk '$1=="99%" {v=$2; if (v ~ /us$/) {sub("us","",v); v/=1000} else if (v ~ /ms$/) {sub("ms","",v)} else if (v ~ /s$/) {sub("s","",v); v*=1000}; print v}' "$dir/$1.txt")
   echo "$rps $p99"
 }
-read -r d_rps d_p99 < <(run direct "http://127.0.0.1:$up/ping")
-read -r n_rps n_p99 < <(run nginx "http://127.0.0.1:$px/ping")
-read -r m_rps m_p99 < <(run nginx-n "http://127.0.0.1:$pxn/ping")
-read -r g_rps g_p99 < <(run gateway "http://127.0.0.1:$gw/ping")
-read -r s_rps s_p99 < <(run gateway-loops "http://127.0.0.1:$gw1/ping")
-read -r o_rps o_p99 < <(run gateway-one "http://127.0.0.1:$gw2/ping")
-read -r p_rps p_p99 < <(run gateway-pistache "http://127.0.0.1:$gwp/ping")
+# Rounds: every path once per round, in the same order, so a change in the
+# host's speed during the run (it swings 10-35 % here) moves a round's
+# gateway and nginx alike; each ratio is the median of the per-round ratios.
+urls=(direct "http://127.0.0.1:$up/ping" nginx "http://127.0.0.1:$px/ping" nginx-n "http://127.0.0.1:$pxn/ping"
+      gateway "http://127.0.0.1:$gw/ping" gateway-loops "http://127.0.0.1:$gw1/ping"
+      gateway-one "http://127.0.0.1:$gw2/ping" gateway-pistache "http://127.0.0.1:$gwp/ping")
+for r in $(seq 1 "$rounds"); do
+  for ((i = 0; i < ${#urls[@]}; i += 2)); do
+    echo "$r ${urls[i]} $(run "${urls[i]}-$r" "${urls[i+1]}")" >> "$dir/results.txt"
+  done
+done
 rss_kb=$(awk '/VmRSS/ {print $2}' /proc/$gwspid/status)
 errors=$(grep -h "Non-2xx\|Socket errors" "$dir"/*.txt || true)
 echo
-echo "wrk -t2 -c$conns -d${secs}s, same machine, same run"
-printf "%-44s %12s %10s %8s %14s\n" "path" "requests/s" "p99 ms" "/ nginx" "p99 added ms"
+echo "wrk -t2 -c$conns -d${secs}s per path and round, $rounds rounds, same machine, same run"
 # "/ nginx": against nginx with as many workers as the row has threads.
-row() { awk -v name="$1" -v r="$2" -v p="$3" -v n="$4" -v dp="$d_p99" 'BEGIN { printf "%-44s %12.0f %10.2f %8.2f %14.2f\n", name, r, p, r / n, p - dp }'; }
-row "direct (upstream)" "$d_rps" "$d_p99" "$n_rps"
-row "nginx proxy (1 worker)" "$n_rps" "$n_p99" "$n_rps"
-row "nginx proxy ($threads workers)" "$m_rps" "$m_p99" "$m_rps"
-row "gateway asio, shared loop ($threads)" "$g_rps" "$g_p99" "$m_rps"
-row "gateway asio, loop per thread ($threads), default" "$s_rps" "$s_p99" "$m_rps"
-row "gateway asio, 1 thread" "$o_rps" "$o_p99" "$n_rps"
-row "gateway pistache ($threads)" "$p_rps" "$p_p99" "$m_rps"
+python3 - "$dir/results.txt" "$threads" <<'PY'
+import statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    r, name, rps, p99 = line.split()
+    rows.setdefault(name, {})[int(r)] = (float(rps), float(p99))
+threads = sys.argv[2]
+def med(xs): return statistics.median(xs)
+print("%-44s %12s %10s %8s %14s" % ("path", "requests/s", "p99 ms", "/ nginx", "p99 added ms"))
+print("%-44s %12s %10s %8s %14s" % ("", "(median)", "(median)", "(median)", "(median)"))
+for name, label, base in [("direct", "direct (upstream)", "nginx"), ("nginx", "nginx proxy (1 worker)", "nginx"),
+                          ("nginx-n", "nginx proxy (%s workers)" % threads, "nginx-n"),
+                          ("gateway", "gateway asio, shared loop (%s)" % threads, "nginx-n"),
+                          ("gateway-loops", "gateway asio, loop per thread (%s), default" % threads, "nginx-n"),
+                          ("gateway-one", "gateway asio, 1 thread", "nginx"),
+                          ("gateway-pistache", "gateway pistache (%s)" % threads, "nginx-n")]:
+    it = rows[name]
+    ratios = [it[r][0] / rows[base][r][0] for r in it]
+    added = [it[r][1] - rows["direct"][r][1] for r in it]
+    print("%-44s %12.0f %10.2f %8.2f %14.2f" % (label, med([v[0] for v in it.values()]), med([v[1] for v in it.values()]),
+                                               med(ratios), med(added)))
+    if name.startswith("gateway"):
+        print("%-44s %s" % ("", "per round / nginx: " + " ".join("%.2f" % x for x in ratios)))
+PY
 echo "gateway RSS after the run: $((rss_kb / 1024)) MiB (default configuration)"
 [ -n "$errors" ] && echo "$errors"
 exit 0
