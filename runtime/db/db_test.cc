@@ -363,7 +363,7 @@ TEST_F(DbTest, LockedRowsAreReadInKeyOrderAndOnlyThoseAreLocked) {
   });
 }
 
-TEST_F(DbTest, LockedRowsReadEachKeyOnceAndKnowWhichAreMissing) {
+TEST_F(DbTest, LockedRowsReadEachKeyOnceKnowWhichAreMissingAndWriteBackOnlyTheChanged) {
   ConnectionPool pool(Options("db_locked_rows", 1));
   pool.Exec("CREATE TABLE p (sku VARCHAR(64) PRIMARY KEY, a BIGINT NOT NULL)");
   pool.Exec("INSERT INTO p VALUES ('SKU-1', 1), ('SKU-2', 2)");
@@ -375,13 +375,21 @@ TEST_F(DbTest, LockedRowsReadEachKeyOnceAndKnowWhichAreMissing) {
   pool.Transact([&](Session& s) {
     LockedRows<int64_t> p;
     p.Load(s, "p", "sku", "a", {"SKU-1", "NONE"}, from);
-    p.rows.at("SKU-1") = 10;  // changed in memory: a second Load must not read it again
+    p.Change("SKU-1") = 10;  // changed in memory: a second Load must not read it again
     p.Load(s, "p", "sku", "a", {"SKU-1", "SKU-2", "NONE"}, from);
     EXPECT_EQ(made, 2) << "SKU-1 once, SKU-2 once, NONE read once and found missing";
     EXPECT_EQ(p.rows.at("SKU-1"), 10);
     EXPECT_EQ(p.rows.at("SKU-2"), 2);
     EXPECT_EQ(p.rows.at("NONE"), std::nullopt);
+    EXPECT_THROW(p.Change("NONE"), std::bad_optional_access) << "no row to change";
+    static constexpr std::string_view kColumns[] = {"a"};
+    auto values = [](int64_t a) { return std::vector<Param>{a}; };
+    EXPECT_EQ(p.WriteBack(s, "p", "sku", kColumns, values), 1u) << "only the changed row is written";
+    p.Change("SKU-2") += 5;
+    p.Change("SKU-1") += 1;
+    EXPECT_EQ(p.WriteBack(s, "p", "sku", kColumns, values), 2u);
   });
+  EXPECT_EQ(server_->Sql("SELECT GROUP_CONCAT(sku, '=', a ORDER BY sku) FROM db_locked_rows.p"), "SKU-1=11,SKU-2=7\n");
 }
 
 TEST_F(DbTest, BeforeCommitHooksWriteInsideTheTransactionInOrder) {

@@ -55,18 +55,13 @@ struct Reservation {
 struct EventStock {
   db::LockedRows<Stock> products;                        // by sku
   std::map<std::string, std::optional<Reservation>> orders;  // by order id; nullopt: holds nothing
-  std::set<std::string> changed;  // skus
 };
 
 void WriteBack(db::Session& s) {
   auto& st = s.Local<EventStock>();  // made already: this runs because it was
   static constexpr std::string_view kStockColumns[] = {"available", "reserved", "sold"};
-  std::vector<std::vector<db::Param>> products;
-  for (const auto& sku : st.changed) {
-    const auto& p = *st.products.rows.at(sku);
-    products.push_back({sku, p.available, p.reserved, p.sold});
-  }
-  s.UpdateRows("products", "sku", kStockColumns, products);
+  st.products.WriteBack(s, "products", "sku", kStockColumns,
+                        [](const Stock& p) { return std::vector<db::Param>{p.available, p.reserved, p.sold}; });
   std::map<std::string, std::vector<db::Param>> settled;  // new status -> orders
   for (const auto& [id, r] : st.orders) {
     if (!r) continue;
@@ -138,10 +133,9 @@ void Reserve(db::Session& s, const events::Envelope& e) {
   auto reply = events::NewEnvelope(e.order_id(), "inventory-service", &e);
   if (plan.ok) {
     for (const auto& [sku, q] : wanted) {
-      auto& p = *st.products.rows.at(sku);
+      auto& p = st.products.Change(sku);
       p.available -= q;
       p.reserved += q;
-      st.changed.insert(sku);
     }
     st.orders[e.order_id()] = Reservation{"RESERVED", wanted, false};
     *reply.mutable_inventory_reserved()->mutable_items() = e.order_created().items();
@@ -154,13 +148,13 @@ void Reserve(db::Session& s, const events::Envelope& e) {
   outbox::EnqueueEvent(s, reply);
 }
 
-// A product a reservation holds stock of. Products are never deleted through
-// the API; a row removed by hand would leave the reservation unsettleable:
-// the event goes to the dead-letter topic, naming the sku.
+// A product a reservation holds stock of, to change. Products are never
+// deleted through the API; a row removed by hand would leave the reservation
+// unsettleable: the event goes to the dead-letter topic, naming the sku.
 Stock& Product(EventStock& st, const std::string& sku) {
-  auto& p = st.products.rows.at(sku);
-  if (!p) throw kafka::PoisonRecord("a reservation holds stock of product '" + sku + "', which does not exist");
-  return *p;
+  if (!st.products.rows.at(sku))
+    throw kafka::PoisonRecord("a reservation holds stock of product '" + sku + "', which does not exist");
+  return st.products.Change(sku);
 }
 
 // The order's reservation as this transaction knows it (nullptr: it holds
@@ -171,10 +165,9 @@ Reservation* Held(db::Session& s, EventStock& st, const std::string& order_id) {
   return r ? &*r : nullptr;
 }
 
-void Settle(EventStock& st, Reservation& r, const std::string& status) {
+void Settle(Reservation& r, const std::string& status) {
   r.status = status;
   r.settled = r.stored;
-  for (const auto& [sku, q] : r.lines) st.changed.insert(sku);
 }
 
 // An order's reservations become a sale.
@@ -187,7 +180,7 @@ void Sell(db::Session& s, const events::Envelope& e) {
     p.reserved -= q;
     p.sold += q;
   }
-  Settle(st, *r, "SOLD");
+  Settle(*r, "SOLD");
 }
 
 void Release(db::Session& s, const events::Envelope& e) {
@@ -203,7 +196,7 @@ void Release(db::Session& s, const events::Envelope& e) {
     item->set_sku(sku);
     item->set_quantity(int32_t(q));
   }
-  Settle(st, *r, "RELEASED");
+  Settle(*r, "RELEASED");
   events::SealEventType(reply);
   outbox::EnqueueEvent(s, reply);
 }

@@ -77,15 +77,13 @@ void Record(db::Session& s, const std::string& order_id, NewPayment p) {
 // the same rows in transactions of their own).
 struct Balances {
   db::LockedRows<int64_t> accounts;  // balance by customer
-  std::set<std::string> changed;
 };
 
 void WriteBalances(db::Session& s) {
   auto& b = s.Local<Balances>();  // made already: this runs because it was
   static constexpr std::string_view kColumns[] = {"balance_cents"};
-  std::vector<std::vector<db::Param>> rows;
-  for (const auto& customer : b.changed) rows.push_back({customer, *b.accounts.rows.at(customer)});
-  s.UpdateRows("accounts", "customer_id", kColumns, rows);
+  b.accounts.WriteBack(s, "accounts", "customer_id", kColumns,
+                       [](int64_t balance) { return std::vector<db::Param>{balance}; });
 }
 
 Balances& Accounts(db::Session& s) { return s.Local<Balances>(WriteBalances); }
@@ -103,10 +101,10 @@ std::optional<int64_t>& Balance(db::Session& s, const std::string& customer) {
   return b.accounts.rows.at(customer);
 }
 
+// Changes an existing account's balance in memory (written at commit).
 void Change(db::Session& s, const std::string& customer, int64_t delta) {
-  auto& balance = Balance(s, customer);
-  *balance += delta;
-  Accounts(s).changed.insert(customer);
+  Balance(s, customer);  // loaded
+  Accounts(s).accounts.Change(customer) += delta;
 }
 
 void Charge(db::Session& s, const events::Envelope& e) {
