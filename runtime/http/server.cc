@@ -272,14 +272,13 @@ void HttpServer::Core::Serve(Request& req, std::chrono::steady_clock::time_point
                          {"durationMs", seconds * 1000}, {"bytes", resp.body.size()}, {"remote", req.remote}});
     x.done(std::move(resp));
   };
-  auto error_response = [&](const std::exception& e) { return ErrorResponse(e, req); };
 
   if (req.body.size() > options.max_body_bytes) return complete(req, *x, BodyTooLarge(req.body.size()).ToResponse(req.path));
   Router::Match match;
   try {
     match = router->Find(req);
   } catch (const std::exception& e) {
-    return complete(req, *x, error_response(e));
+    return complete(req, *x, ErrorResponse(e, req));
   }
   if (match.async) {
     x->route = match.route;
@@ -291,7 +290,7 @@ void HttpServer::Core::Serve(Request& req, std::chrono::steady_clock::time_point
         complete(req, *x, std::move(r));
       });
     } catch (const std::exception& e) {
-      if (!x->responded.exchange(true)) complete(req, *x, error_response(e));
+      if (!x->responded.exchange(true)) complete(req, *x, ErrorResponse(e, req));
       else log::Error("asynchronous handler threw after responding", {{"route", x->route}, {"error", e.what()}});
     }
     return;
@@ -306,7 +305,7 @@ void HttpServer::Core::Serve(Request& req, std::chrono::steady_clock::time_point
       resp = router->Handle(req);
     }
   } catch (const std::exception& e) {
-    resp = error_response(e);
+    resp = ErrorResponse(e, req);
   }
   complete(req, *x, std::move(resp));
 }

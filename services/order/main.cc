@@ -219,9 +219,12 @@ void WriteOrder(Context& ctx, db::Session& s, const NewOrder& o) {
   });
 }
 
-http::Response Accepted(const NewOrder& o) {
-  auto resp = http::Response::Json(202, AcceptedJson(o.event));
-  resp.headers.Set("Location", "/api/orders/" + o.event.order_id());
+// The 202 for an order: as accepted, or, for a retried Idempotency-Key, as it
+// stands now.
+http::Response Accepted(nlohmann::json order) {
+  const std::string location = "/api/orders/" + order["orderId"].get<std::string>();
+  auto resp = http::Response::Json(202, order);
+  resp.headers.Set("Location", location);
   return resp;
 }
 
@@ -241,10 +244,7 @@ http::Response CreateOrderOnce(Context& ctx, http::Request& req) {
     }
     WriteOrder(ctx, s, *o);
   });
-  if (!existing) return Accepted(*o);
-  auto resp = http::Response::Json(202, *existing);
-  resp.headers.Set("Location", "/api/orders/" + (*existing)["orderId"].get<std::string>());
-  return resp;
+  return Accepted(existing ? std::move(*existing) : AcceptedJson(o->event));
 }
 
 struct LockedOrder {
@@ -450,7 +450,7 @@ void Wire(Service& svc) {
     auto o = PrepareOrder(*ctx, ParseOrderRequest(req.JsonBody()), std::nullopt, req.Header("traceparent").value_or(""));
     ctx->creates->Submit([ctx, o](db::Session& s) { WriteOrder(*ctx, s, *o); },
                          [o, &req, respond](std::exception_ptr error) {
-                           respond(error ? http::ErrorResponse(error, req) : Accepted(*o));
+                           respond(error ? http::ErrorResponse(error, req) : Accepted(AcceptedJson(o->event)));
                          });
   });
 
