@@ -39,16 +39,23 @@ Response Relay(const discovery::CallResult& r, const std::string& app) {
   return out;
 }
 
-struct Dashboard {
+// Owned by the runtime; its threads stop once the HTTP server has drained.
+struct Dashboard : ServiceState {
+  explicit Dashboard(Service& s) : svc(s) {}
+  ~Dashboard() override {
+    if (collector) collector->Stop();
+    if (dead_letters) dead_letters->Stop();
+  }
   Service& svc;
   std::unique_ptr<kafka::ClusterAdmin> admin;
   std::unique_ptr<DeadLetters> dead_letters;
   std::unique_ptr<Collector> collector;
 };
 
-void Wire(Service& svc) {
+std::unique_ptr<ServiceState> Wire(Service& svc) {
   const auto& c = svc.config();
-  auto d = std::make_shared<Dashboard>(Dashboard{svc, nullptr, nullptr, nullptr});
+  auto state = std::make_unique<Dashboard>(svc);
+  Dashboard* d = state.get();
   CollectorOptions o;
   o.registry_url = RegistryBase(c);
   o.devbroker_url = c.GetString("dashboard.devbroker-url");
@@ -157,11 +164,7 @@ void Wire(Service& svc) {
 
   d->dead_letters->Start();
   d->collector->Start();
-  svc.OnStop([d]() mutable {
-    d->collector->Stop();
-    d->dead_letters->Stop();
-    d.reset();
-  });
+  return state;
 }
 
 }  // namespace

@@ -76,7 +76,7 @@ struct RouteRuntime {
   resilience::Bulkhead* bulkhead = nullptr;
 };
 
-class Gateway {
+class Gateway : public ServiceState {
  public:
   Gateway(Service& svc, std::vector<Route> routes) : svc_(svc) {
     auto& upstream = prometheus::BuildHistogram().Name("gateway_upstream_requests_seconds")
@@ -219,15 +219,15 @@ class Gateway {
   prometheus::Family<prometheus::Counter>* rejected_;
 };
 
-void Wire(Service& svc) {
+std::unique_ptr<ServiceState> Wire(Service& svc) {
   auto node = svc.config().GetYaml("gateway.routes");
   auto routes = node.IsDefined() && !node.IsNull() ? ParseRoutes(node) : DefaultRoutes();
   for (const auto& r : routes)
     log::Info("route", {{"id", r.id}, {"path", r.path}, {"uri", r.app.empty() ? r.base_url : "lb://" + r.app},
                         {"timeoutMs", r.timeout.count()}, {"retry", r.retry}});
-  // Lives as long as the process: the HTTP threads use it until exit.
-  auto* gw = new Gateway(svc, std::move(routes));
+  auto gw = std::make_unique<Gateway>(svc, std::move(routes));
   gw->Mount(svc.router());
+  return gw;
 }
 
 }  // namespace

@@ -8,22 +8,17 @@
 //
 // Threads: HTTP handlers; one "evictor"; one "replicator" per peer.
 #include <fmt/format.h>
-#include <pthread.h>
-
-#include <condition_variable>
-#include <deque>
-#include <thread>
 
 #include "registry/eureka_codec.h"
 #include "registry/instance_registry.h"
+#include "registry/peer_replicator.h"
+#include "runtime/core/periodic_task.h"
 #include "runtime/core/time_format.h"
 #include "runtime/logging/log.h"
 #include "runtime/service/service.h"
 
 namespace op::registry {
 namespace {
-
-constexpr const char* kReplicationHeader = "x-netflix-discovery-replication";
 
 bool IsReplication(const http::Request& r) { return r.Header(kReplicationHeader).value_or("") == "true"; }
 bool WantsJson(const http::Request& r) { return r.Header("accept").value_or("").find("json") != std::string::npos; }
@@ -47,110 +42,7 @@ bool ValidStatus(const std::string& s) {
   return s == "UP" || s == "DOWN" || s == "STARTING" || s == "OUT_OF_SERVICE" || s == "UNKNOWN";
 }
 
-struct Task {
-  std::string action;  // Register, Heartbeat, Cancel, StatusUpdate, DeleteStatusOverride
-  std::string app, id;
-  std::optional<InstanceInfo> info;
-  std::string status;
-};
-
-// Replicates changes to one peer in batches. Owns one thread.
-class PeerReplicator {
- public:
-  PeerReplicator(std::string peer, http::HttpClient& http, InstanceRegistry& reg, prometheus::Counter& failures,
-                 prometheus::Counter& batches)
-      : peer_(std::move(peer)), http_(http), reg_(reg), failures_(failures), batches_(batches),
-        thread_([this] { Run(); }) {}
-  ~PeerReplicator() {
-    {
-      std::lock_guard lock(mu_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
-  }
-  void Add(Task t) {
-    std::lock_guard lock(mu_);
-    if (queue_.size() >= 10000) queue_.pop_front();  // a dead peer re-syncs at its start anyway
-    queue_.push_back(std::move(t));
-    cv_.notify_all();
-  }
-  const std::string& peer() const { return peer_; }
-
- private:
-  void Run() {
-    pthread_setname_np(pthread_self(), "replicator");
-    auto backoff = std::chrono::milliseconds(100);
-    std::unique_lock lock(mu_);
-    while (!stop_) {
-      cv_.wait_for(lock, std::chrono::milliseconds(100), [&] { return stop_ || !queue_.empty(); });
-      if (stop_ || queue_.empty()) continue;
-      std::vector<Task> batch;
-      while (!queue_.empty() && batch.size() < 250) {
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
-      lock.unlock();
-      bool ok = Send(batch);
-      lock.lock();
-      if (!ok) {  // put back, in order, and back off
-        failures_.Increment();
-        for (auto it = batch.rbegin(); it != batch.rend(); ++it) queue_.push_front(std::move(*it));
-        cv_.wait_for(lock, backoff, [&] { return stop_; });
-        backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
-      } else {
-        backoff = std::chrono::milliseconds(100);
-      }
-    }
-  }
-  bool Send(const std::vector<Task>& batch) {
-    nlohmann::json list = nlohmann::json::array();
-    for (const auto& t : batch) {
-      nlohmann::json item = {{"appName", t.app}, {"id", t.id}, {"action", t.action}};
-      if (t.info) {
-        item["instanceInfo"] = InstanceJson(*t.info);
-        item["lastDirtyTimestamp"] = std::to_string(t.info->last_dirty_timestamp);
-        item["status"] = InstanceRegistry::Effective(*t.info);
-        item["overriddenStatus"] = t.info->overridden_status;
-      }
-      if (!t.status.empty()) item["status"] = t.status;
-      list.push_back(item);
-    }
-    http::ClientRequest r{"POST", peer_ + "/peerreplication/batch", {}, nlohmann::json({{"replicationList", list}}).dump(),
-                          std::chrono::milliseconds(5000)};
-    r.headers.Set("Content-Type", "application/json");
-    r.headers.Set("Accept", "application/json");
-    r.headers.Set(kReplicationHeader, "true");
-    auto resp = http_.Send(r);
-    if (!resp.ok() || resp.status != 200) {
-      log::Warn("replication to peer failed", {{"peer", peer_}, {"error", resp.ok() ? std::to_string(resp.status) : resp.error_message}});
-      return false;
-    }
-    // A heartbeat the peer does not know (404) is answered with a register.
-    auto answers = nlohmann::json::parse(resp.body, nullptr, false);
-    if (answers.is_object() && answers.contains("responseList")) {
-      const auto& rl = answers["responseList"];
-      for (size_t k = 0; k < rl.size() && k < batch.size(); ++k)
-        if (rl[k].value("statusCode", 200) == 404 && batch[k].action == "Heartbeat")
-          if (auto i = reg_.Get(batch[k].app, batch[k].id)) Add({"Register", i->app, i->instance_id, *i, ""});
-    }
-    batches_.Increment();
-    return true;
-  }
-
-  const std::string peer_;
-  http::HttpClient& http_;
-  InstanceRegistry& reg_;
-  prometheus::Counter& failures_;
-  prometheus::Counter& batches_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<Task> queue_;
-  bool stop_ = false;
-  std::thread thread_;
-};
-
-class RegistryServer {
+class RegistryServer : public ServiceState {
  public:
   explicit RegistryServer(Service& svc)
       : svc_(svc),
@@ -180,15 +72,11 @@ class RegistryServer {
       peers_.push_back(std::make_unique<PeerReplicator>(p, svc.http_client(), reg_, *replication_failures_, *replication_batches_));
     }
     SyncFromPeers();
-    evictor_ = std::thread([this] { EvictLoop(); });
-  }
-  ~RegistryServer() {
-    {
-      std::lock_guard lock(mu_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    evictor_.join();
+    evictor_ = std::make_unique<PeriodicTask>("evictor", [this, interval = svc.config().GetDuration("registry.eviction-interval")] {
+      Evict();
+      return interval;
+    });
+    evictor_->Start();
   }
 
   void Mount(http::Router& router) {
@@ -318,7 +206,7 @@ class RegistryServer {
     return http::Response::Json(200, {{"responseList", responses}});
   }
 
-  void Replicate(const http::Request& r, Task t) {
+  void Replicate(const http::Request& r, ReplicationTask t) {
     if (IsReplication(r)) return;  // a peer told us: do not forward it again
     for (auto& p : peers_) p->Add(t);
   }
@@ -345,21 +233,14 @@ class RegistryServer {
     }
   }
 
-  void EvictLoop() {
-    pthread_setname_np(pthread_self(), "evictor");
-    auto interval = svc_.config().GetDuration("registry.eviction-interval");
-    std::unique_lock lock(mu_);
-    while (!cv_.wait_for(lock, interval, [&] { return stop_; })) {
-      lock.unlock();
-      if (reg_.SelfPreservationActive())
-        log::Warn("self-preservation: renewals below the threshold, not evicting",
-                  {{"renewsLastMinute", reg_.RenewsLastMinute()}, {"threshold", reg_.RenewsThreshold()}});
-      for (const auto& gone : reg_.Evict()) {
-        evictions_->Increment();
-        log::Warn("instance evicted: lease expired", {{"app", gone.app}, {"id", gone.instance_id}});
-        for (auto& p : peers_) p->Add({"Cancel", gone.app, gone.instance_id, std::nullopt, ""});
-      }
-      lock.lock();
+  void Evict() {
+    if (reg_.SelfPreservationActive())
+      log::Warn("self-preservation: renewals below the threshold, not evicting",
+                {{"renewsLastMinute", reg_.RenewsLastMinute()}, {"threshold", reg_.RenewsThreshold()}});
+    for (const auto& gone : reg_.Evict()) {
+      evictions_->Increment();
+      log::Warn("instance evicted: lease expired", {{"app", gone.app}, {"id", gone.instance_id}});
+      for (auto& p : peers_) p->Add({"Cancel", gone.app, gone.instance_id, std::nullopt, ""});
     }
   }
 
@@ -390,18 +271,15 @@ class RegistryServer {
   InstanceRegistry reg_;
   std::vector<std::unique_ptr<PeerReplicator>> peers_;
   prometheus::Counter *evictions_, *replication_failures_, *replication_batches_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;
-  std::thread evictor_;
+  std::unique_ptr<PeriodicTask> evictor_;  // last: stops first
 };
 
-void Wire(Service& svc) {
+std::unique_ptr<ServiceState> Wire(Service& svc) {
   double t = svc.config().GetDouble("registry.renewal-percent-threshold");
   if (t <= 0 || t > 1) throw config::ConfigError("key 'registry.renewal-percent-threshold' must be in (0, 1]");
-  auto server = std::make_shared<RegistryServer>(svc);
+  auto server = std::make_unique<RegistryServer>(svc);
   server->Mount(svc.router());
-  svc.OnStop([server]() mutable { server.reset(); });
+  return server;
 }
 
 }  // namespace

@@ -1,7 +1,5 @@
 #include "runtime/discovery/eureka_client.h"
 
-#include <pthread.h>
-
 #include <algorithm>
 
 #include "runtime/logging/log.h"
@@ -185,45 +183,35 @@ void EurekaClient::Start() {
   if (options_.service_urls.empty()) return;
   if (options_.fetch_registry) Fetch(true);
   if (options_.register_with_eureka) Register();
-  thread_ = std::thread([this] {
-    pthread_setname_np(pthread_self(), "eureka-client");
-    Loop();
-  });
+  next_renew_ = std::chrono::steady_clock::now() + options_.renewal_interval;
+  next_fetch_ = std::chrono::steady_clock::now() + options_.fetch_interval;
+  task_ = std::make_unique<PeriodicTask>("eureka-client", [this] { return Step(); });
+  task_->Start();
 }
 
-void EurekaClient::Loop() {
+std::chrono::milliseconds EurekaClient::Step() {
   using Clock = std::chrono::steady_clock;
-  auto next_renew = Clock::now() + options_.renewal_interval;
-  auto next_fetch = Clock::now() + options_.fetch_interval;
-  auto backoff = std::chrono::milliseconds(500);
-  while (!stop_.load()) {
-    auto now = Clock::now();
-    if (options_.register_with_eureka && (now >= next_renew || !registered_.load())) {
-      bool ok = registered_.load() ? Renew() : Register();
-      next_renew = Clock::now() + (ok ? options_.renewal_interval : backoff);
-      backoff = ok ? std::chrono::milliseconds(500) : std::min(backoff * 2, std::chrono::milliseconds(10000));
-    }
-    if (options_.fetch_registry && now >= next_fetch) {
-      bool ok = Fetch(false) || Fetch(true);
-      if (!ok) log::Warn("registry unreachable: serving the last known view", {{"error", LastError()}});
-      next_fetch = Clock::now() + (ok ? options_.fetch_interval : std::min(options_.fetch_interval, backoff));
-    }
-    std::unique_lock lock(wake_mu_);
-    auto until = std::min(next_renew, next_fetch);
-    if (!options_.register_with_eureka) until = next_fetch;
-    if (!options_.fetch_registry) until = next_renew;
-    wake_.wait_until(lock, until, [&] { return stop_.load(); });
+  auto now = Clock::now();
+  if (options_.register_with_eureka && (now >= next_renew_ || !registered_.load())) {
+    bool ok = registered_.load() ? Renew() : Register();
+    if (ok) backoff_.Reset();
+    next_renew_ = Clock::now() + (ok ? options_.renewal_interval : backoff_.Next());
   }
+  if (options_.fetch_registry && now >= next_fetch_) {
+    bool ok = Fetch(false) || Fetch(true);
+    if (!ok) log::Warn("registry unreachable: serving the last known view", {{"error", LastError()}});
+    next_fetch_ = Clock::now() + (ok ? options_.fetch_interval : std::min(options_.fetch_interval, backoff_.policy().Cap(backoff_.attempts() + 1)));
+  }
+  auto until = std::min(next_renew_, next_fetch_);
+  if (!options_.register_with_eureka) until = next_fetch_;
+  if (!options_.fetch_registry) until = next_renew_;
+  return std::max(std::chrono::milliseconds(0), std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()));
 }
 
 void EurekaClient::Stop() {
-  if (!thread_.joinable()) return;
-  stop_ = true;
-  {
-    std::lock_guard lock(wake_mu_);
-    wake_.notify_all();
-  }
-  thread_.join();
+  if (!task_) return;
+  task_->Stop();
+  task_.reset();
   if (options_.register_with_eureka && registered_.load()) {
     auto resp = Send({"DELETE", "/apps/" + Upper(options_.app) + "/" + options_.instance_id, {}, "", std::chrono::milliseconds(2000)});
     log::Info("lease cancelled", {{"ok", resp && resp->status == 200}});

@@ -21,6 +21,8 @@
 
 #include "runtime/config/config.h"
 #include "runtime/discovery/discovery.h"
+#include "runtime/core/backoff.h"
+#include "runtime/core/periodic_task.h"
 #include "runtime/http/client.h"
 
 namespace op::discovery {
@@ -61,7 +63,9 @@ class EurekaClient : public Discovery {
   int64_t Fetches() const { return fetches_.load(); }
 
  private:
-  void Loop();
+  // The "eureka-client" task's step: renews or re-registers, fetches when
+  // due; returns the wait until the next is due.
+  std::chrono::milliseconds Step();
   bool Register();
   bool Renew();
   bool Fetch(bool full);
@@ -72,7 +76,7 @@ class EurekaClient : public Discovery {
 
   EurekaClientOptions options_;  // port set once before Start(), then read-only
   http::HttpClient& http_;
-  std::atomic<bool> registered_{false}, stop_{false};
+  std::atomic<bool> registered_{false};
   std::atomic<int64_t> fetches_{0};
   mutable std::mutex state_mu_;  // status, dirty timestamp, cache, last contact
   std::string status_ = "UP";
@@ -82,9 +86,10 @@ class EurekaClient : public Discovery {
   std::optional<std::chrono::system_clock::time_point> last_contact_;
   std::string last_error_;
   std::atomic<size_t> preferred_url_{0};  // the registry that answered last
-  std::mutex wake_mu_;
-  std::condition_variable wake_;
-  std::thread thread_;
+  // The task thread's own: when the next renewal and fetch are due.
+  std::chrono::steady_clock::time_point next_renew_, next_fetch_;
+  Backoff backoff_{{std::chrono::milliseconds(500), std::chrono::milliseconds(10'000), 2.0, false}};
+  std::unique_ptr<PeriodicTask> task_;
 };
 
 }  // namespace op::discovery

@@ -43,14 +43,14 @@ namespace {
 void Set(RdKafka::Conf* conf, const std::string& k, const std::string& v) {
   std::string err;
   if (conf->set(k, v, err) != RdKafka::Conf::CONF_OK)
-    throw std::runtime_error("kafka producer: invalid property '" + k + "'='" + v + "': " + err);
+    throw config::ConfigError("kafka producer: invalid property '" + k + "'='" + v + "': " + err);
 }
 }  // namespace
 
 Producer::Producer(ProducerOptions options, metrics::MetricsRegistry* metrics)
     : options_(std::move(options)), delivery_(std::make_unique<DeliveryHandler>()) {
   if (options_.bootstrap_servers.empty())
-    throw std::runtime_error("kafka producer: bootstrap servers are not set (kafka.bootstrap.servers)");
+    throw config::ConfigError("kafka producer: bootstrap servers are not set (kafka.bootstrap.servers)");
   delivery_->in_flight = &in_flight_;
   if (metrics)
     sent_ = delivery_->sent = &prometheus::BuildCounter()

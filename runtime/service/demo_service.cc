@@ -17,7 +17,7 @@ int main(int argc, char** argv) {
   spec.declare_config = [](op::config::Schema& s) {
     s.Add(op::config::KeySpec{"demo.max-text", op::config::Type::kInt, "200", "longest note", 1, 200});
   };
-  return op::Service::Run(spec, argc, argv, [](op::Service& svc) {
+  return op::Service::Run(spec, argc, argv, [](op::Service& svc) -> std::unique_ptr<op::ServiceState> {
     const int64_t max_text = svc.config().GetInt("demo.max-text");
     svc.router().Post("/notes", svc.idempotency().Wrap("POST /notes", [&svc, max_text](op::http::Request& req) {
       auto body = req.JsonBody();
@@ -48,5 +48,6 @@ int main(int argc, char** argv) {
       s.Exec("UPDATE notes SET seen = seen + 1 WHERE id = ?", e.order_id());
       op::log::Info("note seen");  // carries the event's ids from the runtime's log context
     });
+    return nullptr;  // the handlers need nothing of their own
   });
 }

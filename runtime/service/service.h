@@ -1,20 +1,24 @@
 #pragma once
-// The one object a service's main builds. It owns, in start order:
-//   config (YAML file from --config + environment) → logging → metrics and
-//   resilience → database pool (waits for the database, applies migrations)
-//   → Kafka producer (checks a broker answers) → the service's wiring
-//   (routes, event handlers) → HTTP server → outbox relay and consumers;
-// and stops them in reverse on SIGTERM/SIGINT: readiness goes DOWN, consumers
-// finish their current record and commit, the HTTP server drains in-flight
-// requests, the outbox relay publishes what is left, the producer flushes.
+// The one object a service's main builds. Service::Run parses the command
+// line and the configuration, builds the runtime's components
+// (components.h), starts them in order around the service's wiring, waits
+// for SIGTERM/SIGINT and stops them in reverse:
 //
-// Exit codes: 0 after a clean stop; 1 when start-up cannot continue (a
-// dependency is unreachable, the port is taken, a migration fails); 2 for a
-// usage or configuration error (the message names the key).
+//   start: database → Kafka producer → outbox relay → the service's wiring
+//          (routes, event handlers, its state) → HTTP server → consumers →
+//          readiness UP → registry lease
+//   stop:  lease cancelled → readiness DOWN → consumers finish and commit →
+//          HTTP drains → the service's state destroyed → outbox publishes
+//          what is left → producer flushes → exit 0
 //
-// Threads: main() blocks in Run() waiting for a signal; HTTP handlers run on
-// the server's threads, event handlers on one consumer thread per Consume(),
-// the outbox relay and the Kafka producer each on their own thread.
+// Exit codes (startup.h): 0 after a clean stop; 1 when start-up cannot
+// continue (a dependency is unreachable, the port is taken, a migration
+// fails); 2 for a usage or configuration error (the message names the key).
+//
+// Threads: main() blocks in Run() waiting for a signal and runs every start
+// and stop; HTTP handlers run on the server's threads, event handlers on the
+// consumers' workers, the outbox relay and the Kafka producer each on their
+// own thread.
 #include <functional>
 #include <memory>
 #include <set>
@@ -22,24 +26,8 @@
 #include <vector>
 
 #include "events/envelope.h"
-#include "runtime/actuator/health.h"
-#include "runtime/config/config.h"
-#include "runtime/db/db.h"
-#include "runtime/db/migrations.h"
-#include "runtime/discovery/discovery.h"
-#include "runtime/discovery/eureka_client.h"
-#include "runtime/discovery/service_client.h"
-#include "runtime/http/async_client.h"
-#include "runtime/http/client.h"
-#include "runtime/http/router.h"
-#include "runtime/http/server.h"
-#include "runtime/kafka/consumer.h"
-#include "runtime/kafka/producer.h"
-#include "runtime/metrics/metrics.h"
 #include "runtime/outbox/idempotency_guard.h"
-#include "runtime/outbox/idempotency_key.h"
-#include "runtime/outbox/outbox.h"
-#include "runtime/resilience/registry.h"
+#include "runtime/service/components.h"
 
 namespace op {
 
@@ -59,30 +47,39 @@ struct ServiceSpec {
   std::function<void(config::Schema&)> declare_config;  // the service's own keys
 };
 
+class Service;
+// A service's wiring: adds its routes and event handlers and returns what
+// they use (nullptr when they need nothing of their own). The runtime owns
+// the result and destroys it once no handler can run any more.
+using Wiring = std::function<std::unique_ptr<ServiceState>(Service&)>;
+
 class Service {
  public:
   // Runs the whole lifecycle; returns the process exit code.
-  static int Run(ServiceSpec spec, int argc, char** argv, const std::function<void(Service&)>& wire);
+  static int Run(ServiceSpec spec, int argc, char** argv, const Wiring& wire);
+  ~Service();
 
   const ServiceSpec& spec() const { return spec_; }
   const config::Config& config() const { return *config_; }
   const std::string& instance_id() const { return instance_id_; }
-  uint16_t port() const { return port_; }
   metrics::MetricsRegistry& metrics() { return *metrics_; }
   resilience::ResilienceRegistry& resilience() { return *resilience_; }
   actuator::HealthRegistry& health() { return *health_; }
-  http::Router& router() { return *router_; }
-  http::HttpClient& http_client() { return *http_client_; }
+  http::Router& router() { return http_->router(); }
+  http::HttpClient& http_client() { return http_->client(); }
   // The same client settings without blocking the caller, on the HTTP
   // server's event loop: for asynchronous handlers (Router::AddAsync).
-  http::AsyncClient& async_http() { return *async_http_; }
+  http::AsyncClient& async_http() { return http_->async_client(); }
+  // Other applications by name: load-balanced, breaker-guarded, retried.
+  discovery::ServiceClient& services() { return discovery_->services(); }
+  discovery::Discovery& discovery() { return discovery_->discovery(); }
+
+  // Parts a service asks for in its spec. Called from the wiring only: a
+  // service that did not ask fails its start ("wiring failed: ...").
   db::ConnectionPool& db();
+  outbox::IdempotencyStore& idempotency();
   kafka::Producer& producer();
   outbox::OutboxRelay& outbox();
-  outbox::IdempotencyStore& idempotency();
-  // Other applications by name: load-balanced, breaker-guarded, retried.
-  discovery::ServiceClient& services() { return *service_client_; }
-  discovery::Discovery& discovery() { return *discovery_; }
 
   // Event effect run inside one transaction guarded by processed_events:
   // called at most once per event (per service), and whatever it enqueues
@@ -112,37 +109,33 @@ class Service {
   // when its open wait is over.
   void PauseConsumersWhileOpen(resilience::CircuitBreaker& breaker);
 
-  // Runs `fn` when the service stops: after the consumers stopped and the
-  // HTTP server drained, before the database closes; in the order added.
-  void OnStop(std::function<void()> fn) { on_stop_.push_back(std::move(fn)); }
-
  private:
   explicit Service(ServiceSpec spec) : spec_(std::move(spec)) {}
-  int Start(int argc, char** argv, const std::function<void(Service&)>& wire);
+  int Main(int argc, char** argv, const Wiring& wire);
+  void Configure(const std::string& config_file);
+  void Build();
+  void Launch(Component& c);
+  void WaitForStopSignal();
+  void StopAll();
 
   ServiceSpec spec_;
   config::Schema schema_;
   std::unique_ptr<config::Config> config_;
   std::string instance_id_;
-  uint16_t port_ = 0;
   std::unique_ptr<metrics::MetricsRegistry> metrics_;
   std::unique_ptr<resilience::ResilienceRegistry> resilience_;
   std::unique_ptr<actuator::HealthRegistry> health_;
-  std::shared_ptr<http::Router> router_;
-  std::unique_ptr<http::HttpClient> http_client_;
-  std::unique_ptr<http::HttpServer> server_;
-  std::unique_ptr<http::AsyncClient> async_http_;  // on server_'s loop: destroyed before it
-  std::unique_ptr<discovery::Discovery> static_discovery_;
-  std::unique_ptr<discovery::EurekaClient> eureka_;
-  std::unique_ptr<discovery::Discovery> discovery_;
-  std::unique_ptr<discovery::LoadBalancer> load_balancer_;
-  std::unique_ptr<discovery::ServiceClient> service_client_;
-  std::unique_ptr<db::ConnectionPool> db_;
-  std::unique_ptr<outbox::IdempotencyStore> idempotency_;
-  std::unique_ptr<kafka::Producer> producer_;
-  std::unique_ptr<outbox::OutboxRelay> outbox_;
-  std::vector<std::unique_ptr<kafka::Consumer>> consumers_;
-  std::vector<std::function<void()>> on_stop_;
+  // Components, declared in the order they are built (and so destroyed in
+  // the reverse); started and stopped in the order components.h gives.
+  std::unique_ptr<HttpComponent> http_;
+  std::unique_ptr<DiscoveryComponent> discovery_;
+  std::unique_ptr<DatabaseComponent> database_;
+  std::unique_ptr<ProducerComponent> producer_;
+  std::unique_ptr<OutboxComponent> outbox_;
+  std::unique_ptr<StateComponent> state_;
+  std::unique_ptr<ConsumersComponent> consumers_;
+  std::unique_ptr<ReadinessComponent> readiness_;
+  std::vector<Component*> started_;  // in start order
 };
 
 }  // namespace op

@@ -229,7 +229,7 @@ void SeedDemoData(db::ConnectionPool& db) {
   log::Info("demo catalog loaded (existing products kept)");
 }
 
-void Wire(Service& svc) {
+std::unique_ptr<ServiceState> Wire(Service& svc) {
   if (svc.config().GetBool("inventory.seed-demo-data")) SeedDemoData(svc.db());
 
   svc.router().Get("/api/products", [&svc](http::Request& req) {
@@ -306,6 +306,7 @@ void Wire(Service& svc) {
       default: break;  // not ours
     }
   }, LoadBatch);
+  return nullptr;  // the handlers need nothing of their own
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 
 #include "events/topics.h"
 #include "runtime/core/bounded_cache.h"
+#include "runtime/core/periodic_task.h"
 #include "runtime/core/time_format.h"
 #include "runtime/core/uuid.h"
 #include "runtime/db/group_commit.h"
@@ -371,70 +372,49 @@ std::string ReasonOf(const events::Envelope& e) {
 }
 
 // Cancels PENDING orders whose saga deadline passed. Owns one thread.
-class TimeoutSweeper {
- public:
-  explicit TimeoutSweeper(Context& ctx) : ctx_(ctx), thread_([this] { Run(); }) {}
-  ~TimeoutSweeper() {
-    {
-      std::lock_guard lock(mu_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
+// Orders still PENDING past their deadline (order.saga-timeout) are
+// cancelled with TIMEOUT; run every 500 ms by the "saga-timeouts" task.
+void SweepTimeouts(Context& ctx) {
+  std::vector<std::string> due;
+  {  // the rows hold a connection: let it go before the transactions below
+    auto r = ctx.svc.db().Query("SELECT id FROM orders WHERE status = 'PENDING' AND deadline_at < CURRENT_TIMESTAMP(3) "
+                                "ORDER BY deadline_at LIMIT 100");
+    while (r.Next()) due.push_back(r.String("id"));
   }
-
- private:
-  void Run() {
-    pthread_setname_np(pthread_self(), "saga-timeouts");
-    std::unique_lock lock(mu_);
-    while (!cv_.wait_for(lock, std::chrono::milliseconds(500), [&] { return stop_; })) {
-      lock.unlock();
-      try {
-        Sweep();
-      } catch (const std::exception& e) {
-        log::Warn("saga timeout sweep failed; will retry", {{"error", e.what()}});
+  for (const auto& id : due) {
+    ctx.svc.db().Transact([&](db::Session& s) {
+      auto o = Lock(s, id);
+      if (!o) return;
+      if (auto step = ApplyTimeout(o->state)) {
+        WriteState(s, id, *step);
+        RecordStep(ctx, s, id, *o, *step, nullptr);
       }
-      lock.lock();
-    }
+    });
   }
-  void Sweep() {
-    std::vector<std::string> due;
-    {  // the rows hold a connection: let it go before the transactions below
-      auto r = ctx_.svc.db().Query("SELECT id FROM orders WHERE status = 'PENDING' AND deadline_at < CURRENT_TIMESTAMP(3) "
-                                   "ORDER BY deadline_at LIMIT 100");
-      while (r.Next()) due.push_back(r.String("id"));
-    }
-    for (const auto& id : due) {
-      ctx_.svc.db().Transact([&](db::Session& s) {
-        auto o = Lock(s, id);
-        if (!o) return;
-        if (auto step = ApplyTimeout(o->state)) {
-          WriteState(s, id, *step);
-          RecordStep(ctx_, s, id, *o, *step, nullptr);
-        }
-      });
-    }
-    if (!due.empty()) ctx_.svc.outbox().Wake();
-  }
-  Context& ctx_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;
-  std::thread thread_;
+  if (!due.empty()) ctx.svc.outbox().Wake();
+}
+
+// What the handlers share, owned by the runtime: destroyed once the HTTP
+// server drained and the consumers stopped. Members go in reverse order: the
+// sweeper stops first, then the context's group commit commits what is still
+// queued, answers it and joins its threads, before the database closes.
+struct OrderService : ServiceState {
+  std::unique_ptr<Context> ctx;
+  std::unique_ptr<PeriodicTask> sweeper;
 };
 
-void Wire(Service& svc) {
+std::unique_ptr<ServiceState> Wire(Service& svc) {
   auto& reg = svc.metrics().Registry();
-  // Used by the HTTP handlers, the consumers and the sweeper; deleted when
-  // the service stops (the last OnStop below), after all of them.
-  auto* ctx = new Context{svc, BoundedCache<std::string, int64_t>(10'000, svc.config().GetDuration("order.price-cache-ttl")),
+  auto state = std::make_unique<OrderService>();
+  state->ctx.reset(new Context{svc, BoundedCache<std::string, int64_t>(10'000, svc.config().GetDuration("order.price-cache-ttl")),
                           {&prometheus::BuildCounter().Name("orders_created_total").Help("Orders accepted").Register(reg),
                            &prometheus::BuildCounter().Name("orders_total").Help("Orders reaching a terminal status").Register(reg),
                            &prometheus::BuildHistogram().Name("order_saga_duration_seconds")
                                 .Help("From order creation to its first decision").Register(reg)},
                           svc.config().GetString("order.currency"), svc.config().GetDuration("order.saga-timeout"),
                           std::make_unique<db::GroupCommit>(svc.db(), 64, &svc.metrics(), "orders",
-                                                            int(svc.config().GetInt("order.commit-threads")))};
+                                                            int(svc.config().GetInt("order.commit-threads")))});
+  Context* ctx = state->ctx.get();
   if (ctx->currency.size() != 3) throw config::ConfigError("key 'order.currency' must be an ISO 4217 code such as EUR");
   // Breaker for the catalog; consumers are not paused by it (events do not call the catalog).
   svc.resilience().GetCircuitBreaker("inventory-service");
@@ -511,13 +491,12 @@ void Wire(Service& svc) {
                      return Service::SharedRows{};  // locked (and read) above
                    });
 
-  auto sweeper = std::make_shared<TimeoutSweeper>(*ctx);
-  svc.OnStop([sweeper]() mutable { sweeper.reset(); });
-  // Last (stop hooks run in the order added): the HTTP server has drained
-  // and the consumers and the sweeper have stopped, so nothing uses the
-  // context any more. Its group commit commits what is still queued, answers
-  // it, and joins its threads, before the database closes.
-  svc.OnStop([ctx] { delete ctx; });
+  state->sweeper = std::make_unique<PeriodicTask>("saga-timeouts", [ctx] {
+    SweepTimeouts(*ctx);
+    return std::chrono::milliseconds(500);
+  });
+  state->sweeper->Start();
+  return state;
 }
 
 }  // namespace

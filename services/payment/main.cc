@@ -196,7 +196,7 @@ void SeedDemoData(db::ConnectionPool& db) {
   log::Info("demo accounts loaded (existing accounts kept)");
 }
 
-void Wire(Service& svc) {
+std::unique_ptr<ServiceState> Wire(Service& svc) {
   if (svc.config().GetBool("payment.seed-demo-data")) SeedDemoData(svc.db());
 
   svc.router().Get("/api/accounts/{customerId}", [&svc](http::Request& req) {
@@ -246,6 +246,7 @@ void Wire(Service& svc) {
       default: break;  // OrderConfirmed: the capture stands
     }
   }, AccountsOf);
+  return nullptr;  // the handlers need nothing of their own
 }
 
 }  // namespace

@@ -1,0 +1,60 @@
+#pragma once
+// Replicates this registry's changes to one peer, the way Eureka's
+// PeerEurekaNode does: queued tasks sent in batches to
+// POST {peer}/peerreplication/batch, marked with the replication header so
+// the peer does not forward them again. A failed batch is put back, in order,
+// and retried with backoff; a heartbeat the peer does not know (404) is
+// answered with a register.
+//
+// Threads: one "replicator" task per peer sends; Add() may be called from any
+// thread.
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <prometheus/counter.h>
+
+#include "registry/instance_registry.h"
+#include "runtime/core/backoff.h"
+#include "runtime/core/periodic_task.h"
+#include "runtime/http/client.h"
+
+namespace op::registry {
+
+inline constexpr const char* kReplicationHeader = "x-netflix-discovery-replication";
+
+struct ReplicationTask {
+  std::string action;  // Register, Heartbeat, Cancel, StatusUpdate, DeleteStatusOverride
+  std::string app, id;
+  std::optional<InstanceInfo> info;
+  std::string status;
+};
+
+class PeerReplicator {
+ public:
+  static constexpr size_t kMaxQueued = 10'000;  // a peer that is down that long re-syncs at its start anyway
+  static constexpr size_t kBatchSize = 250;
+
+  PeerReplicator(std::string peer, http::HttpClient& http, InstanceRegistry& reg, prometheus::Counter& failures,
+                 prometheus::Counter& batches);
+  void Add(ReplicationTask t);
+  const std::string& peer() const { return peer_; }
+
+ private:
+  std::chrono::milliseconds SendQueued();  // the task's step
+  bool Send(const std::vector<ReplicationTask>& batch);
+
+  const std::string peer_;
+  http::HttpClient& http_;
+  InstanceRegistry& reg_;
+  prometheus::Counter& failures_;
+  prometheus::Counter& batches_;
+  std::mutex mu_;
+  std::deque<ReplicationTask> queue_;
+  Backoff backoff_{{std::chrono::milliseconds(100), std::chrono::milliseconds(5000), 2.0, false}};  // task thread only
+  PeriodicTask task_;  // last: stops before the rest goes
+};
+
+}  // namespace op::registry

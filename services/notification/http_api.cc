@@ -1,0 +1,32 @@
+#include "services/notification/http_api.h"
+
+#include "services/notification/store.h"
+
+namespace op::notification {
+
+namespace {
+ListFilter ParseListQuery(const http::Request& req) {
+  ListFilter f;
+  http::Validation v;
+  for (const auto& [k, val] : req.query)
+    if (k != "orderId" && k != "customerId") v.Add(k, "is not a known query parameter (orderId, customerId)");
+  if (auto o = req.Query("orderId")) {
+    if (o->empty() || o->size() > 64) v.Add("orderId", "must be 1 to 64 characters");
+    f.order_id = *o;
+  }
+  if (auto c = req.Query("customerId")) {
+    if (c->empty() || c->size() > 64) v.Add("customerId", "must be 1 to 64 characters");
+    f.customer_id = *c;
+  }
+  v.ThrowIfInvalid();
+  return f;
+}
+}  // namespace
+
+void AddRoutes(Service& svc) {
+  svc.router().Get("/api/notifications", [&svc](http::Request& req) {
+    return http::Response::Json(200, ListNotifications(svc.db(), ParseListQuery(req)));
+  });
+}
+
+}  // namespace op::notification

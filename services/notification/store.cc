@@ -1,0 +1,122 @@
+#include "services/notification/store.h"
+
+namespace op::notification {
+
+namespace {
+constexpr std::string_view kInsertNotification =
+    "INSERT INTO notifications (event_id, order_id, customer_id, event_type, channel, recipient, subject, body) VALUES";
+}  // namespace
+
+void SaveContact(db::Session& s, const std::string& order_id, const Contact& c) {
+  s.Exec("INSERT INTO order_contacts (order_id, customer_id, email, phone) VALUES (?, ?, ?, ?) "
+         "ON DUPLICATE KEY UPDATE email = VALUES(email), phone = VALUES(phone)",
+         order_id, c.customer, db::ToParam(c.email), db::ToParam(c.phone));
+}
+
+std::optional<Contact> FindContact(db::Session& s, const std::string& order_id) {
+  auto r = s.Query("SELECT customer_id, email, phone FROM order_contacts WHERE order_id = ? LOCK IN SHARE MODE", order_id);
+  if (!r.Next()) return std::nullopt;
+  return Contact{r.String("customer_id"), r.OptString("email"), r.OptString("phone")};
+}
+
+void AddNotifications(db::Session& s, const EventText& e, const Contact& c, const std::vector<Target>& targets) {
+  for (const auto& t : targets)
+    s.DeferInsert(kInsertNotification,
+                  {e.event_id, e.order_id, c.customer, e.event_type, std::string(ChannelName(t.channel)), t.recipient,
+                   e.text.subject, e.text.body},
+                  " ON DUPLICATE KEY UPDATE id = id");
+}
+
+void AwaitContact(db::Session& s, const EventText& e) {
+  s.Exec("INSERT INTO awaiting_contact (event_id, order_id, event_type, subject, body) VALUES (?, ?, ?, ?, ?) "
+         "ON DUPLICATE KEY UPDATE event_id = event_id",
+         e.event_id, e.order_id, e.event_type, e.text.subject, e.text.body);
+}
+
+std::vector<EventText> TakeAwaiting(db::Session& s, const std::string& order_id) {
+  std::vector<EventText> out;
+  {
+    auto r = s.Query("SELECT event_id, event_type, subject, body FROM awaiting_contact WHERE order_id = ? "
+                     "ORDER BY created_at, event_id FOR UPDATE", order_id);
+    while (r.Next())
+      out.push_back({r.String("event_id"), order_id, r.String("event_type"), {r.String("subject"), r.String("body")}});
+  }
+  if (!out.empty()) s.Exec("DELETE FROM awaiting_contact WHERE order_id = ?", order_id);
+  return out;
+}
+
+std::vector<Claimed> ClaimDue(db::ConnectionPool& db, int limit, std::chrono::milliseconds lease) {
+  std::vector<Claimed> out;
+  db.Transact([&](db::Session& s) {
+    out.clear();  // a retried attempt starts over
+    std::vector<db::Param> ids;
+    {
+      // SKIP LOCKED: several instances claim disjoint rows without waiting.
+      auto r = s.Query("SELECT id, order_id, event_type, channel, recipient, subject, body, attempts FROM notifications "
+                       "WHERE status = 'PENDING' AND next_attempt_at <= CURRENT_TIMESTAMP(3) "
+                       "ORDER BY next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED",
+                       int64_t(limit));
+      while (r.Next()) {
+        out.push_back({r.Int("id"), r.String("order_id"), r.String("event_type"), r.String("channel"),
+                       r.String("recipient"), r.String("subject"), r.String("body"), r.Int("attempts")});
+        ids.push_back(r.Int("id"));
+      }
+    }
+    if (ids.empty()) return;
+    std::vector<db::Param> params{int64_t(lease.count()) * 1000};
+    const std::string in = db::PaddedInList(ids);
+    params.insert(params.end(), ids.begin(), ids.end());
+    s.ExecV("UPDATE notifications SET next_attempt_at = CURRENT_TIMESTAMP(3) + INTERVAL ? MICROSECOND WHERE id IN (" + in + ")",
+            params);
+  });
+  return out;
+}
+
+void MarkSent(db::ConnectionPool& db, std::vector<int64_t> ids) {
+  if (ids.empty()) return;
+  std::vector<db::Param> params(ids.begin(), ids.end());
+  const std::string in = db::PaddedInList(params);
+  db.Transact([&](db::Session& s) {
+    s.ExecV("UPDATE notifications SET status = 'SENT', attempts = attempts + 1, sent_at = CURRENT_TIMESTAMP(3), "
+            "last_error = NULL WHERE status = 'PENDING' AND id IN (" + in + ")",
+            params);
+  });
+}
+
+void MarkFailed(db::ConnectionPool& db, int64_t id, const std::string& error, std::chrono::milliseconds retry_in) {
+  db.Exec("UPDATE notifications SET attempts = attempts + 1, last_error = ?, "
+          "next_attempt_at = CURRENT_TIMESTAMP(3) + INTERVAL ? MICROSECOND WHERE id = ? AND status = 'PENDING'",
+          error.substr(0, 500), int64_t(retry_in.count()) * 1000, id);
+}
+
+int64_t CountPending(db::ConnectionPool& db) {
+  auto r = db.Query("SELECT COUNT(*) AS n FROM notifications WHERE status = 'PENDING'");
+  return r.Next() ? r.Int("n") : 0;
+}
+
+nlohmann::json ListNotifications(db::ConnectionPool& db, const ListFilter& f) {
+  std::string sql =
+      "SELECT id, order_id, customer_id, event_type, channel, status, attempts, "
+      "DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%s.%fZ') AS created, DATE_FORMAT(sent_at, '%Y-%m-%dT%H:%i:%s.%fZ') AS sent "
+      "FROM notifications WHERE 1=1";
+  std::vector<db::Param> params;
+  if (f.order_id) sql += " AND order_id = ?", params.push_back(*f.order_id);
+  if (f.customer_id) sql += " AND customer_id = ?", params.push_back(*f.customer_id);
+  sql += " ORDER BY id DESC LIMIT 500";
+  auto lease = db.Acquire();
+  auto rows = lease.session().QueryV(sql, params);
+  // DATE_FORMAT's %f has microseconds: RFC 3339 with milliseconds.
+  auto ms = [](std::string t) { return t.size() == 27 ? t.substr(0, 23) + "Z" : t; };
+  nlohmann::json items = nlohmann::json::array();
+  while (rows.Next()) {
+    nlohmann::json n = {{"id", rows.Int("id")}, {"orderId", rows.String("order_id")}, {"customerId", rows.String("customer_id")},
+                        {"eventType", rows.String("event_type")}, {"channel", rows.String("channel")},
+                        {"status", rows.String("status")}, {"attempts", rows.Int("attempts")},
+                        {"createdAt", ms(rows.String("created"))}, {"sentAt", nullptr}};
+    if (auto s = rows.OptString("sent")) n["sentAt"] = ms(*s);
+    items.push_back(n);
+  }
+  return {{"items", items}};
+}
+
+}  // namespace op::notification

@@ -1,0 +1,141 @@
+// notification-service's SQL against a real MariaDB: contacts and events that
+// wait for them (also across two concurrent transactions), claims with a
+// lease, marks.
+#include "services/notification/store.h"
+
+#include <gtest/gtest.h>
+
+#include <future>
+#include <thread>
+
+#include "runtime/db/migrations.h"
+#include "services/notification/schema.h"
+#include "testing/fixtures/mariadb.h"
+
+namespace op::notification {
+namespace {
+
+using namespace std::chrono_literals;
+
+class StoreTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    server_ = new testing::MariaDbServer();
+    server_->Start();
+  }
+  static void TearDownTestSuite() { delete server_; }
+
+  std::unique_ptr<db::ConnectionPool> Pool(const std::string& name) {
+    db::DbOptions o;
+    o.port = server_->Port();
+    o.user = server_->User();
+    o.password = server_->Password();
+    o.database = name;
+    o.pool_size = 4;
+    o.acquire_timeout = 2s;
+    o.create_database = true;
+    auto pool = std::make_unique<db::ConnectionPool>(o);
+    db::Migrate(*pool, Migrations());
+    return pool;
+  }
+  static EventText Paid(const std::string& event_id, const std::string& order_id) {
+    return {event_id, order_id, "PaymentCompleted", {"Payment received for order " + order_id, "We charged 1.00 EUR."}};
+  }
+  static int64_t Count(db::ConnectionPool& db, const std::string& sql) {
+    auto r = db.Query(sql);
+    return r.Next() ? r.Int("n") : -1;
+  }
+
+  static testing::MariaDbServer* server_;
+};
+testing::MariaDbServer* StoreTest::server_ = nullptr;
+
+TEST_F(StoreTest, AnEventAwaitingItsContactBecomesNotificationsWhenTheContactComes) {
+  auto db = Pool("n_await");
+  db->Transact([&](db::Session& s) {
+    EXPECT_FALSE(FindContact(s, "o-1"));
+    AwaitContact(s, Paid("e-1", "o-1"));
+    AwaitContact(s, Paid("e-1", "o-1"));  // a redelivery changes nothing
+  });
+  EXPECT_EQ(Count(*db, "SELECT COUNT(*) AS n FROM awaiting_contact"), 1);
+  Contact c{"alice", "alice@example.com", std::nullopt};
+  db->Transact([&](db::Session& s) {
+    SaveContact(s, "o-1", c);
+    auto waiting = TakeAwaiting(s, "o-1");
+    ASSERT_EQ(waiting.size(), 1u);
+    EXPECT_EQ(waiting[0].event_id, "e-1");
+    EXPECT_EQ(waiting[0].event_type, "PaymentCompleted");
+    AddNotifications(s, waiting[0], c, TargetsFor(c, true, false));
+  });
+  EXPECT_EQ(Count(*db, "SELECT COUNT(*) AS n FROM awaiting_contact"), 0);
+  auto list = ListNotifications(*db, {"o-1", std::nullopt});
+  ASSERT_EQ(list["items"].size(), 1u);
+  EXPECT_EQ(list["items"][0]["channel"], "email");
+  EXPECT_EQ(list["items"][0]["customerId"], "alice");
+  EXPECT_EQ(list["items"][0]["status"], "PENDING");
+  db->Transact([&](db::Session& s) { EXPECT_EQ(FindContact(s, "o-1")->email, "alice@example.com"); });
+}
+
+// The race the shared lock of FindContact settles: the contact's transaction
+// and an event's transaction for the same order run at once. Whichever
+// commits first, the event ends as a notification, never stranded waiting.
+TEST_F(StoreTest, ConcurrentContactAndEventNeverStrandTheEvent) {
+  auto db = Pool("n_race");
+  Contact c{"bob", std::nullopt, std::nullopt};
+  for (int round = 0; round < 20; ++round) {
+    const std::string order = "o-" + std::to_string(round);
+    auto contact = std::async(std::launch::async, [&] {
+      db->Transact([&](db::Session& s) {
+        SaveContact(s, order, c);
+        for (const auto& w : TakeAwaiting(s, order)) AddNotifications(s, w, c, TargetsFor(c, false, false));
+      }, 10);
+    });
+    auto event = std::async(std::launch::async, [&] {
+      db->Transact([&](db::Session& s) {
+        auto e = Paid("e-" + order, order);
+        if (auto found = FindContact(s, order)) AddNotifications(s, e, *found, TargetsFor(*found, false, false));
+        else AwaitContact(s, e);
+      }, 10);
+    });
+    contact.get();
+    event.get();
+  }
+  EXPECT_EQ(Count(*db, "SELECT COUNT(*) AS n FROM awaiting_contact"), 0);
+  EXPECT_EQ(Count(*db, "SELECT COUNT(*) AS n FROM notifications WHERE channel = 'log'"), 20);
+}
+
+TEST_F(StoreTest, ClaimedRowsAreLeasedUntilMarkedOrTheLeaseEnds) {
+  auto db = Pool("n_claim");
+  Contact c{"carol", "carol@example.com", "+4915112345678"};
+  db->Transact([&](db::Session& s) { AddNotifications(s, Paid("e-1", "o-1"), c, TargetsFor(c, true, true)); });
+  auto first = ClaimDue(*db, 20, 60s);
+  ASSERT_EQ(first.size(), 2u);
+  EXPECT_EQ(first[0].attempts, 0);
+  EXPECT_TRUE(ClaimDue(*db, 20, 60s).empty()) << "claimed rows are not due for another dispatcher";
+
+  MarkSent(*db, {first[0].id});
+  MarkFailed(*db, first[1].id, "connection refused", 0ms);  // due again at once
+  auto again = ClaimDue(*db, 20, 60s);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].id, first[1].id);
+  EXPECT_EQ(again[0].attempts, 1);
+  EXPECT_EQ(CountPending(*db), 1);
+
+  // A dispatcher that crashed holding a claim: once the lease ends, another takes it.
+  db->Exec("UPDATE notifications SET next_attempt_at = CURRENT_TIMESTAMP(3) - INTERVAL 1 SECOND WHERE id = ?", again[0].id);
+  EXPECT_EQ(ClaimDue(*db, 20, 60s).size(), 1u);
+
+  MarkSent(*db, {again[0].id});
+  MarkSent(*db, {again[0].id});  // a second mark changes nothing
+  EXPECT_EQ(CountPending(*db), 0);
+  auto list = ListNotifications(*db, {std::nullopt, "carol"});
+  ASSERT_EQ(list["items"].size(), 2u);
+  for (const auto& n : list["items"]) {
+    EXPECT_EQ(n["status"], "SENT");
+    EXPECT_FALSE(n["sentAt"].is_null());
+  }
+  EXPECT_EQ(Count(*db, "SELECT MAX(attempts) AS n FROM notifications"), 2);
+}
+
+}  // namespace
+}  // namespace op::notification
