@@ -38,7 +38,6 @@ struct PooledConnection {
   std::vector<Deferred> deferred;
   std::string describe;  // for error messages
   std::vector<std::function<void()>> after_commit;
-  std::vector<std::function<void(op::db::Session&)>> before_commit;
   std::unordered_map<std::type_index, std::shared_ptr<void>> locals;  // Session::Local, this transaction's
 };
 
@@ -200,14 +199,6 @@ Rows Session::LockRows(std::string_view table, std::string_view key, std::string
                 keys);
 }
 
-size_t Session::LockInKeyOrder(std::string_view table, std::string_view key, const std::set<std::string>& keys) {
-  if (keys.empty()) return 0;
-  auto rows = LockRows(table, key, "", std::vector<Param>(keys.begin(), keys.end()));
-  size_t n = 0;
-  while (rows.Next()) ++n;
-  return n;
-}
-
 uint64_t Session::ExecV(std::string_view text, const std::vector<Param>& params) {
   try {
     return Prepare(text, params)->executeUpdate();
@@ -266,11 +257,6 @@ uint64_t Session::UpdateRows(std::string_view table, std::string_view key, std::
   sql += fmt::format(" WHERE {} IN ({})", key, InList(n));
   for (size_t i = 0; i < n; ++i) params.push_back(row(i)[0]);
   return ExecV(sql, params);
-}
-
-void Session::BeforeCommit(std::function<void(Session&)> fn) {
-  if (c_.in_tx) c_.before_commit.push_back(std::move(fn));
-  else fn(*this);
 }
 
 void Session::DeferInsert(std::string_view insert, std::vector<Param> row, std::string_view suffix) {
@@ -486,7 +472,6 @@ void ConnectionPool::BeginTx(Lease& l) {
     }
     l.connection().in_tx = true;
     l.connection().after_commit.clear();
-    l.connection().before_commit.clear();
     l.connection().locals.clear();
   });
 }
@@ -494,13 +479,7 @@ void ConnectionPool::BeginTx(Lease& l) {
 void ConnectionPool::CommitTx(Lease& l) {
   Guard(l, [&] {
     Session s = l.session();
-    // Hooks may add hooks and deferred rows. Any exception: Transact rolls
-    // back (and retries a deadlock).
-    while (!l.connection().before_commit.empty()) {
-      auto hooks = std::move(l.connection().before_commit);
-      l.connection().before_commit.clear();
-      for (auto& fn : hooks) fn(s);
-    }
+    // Any exception: Transact rolls back (and retries a deadlock).
     if (!l.connection().deferred.empty()) FlushDeferred(s, l.connection());
     try {
       ExecText(l.connection(), options_.chain_transactions ? "COMMIT AND CHAIN" : "COMMIT");
@@ -526,7 +505,6 @@ void ConnectionPool::RollbackTx(Lease& l) noexcept {
   if (!l.valid()) return;  // already dropped as broken
   try {
     l.connection().after_commit.clear();
-    l.connection().before_commit.clear();
     l.connection().deferred.clear();
     l.connection().locals.clear();
     ExecText(l.connection(), "ROLLBACK");

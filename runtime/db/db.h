@@ -151,18 +151,14 @@ class Session {
   uint64_t ExecV(std::string_view sql, const std::vector<Param>& params);
   Rows QueryV(std::string_view sql, const std::vector<Param>& params);
   uint64_t LastInsertId();
-  // Locks the rows of `table` whose `key` column is one of `keys`, in key
-  // order (SELECT ... ORDER BY key FOR UPDATE). For a transaction that will
-  // update several shared rows (a batch of events): taken up front in one
-  // order, two such transactions wait for each other instead of deadlocking.
-  // `table` and `key` come from code, never from input. Returns rows locked.
-  size_t LockInKeyOrder(std::string_view table, std::string_view key, const std::set<std::string>& keys);
-  // Reads and locks, the same way, the rows whose primary key `key` is one
-  // of `keys` (not empty): SELECT key, `columns` FROM table ... FOR UPDATE,
-  // through the primary key only (on a small table the optimizer would
-  // rather scan, locking every row it passes). For a batch that reads its
-  // shared rows once, works on them in memory (Local) and writes them back
-  // (UpdateRows). Names and `columns` come from code, never from input.
+  // Reads and locks the rows whose primary key `key` is one of `keys` (not
+  // empty), in key order: SELECT key, `columns` FROM table ... ORDER BY key
+  // FOR UPDATE, through the primary key only (on a small table the optimizer
+  // would rather scan, locking every row it passes). Two transactions that
+  // lock shared rows this way up front wait for each other instead of
+  // deadlocking: a batch of events reads its rows once, works on them in
+  // memory and writes them back (LockedRows, UpdateRows). Names and
+  // `columns` come from code, never from input.
   Rows LockRows(std::string_view table, std::string_view key, std::string_view columns, std::vector<Param> keys);
   // Rows for `insert` ("INSERT INTO t (a, b) VALUES") in one statement: all
   // or none of them (a duplicate key fails the whole statement, unless
@@ -184,37 +180,19 @@ class Session {
   // keys are distinct. Returns the rows changed.
   uint64_t UpdateRows(std::string_view table, std::string_view key, std::span<const std::string_view> columns,
                       std::span<const std::vector<Param>> rows);
-  // Runs `fn` inside the enclosing transaction just before COMMIT (and before
-  // the deferred inserts, which it may add to), in the order added: writes a
-  // batch's effects gather (Session::Local) and make in one statement. An
-  // exception fails the transaction like any statement's. Outside a
-  // transaction it runs at once.
-  void BeforeCommit(std::function<void(Session&)> fn);
   // Runs `fn` after the enclosing Transact() commits (never on rollback or for
   // an attempt that is retried): metrics, wake-ups, caches.
   void AfterCommit(std::function<void()> fn);
-  // The caller's own state for the enclosing Transact() attempt, one `T`
-  // (default-constructed on first use) per type: what a batch's first step
-  // read, for the steps after it in the same transaction. Dropped when the
-  // attempt ends (commit, rollback, retry). Throws std::logic_error outside
-  // a transaction.
+  // State for the enclosing Transact() attempt, one `T` (default-constructed
+  // on first use) per type, dropped when the attempt ends (commit, rollback,
+  // retry): for the runtime's own bookkeeping (the outbox counts what a
+  // transaction enqueued). A service's batch state lives in its EventBatch.
+  // Throws std::logic_error outside a transaction.
   bool InTransaction() const;
   template <class T>
   T& Local() {
     auto& slot = LocalSlot(typeid(T));
     if (!slot) slot = std::make_shared<T>();
-    return *static_cast<T*>(slot.get());
-  }
-  // The same, for state written back at commit: `write_back` is registered
-  // with BeforeCommit once, when the state is first made in this attempt.
-  // Every access should name it (the first one makes the state).
-  template <class T>
-  T& Local(void (*write_back)(Session&)) {
-    auto& slot = LocalSlot(typeid(T));
-    if (!slot) {
-      slot = std::make_shared<T>();
-      BeforeCommit(write_back);
-    }
     return *static_cast<T*>(slot.get());
   }
 
@@ -227,7 +205,7 @@ class Session {
 // One table's rows by primary key as a transaction works on them: read and
 // locked once (Session::LockRows), then changed in memory by every event of
 // a batch (Change), and the changed ones written back in one statement
-// before the commit (WriteBack, from a Session::Local's BeforeCommit).
+// at the end of the batch (WriteBack, from an EventBatch's Flush).
 // `rows[k]` is nullopt where the table has no row k.
 template <class T>
 struct LockedRows {

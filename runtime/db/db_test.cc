@@ -141,25 +141,6 @@ TEST_F(DbTest, TransactionLocalStateLastsOneAttempt) {
   EXPECT_THROW(session.Local<Seen>(), std::logic_error) << "autocommit has no transaction to scope it";
 }
 
-TEST_F(DbTest, TransactionLocalStateWrittenBackOncePerAttempt) {
-  ConnectionPool pool(Options("db_locals_write_back", 1));
-  pool.Exec("CREATE TABLE w (id INT PRIMARY KEY)");
-  struct Ids {
-    std::vector<int64_t> values;
-  };
-  // Registered when the state is made, however often it is used after.
-  void (*write_back)(Session&) = [](Session& s) {
-    for (auto id : s.Local<Ids>().values) s.DeferInsert("INSERT INTO w (id) VALUES", {id});
-  };
-  int attempts = 0;
-  pool.Transact([&](Session& s) {
-    for (int64_t id : {1, 2, 3}) s.Local<Ids>(write_back).values.push_back(id + 10 * attempts);
-    if (++attempts == 1) throw DbError("Deadlock found", 1213, "40001");  // retried: made again, written once
-  });
-  EXPECT_EQ(attempts, 2);
-  EXPECT_EQ(server_->Sql("SELECT GROUP_CONCAT(id ORDER BY id) FROM db_locals_write_back.w"), "11,12,13\n");
-}
-
 TEST_F(DbTest, DuplicateKeyIsClassified) {
   ConnectionPool pool(Options("db_dup"));
   pool.Exec("CREATE TABLE k (id VARCHAR(36) PRIMARY KEY)");
@@ -214,7 +195,8 @@ TEST_F(DbTest, RowsLockedInKeyOrderUpFrontCannotDeadlock) {
     for (int i = 0; i < 100; ++i)
       pool.Transact([&](Session& s) {
         ++attempts;
-        locked += int(s.LockInKeyOrder("stock", "sku", {order.begin(), order.end()}));
+        auto rows = s.LockRows("stock", "sku", "n", {order.begin(), order.end()});
+        while (rows.Next()) ++locked;
         for (const auto& sku : order) s.Exec("UPDATE stock SET n = n + 1 WHERE sku = ?", sku);
       });
   };
@@ -390,34 +372,6 @@ TEST_F(DbTest, LockedRowsReadEachKeyOnceKnowWhichAreMissingAndWriteBackOnlyTheCh
     EXPECT_EQ(p.WriteBack(s, "p", "sku", kColumns, values), 2u);
   });
   EXPECT_EQ(server_->Sql("SELECT GROUP_CONCAT(sku, '=', a ORDER BY sku) FROM db_locked_rows.p"), "SKU-1=11,SKU-2=7\n");
-}
-
-TEST_F(DbTest, BeforeCommitHooksWriteInsideTheTransactionInOrder) {
-  ConnectionPool pool(Options("db_before_commit", 1));
-  pool.Exec("CREATE TABLE b (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(20) NOT NULL UNIQUE)");
-  pool.Transact([&](Session& s) {
-    s.BeforeCommit([](Session& s) {
-      s.Exec("INSERT INTO b (v) VALUES ('first hook')");
-      s.BeforeCommit([](Session& s) { s.Exec("INSERT INTO b (v) VALUES ('added by a hook')"); });
-      s.DeferInsert("INSERT INTO b (v) VALUES", {std::string("deferred by a hook")});
-    });
-    s.BeforeCommit([](Session& s) { s.Exec("INSERT INTO b (v) VALUES ('second hook')"); });
-    s.Exec("INSERT INTO b (v) VALUES ('body')");
-  });
-  EXPECT_EQ(server_->Sql("SELECT GROUP_CONCAT(v ORDER BY id) FROM db_before_commit.b"),
-            "body,first hook,second hook,added by a hook,deferred by a hook\n");
-  // A hook that fails fails the transaction: nothing of it stays, and no
-  // hook of it runs in the next one.
-  EXPECT_THROW(pool.Transact([&](Session& s) {
-    s.Exec("INSERT INTO b (v) VALUES ('rolled back')");
-    s.BeforeCommit([](Session& s) { s.Exec("INSERT INTO b (v) VALUES ('body')"); });
-  }), DuplicateKey);
-  EXPECT_THROW(pool.Transact([&](Session& s) {
-    s.BeforeCommit([](Session& s) { s.Exec("INSERT INTO b (v) VALUES ('never')"); });
-    throw std::runtime_error("rolled back before the commit");
-  }), std::runtime_error);
-  pool.Transact([&](Session&) {});
-  EXPECT_EQ(server_->Sql("SELECT COUNT(*) FROM db_before_commit.b"), "5\n");
 }
 
 TEST_F(DbTest, PreparedStatementsStayBoundedPerConnectionAndRowsKeepTheirs) {

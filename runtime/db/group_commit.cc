@@ -10,6 +10,7 @@ namespace op::db {
 GroupCommit::GroupCommit(ConnectionPool& pool, size_t max_group, metrics::MetricsRegistry* metrics,
                          const std::string& name, int committers)
     : pool_(pool), max_group_(max_group) {
+  if (committers < 1) throw std::invalid_argument("GroupCommit needs at least one committer thread");
   if (metrics) {
     size_ = &prometheus::BuildHistogram()
                  .Name("db_group_commit_size")
@@ -55,29 +56,14 @@ std::vector<GroupCommit::Pending*> GroupCommit::TakeGroup() {
 void GroupCommit::Run(const Writes& writes) {
   Pending me{&writes, {}, {}, false, nullptr};
   std::unique_lock lock(mu_);
+  if (stopping_) throw std::logic_error("GroupCommit::Run after its destruction began");
   queue_.push_back(&me);
-  if (!committers_.empty()) {
-    queued_.notify_one();
-    finished_.wait(lock, [&] { return me.finished; });
-  } else {
-    finished_.wait(lock, [&] { return me.finished || !leading_; });
-    if (!me.finished) {  // lead until this caller's own writes are committed
-      leading_ = true;
-      while (!me.finished) {
-        auto group = TakeGroup();
-        lock.unlock();
-        Commit(group);
-        Finish(group, lock);
-      }
-      leading_ = false;
-      finished_.notify_all();  // one of the waiting callers leads next
-    }
-  }
+  queued_.notify_one();
+  finished_.wait(lock, [&] { return me.finished; });
   if (me.error) std::rethrow_exception(me.error);
 }
 
 void GroupCommit::Submit(Writes writes, Done done) {
-  if (committers_.empty()) throw std::logic_error("GroupCommit::Submit needs committer threads");
   // Owned by the queue until Finish() has called `done`.
   auto p = std::make_unique<Pending>(Pending{nullptr, std::move(writes), std::move(done), false, nullptr});
   p->writes = &p->owned;

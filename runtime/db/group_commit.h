@@ -9,18 +9,13 @@
 // the caller's own exception) reaches only the caller it belongs to. When the
 // database is unavailable, every caller of the group gets that at once.
 //
-// Threads, two ways:
-// - Without committer threads (the default), Run() blocks its caller, and the
-//   first waiting caller leads: it runs the group's writes on its thread
-//   (logs then carry its context) and hands the lead on when its own writes
-//   are committed. A group then holds at most as many callers as there are
-//   threads calling, such as a server's handler threads.
-// - With `committers` threads, the group commit owns them: they take
-//   whatever has queued up as a group, each committing one group at a time,
-//   so groups grow with the load. Submit() queues writes and returns at once;
-//   its `done` runs on a committer thread after the commit (or failure). For
-//   asynchronous HTTP handlers, which answer when their writes are committed
-//   without holding a server thread. Run() works too, and blocks.
+// Threads: the group commit owns `committers` threads (at least one). They
+// take whatever has queued up as a group, each committing one group at a
+// time, so groups grow with the load. Submit() queues writes and returns at
+// once; its `done` runs on a committer thread after the commit (or failure):
+// for asynchronous HTTP handlers, which answer when their writes are
+// committed without holding a server thread. Run() is Submit() for a
+// blocking caller: it waits for its writes' outcome.
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -46,7 +41,7 @@ class GroupCommit {
   // db_group_commit_split_total (groups retried caller by caller), labelled
   // group=`name`.
   explicit GroupCommit(ConnectionPool& pool, size_t max_group = 64, metrics::MetricsRegistry* metrics = nullptr,
-                       const std::string& name = "default", int committers = 0);
+                       const std::string& name = "default", int committers = 1);
   // Commits what is queued, then joins the committer threads.
   ~GroupCommit();
   GroupCommit(const GroupCommit&) = delete;
@@ -57,8 +52,8 @@ class GroupCommit {
   // on another thread; its AfterCommit hooks run after the commit.
   void Run(const Writes& writes);
   // Queues `writes` for the next group and returns; `done` runs once, on a
-  // committer thread, after its AfterCommit hooks. Needs committer threads
-  // (std::logic_error without, or once the destructor has begun).
+  // committer thread, after its AfterCommit hooks. std::logic_error once the
+  // destructor has begun.
   void Submit(Writes writes, Done done);
   // Callers waiting for a group (for tests and metrics).
   size_t waiting() const;
@@ -81,10 +76,9 @@ class GroupCommit {
   prometheus::Histogram* size_ = nullptr;
   prometheus::Counter* splits_ = nullptr;
   mutable std::mutex mu_;
-  std::condition_variable finished_;  // Run() callers: theirs committed, or the lead is free
+  std::condition_variable finished_;  // Run() callers: theirs committed
   std::condition_variable queued_;    // committer threads: work, or stop
   std::deque<Pending*> queue_;        // not yet taken into a group
-  bool leading_ = false;              // without committers: a caller is committing a group
   bool stopping_ = false;
   std::vector<std::thread> committers_;
 };

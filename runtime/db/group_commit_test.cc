@@ -61,7 +61,7 @@ TEST_F(GroupCommitTest, CallersArrivingDuringACommitShareTheNextOne) {
   GroupCommit group(*pool, 64, &metrics, "orders");
   std::atomic<bool> inside{false}, release{false};
   std::atomic<int> committed{0};
-  // The first caller leads and is held inside its writes until four more
+  // The first caller's writes hold the committer inside its transaction until four more
   // callers wait: they must then go together, in one transaction.
   std::thread first([&] {
     group.Run([&](Session& s) {
@@ -157,7 +157,7 @@ TEST_F(GroupCommitTest, AnUnavailableDatabaseFailsTheWholeGroupAtOnce) {
       ++unavailable;
     }
   };
-  callers.emplace_back(call);  // leads alone, waiting for a connection
+  callers.emplace_back(call);  // the committer takes it alone and waits for a connection
   while (pool.GetStats().pending != 1) std::this_thread::sleep_for(1ms);
   for (int i = 0; i < 3; ++i) callers.emplace_back(call);  // the next group, together
   AwaitWaiting(group, 3);
@@ -241,10 +241,9 @@ TEST_F(GroupCommitTest, SubmittedWritesQueueIntoTheNextGroupAndEachHearsItsOwnOu
   EXPECT_NE(scrape.find("db_group_commit_split_total{group=\"orders\"} 1"), std::string::npos) << scrape;
 }
 
-TEST_F(GroupCommitTest, SubmitNeedsCommitterThreads) {
+TEST_F(GroupCommitTest, NeedsACommitterThread) {
   auto pool = Pool("group_no_committers");
-  GroupCommit group(*pool);
-  EXPECT_THROW(group.Submit([](Session&) {}, [](std::exception_ptr) {}), std::logic_error);
+  EXPECT_THROW(GroupCommit(*pool, 8, nullptr, "none", 0), std::invalid_argument);
 }
 
 // Destroying the group commit commits what is queued and tells its callers.

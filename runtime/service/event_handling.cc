@@ -50,56 +50,75 @@ void Service::Consume(std::vector<std::string> topics, EventHandler handler) {
   consumers_->Add(std::make_unique<kafka::Consumer>(o, std::move(wrapped), &producer(), metrics_.get()));
 }
 
-void Service::HandleEvents(std::vector<std::string> topics, EventEffect effect, BatchLocks locks) {
-  auto guard = std::make_shared<outbox::IdempotencyGuard>(spec_.name);
-  auto shared_effect = std::make_shared<EventEffect>(std::move(effect));
-  Consume(std::move(topics), [this, guard, shared_effect](const events::Envelope& e, const kafka::InRecord& r) {
-    size_t enqueued = 0;
-    bool applied = db().Transact([&](db::Session& s) {
-      if (!guard->MarkFirstDelivery(s, e.event_id(), &r)) return false;
-      (*shared_effect)(s, e);
-      enqueued = outbox::EnqueuedIn(s);
-      return true;
-    });
-    if (!applied) log::Info("duplicate event skipped");
-    if (enqueued > 0 && outbox_) outbox_->relay().Wake();
+namespace {
+// An effect with no state of its own as a batch.
+class EffectBatch final : public EventBatch {
+ public:
+  explicit EffectBatch(const Service::EventEffect& effect) : effect_(effect) {}
+  void Apply(db::Session& s, const events::Envelope& e) override { effect_(s, e); }
+
+ private:
+  const Service::EventEffect& effect_;
+};
+
+// Applies `envelopes` (their records `records`) in one transaction: marks
+// them delivered, then Prepare, Apply and Flush for the first deliveries.
+// Returns how many outbox rows the transaction enqueued.
+size_t ApplyInOneTransaction(db::ConnectionPool& db, outbox::IdempotencyGuard& guard, const MakeEventBatch& make,
+                             const std::vector<events::Envelope>& envelopes,
+                             const std::vector<const kafka::InRecord*>& records) {
+  std::vector<outbox::IdempotencyGuard::Delivery> deliveries;
+  deliveries.reserve(records.size());
+  for (size_t i = 0; i < records.size(); ++i) deliveries.push_back({envelopes[i].event_id(), records[i]});
+  return db.Transact([&](db::Session& s) {
+    auto first = guard.MarkFirstDeliveries(s, deliveries);
+    std::vector<const events::Envelope*> fresh;
+    for (size_t i = 0; i < envelopes.size(); ++i) {
+      if (first[i]) {
+        fresh.push_back(&envelopes[i]);
+        continue;
+      }
+      EventLogFields fields(envelopes[i]);
+      log::LogContext lc(fields);
+      log::Info("duplicate event skipped");
+    }
+    if (fresh.empty()) return size_t(0);
+    auto batch = make();  // per attempt: a retried one starts clean
+    batch->Prepare(s, fresh);
+    for (const auto* e : fresh) {
+      EventLogFields fields(*e);
+      log::LogContext lc(fields);
+      batch->Apply(s, *e);
+    }
+    batch->Flush(s);
+    return outbox::EnqueuedIn(s);
   });
-  // The events queued for a worker in one transaction: one commit (one
-  // fsync) instead of one each. Any failure rolls all of them back and
-  // the consumer hands them to the handler above one by one, so a poison or
-  // failing event is treated exactly as without batching.
-  consumers_->last().SetBatchHandler([this, guard, shared_effect, locks = std::move(locks)](
-                                         const std::vector<const kafka::InRecord*>& run) {
+}
+}  // namespace
+
+void Service::HandleEventBatches(std::vector<std::string> topics, MakeEventBatch make) {
+  auto guard = std::make_shared<outbox::IdempotencyGuard>(spec_.name);
+  auto shared_make = std::make_shared<MakeEventBatch>(std::move(make));
+  auto wake_relay = [this](size_t enqueued) {
+    if (enqueued > 0 && outbox_) outbox_->relay().Wake();
+  };
+  // One record (the consumer's fallback, and its path when not busy).
+  Consume(std::move(topics), [this, guard, shared_make, wake_relay](const events::Envelope& e, const kafka::InRecord& r) {
+    wake_relay(ApplyInOneTransaction(db(), *guard, *shared_make, {e}, {&r}));
+  });
+  // The records queued for a worker: a poison one fails the decode and the
+  // consumer hands them over one by one.
+  consumers_->last().SetBatchHandler([this, guard, shared_make, wake_relay](const std::vector<const kafka::InRecord*>& run) {
     std::vector<events::Envelope> envelopes;
     envelopes.reserve(run.size());
-    for (const auto* r : run) envelopes.push_back(DecodeEvent(*r));  // a poison one fails the batch
-    std::vector<outbox::IdempotencyGuard::Delivery> deliveries;
-    deliveries.reserve(run.size());
-    for (size_t i = 0; i < run.size(); ++i) deliveries.push_back({envelopes[i].event_id(), run[i]});
-    size_t enqueued = 0;
-    db().Transact([&](db::Session& s) {
-      auto first = guard->MarkFirstDeliveries(s, deliveries);
-      if (locks) {
-        std::vector<const events::Envelope*> fresh;
-        for (size_t i = 0; i < run.size(); ++i)
-          if (first[i]) fresh.push_back(&envelopes[i]);
-        if (fresh.size() > 1) {
-          auto shared = locks(s, fresh);
-          // One row cannot be taken in two orders: only two or more need it.
-          if (shared.values.size() > 1) s.LockInKeyOrder(shared.table, shared.key, shared.values);
-        }
-      }
-      for (size_t i = 0; i < run.size(); ++i) {
-        const auto& e = envelopes[i];
-        EventLogFields fields(e);
-        log::LogContext lc(fields);
-        if (first[i]) (*shared_effect)(s, e);
-        else log::Info("duplicate event skipped");
-      }
-      enqueued = outbox::EnqueuedIn(s);
-    });
-    if (enqueued > 0 && outbox_) outbox_->relay().Wake();
+    for (const auto* r : run) envelopes.push_back(DecodeEvent(*r));
+    wake_relay(ApplyInOneTransaction(db(), *guard, *shared_make, envelopes, run));
   });
+}
+
+void Service::HandleEvents(std::vector<std::string> topics, EventEffect effect) {
+  auto shared = std::make_shared<EventEffect>(std::move(effect));
+  HandleEventBatches(std::move(topics), [shared] { return std::make_unique<EffectBatch>(*shared); });
 }
 
 void Service::PauseConsumersWhileOpen(resilience::CircuitBreaker& breaker) {

@@ -21,13 +21,13 @@
 // own thread.
 #include <functional>
 #include <memory>
-#include <set>
 #include <string>
 #include <vector>
 
 #include "events/envelope.h"
 #include "runtime/outbox/idempotency_guard.h"
 #include "runtime/service/components.h"
+#include "runtime/service/event_batch.h"
 
 namespace op {
 
@@ -81,27 +81,17 @@ class Service {
   kafka::Producer& producer();
   outbox::OutboxRelay& outbox();
 
-  // Event effect run inside one transaction guarded by processed_events:
-  // called at most once per event (per service), and whatever it enqueues
-  // with outbox::EnqueueEvent commits with it. Throw kafka::PoisonRecord for
-  // an event that can never be applied; any other exception retries it.
+  // Events of `topics`, applied in one transaction per batch (the records a
+  // consumer worker has queued, up to kafka.consumer.max-batch: one commit
+  // instead of one each) through a fresh EventBatch per attempt
+  // (event_batch.h), guarded by processed_events: each event's effect is
+  // applied at most once (per service), and whatever it enqueues with
+  // outbox::EnqueueEvent commits with it. A batch that fails is rolled back
+  // and its records go one by one, each in a batch of its own.
+  void HandleEventBatches(std::vector<std::string> topics, MakeEventBatch make);
+  // The same for an effect with no batch state of its own.
   using EventEffect = std::function<void(db::Session&, const events::Envelope&)>;
-  // Optional: under load the events queued for a consumer worker are applied
-  // in one transaction (kafka.consumer.max-batch), and two workers' batches
-  // may then want the same shared rows (a product, an account) in opposite
-  // orders and deadlock; the retry re-runs the whole batch. `locks` names the
-  // shared rows a batch's events (those seen for the first time) will update;
-  // when there are two or more, they are locked first in the batch's
-  // transaction, in key order (Session::LockInKeyOrder): a batch then waits
-  // for another instead. `locks` may also take the locks itself, reading in
-  // the same statement what its events need (kept with Session::Local for
-  // the effects that follow), and return no rows.
-  struct SharedRows {
-    std::string table, key;       // from code, never from input
-    std::set<std::string> values;  // the rows' keys
-  };
-  using BatchLocks = std::function<SharedRows(db::Session&, const std::vector<const events::Envelope*>&)>;
-  void HandleEvents(std::vector<std::string> topics, EventEffect effect, BatchLocks locks = {});
+  void HandleEvents(std::vector<std::string> topics, EventEffect effect);
   // Lower level: decoded, validated envelopes without the guard.
   using EventHandler = std::function<void(const events::Envelope&, const kafka::InRecord&)>;
   void Consume(std::vector<std::string> topics, EventHandler handler);

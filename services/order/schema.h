@@ -1,0 +1,11 @@
+#pragma once
+#include <vector>
+
+#include "runtime/db/migrations.h"
+
+namespace op::order {
+
+// orders_db's tables (versions 1..), applied at start.
+std::vector<db::Migration> Migrations();
+
+}  // namespace op::order

@@ -1,0 +1,48 @@
+#include "services/payment/http_api.h"
+
+#include "services/payment/rules.h"
+#include "services/payment/store.h"
+
+namespace op::payment {
+
+namespace {
+const std::string& CustomerParam(http::Request& req) {
+  const auto& id = req.PathParam("customerId");
+  if (!ValidCustomerId(id))
+    throw http::HttpError(http::Problem(http::MakeProblem(400, "invalid customer id").Field("customerId", "1 to 64 of A-Z a-z 0-9 . _ @ -")));
+  return id;
+}
+
+http::HttpError NoAccount(const std::string& id) { return http::HttpError(404, "no account for customer '" + id + "'"); }
+}  // namespace
+
+void AddRoutes(Service& svc) {
+  svc.router().Get("/api/accounts/{customerId}", [&svc](http::Request& req) {
+    const auto& id = CustomerParam(req);
+    auto lease = svc.db().Acquire();
+    auto s = lease.session();
+    auto account = FindAccount(s, id);
+    if (!account) throw NoAccount(id);
+    return http::Response::Json(200, AccountJson(*account));
+  });
+
+  svc.router().Put("/api/accounts/{customerId}", [&svc](http::Request& req) {
+    const auto& id = CustomerParam(req);
+    int64_t balance = ParseBalance(req.JsonBody());
+    auto [account, created] = svc.db().Transact([&](db::Session& s) { return SetBalance(s, id, balance); });
+    auto resp = http::Response::Json(created ? 201 : 200, AccountJson(account));
+    if (created) resp.headers.Set("Location", "/api/accounts/" + id);
+    return resp;
+  });
+
+  svc.router().Post("/api/accounts/{customerId}/deposit",
+                    svc.idempotency().Wrap("POST /api/accounts/deposit", [&svc](http::Request& req) {
+                      const auto& id = CustomerParam(req);
+                      int64_t amount = ParseDeposit(req.JsonBody());
+                      auto account = svc.db().Transact([&](db::Session& s) { return Deposit(s, id, amount); });
+                      if (!account) throw NoAccount(id);
+                      return http::Response::Json(200, AccountJson(*account));
+                    }));
+}
+
+}  // namespace op::payment
