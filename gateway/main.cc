@@ -245,8 +245,7 @@ int main(int argc, char** argv) {
   // endpoints only read memory): one event-loop thread per CPU, each with a
   // loop of its own that owns the connections dealt to it and their upstream
   // calls, as nginx's and Envoy's workers do. No hand-offs between threads and
-  // no strands; measured against one loop shared by the threads, it served
-  // 1.32-1.41x the requests at 64 connections and 1.17-1.24x at 16
+  // no strands: it serves more than one loop shared by the threads
   // (docs/benchmarks.md).
   spec.server_threads = 0;
   spec.nonblocking_handlers = true;

@@ -22,8 +22,8 @@ void RunLoop(boost::asio::io_context& io);
 // strand per connection, so its socket, timer and parser are touched by one
 // thread at a time. A loop run by one thread serialises everything already:
 // there the connection uses the loop's own executor, because a strand costs a
-// lock and an extra trip through the loop's queue on every completion (15-20 %
-// of the gateway's throughput on one thread, docs/benchmarks.md).
+// lock and an extra trip through the loop's queue on every completion (a
+// measurable share of the gateway's throughput: docs/benchmarks.md).
 // Named as concrete types: a socket with the default type-erased executor
 // copies the strand onto the heap every time an operation takes its executor
 // (six times per proxied request, measured with heaptrack).

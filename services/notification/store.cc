@@ -49,7 +49,6 @@ std::vector<Claimed> ClaimDue(db::ConnectionPool& db, int limit, std::chrono::mi
   std::vector<Claimed> out;
   db.Transact([&](db::Session& s) {
     out.clear();  // a retried attempt starts over
-    std::vector<db::Param> ids;
     {
       // SKIP LOCKED: several instances claim disjoint rows without waiting.
       auto r = s.Query("SELECT id, order_id, event_type, channel, recipient, subject, body, attempts FROM notifications "
@@ -59,10 +58,12 @@ std::vector<Claimed> ClaimDue(db::ConnectionPool& db, int limit, std::chrono::mi
       while (r.Next()) {
         out.push_back({r.Int("id"), r.String("order_id"), r.String("event_type"), r.String("channel"),
                        r.String("recipient"), r.String("subject"), r.String("body"), r.Int("attempts")});
-        ids.push_back(r.Int("id"));
       }
     }
-    if (ids.empty()) return;
+    if (out.empty()) return;
+    std::vector<db::Param> ids;
+    ids.reserve(out.size());
+    for (const auto& c : out) ids.emplace_back(std::in_place_type<int64_t>, c.id);
     std::vector<db::Param> params{int64_t(lease.count()) * 1000};
     const std::string in = db::PaddedInList(ids);
     params.insert(params.end(), ids.begin(), ids.end());
