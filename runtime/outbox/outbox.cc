@@ -1,7 +1,5 @@
 #include "runtime/outbox/outbox.h"
 
-#include <pthread.h>
-
 #include <nlohmann/json.hpp>
 
 #include "events/topics.h"
@@ -69,18 +67,10 @@ OutboxRelay::~OutboxRelay() {
   if (metrics_ && collector_id_ >= 0) metrics_->RemoveCollector(collector_id_);
 }
 
-void OutboxRelay::Start() {
-  thread_ = std::thread([this] {
-    pthread_setname_np(pthread_self(), "outbox-relay");
-    Loop();
-  });
-}
+void OutboxRelay::Start() { task_.Start(); }
 
 void OutboxRelay::Stop() {
-  if (!thread_.joinable()) return;
-  stop_ = true;
-  Wake();
-  thread_.join();
+  task_.Stop();
   if (lock_lease_ && lock_lease_->valid()) {
     try {  // the connection goes back to the pool: it must not keep the lock
       lock_lease_->session().Query("SELECT RELEASE_LOCK(CONCAT(DATABASE(), '.outbox-relay')) AS r");
@@ -92,11 +82,7 @@ void OutboxRelay::Stop() {
   leader_ = false;
 }
 
-void OutboxRelay::Wake() {
-  std::lock_guard lock(mu_);
-  woken_ = true;
-  cv_.notify_one();
-}
+void OutboxRelay::Wake() { task_.Wake(); }
 
 namespace {
 constexpr const char* kIsMine = "IS_USED_LOCK(CONCAT(DATABASE(), '.outbox-relay')) = CONNECTION_ID()";
@@ -216,31 +202,23 @@ void OutboxRelay::Cleanup() {
              int64_t(std::chrono::duration_cast<std::chrono::seconds>(options_.retain_published).count()));
 }
 
-void OutboxRelay::Loop() {
-  auto last_stats = std::chrono::steady_clock::now() - std::chrono::hours(1);
-  auto last_cleanup = std::chrono::steady_clock::now();
-  while (!stop_.load()) {
-    std::chrono::milliseconds wait = options_.poll_interval;
-    try {
-      size_t n = RelayOnce();
-      if (n == size_t(options_.batch_size)) wait = std::chrono::milliseconds(0);  // more waiting
-      auto now = std::chrono::steady_clock::now();
-      if (now - last_stats > std::chrono::seconds(1)) {
-        RefreshBacklog();
-        last_stats = now;
-      }
-      if (now - last_cleanup > std::chrono::minutes(1)) {
-        Cleanup();
-        last_cleanup = now;
-      }
-    } catch (const std::exception& e) {
-      failures_++;
-      log::Warn("outbox relay: database error, will retry", {{"error", e.what()}});
-      wait = options_.error_backoff;
+std::chrono::milliseconds OutboxRelay::Step() {
+  try {
+    size_t n = RelayOnce();
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_stats_ > std::chrono::seconds(1)) {
+      RefreshBacklog();
+      last_stats_ = now;
     }
-    std::unique_lock lock(mu_);
-    cv_.wait_for(lock, wait, [&] { return woken_ || stop_.load(); });
-    woken_ = false;
+    if (now - last_cleanup_ > std::chrono::minutes(1)) {
+      Cleanup();
+      last_cleanup_ = now;
+    }
+    return n == size_t(options_.batch_size) ? std::chrono::milliseconds(0) : options_.poll_interval;  // a full batch: more waiting
+  } catch (const std::exception& e) {
+    failures_++;
+    log::Warn("outbox relay: database error, will retry", {{"error", e.what()}});
+    return options_.error_backoff;
   }
 }
 

@@ -5,7 +5,7 @@
 // only after the broker acknowledged them. Guarantees:
 //   - an event exists iff its state change committed (no dual write);
 //   - at-least-once publication (a crash after the ack and before the mark
-//     republishes; consumers dedup by event_id with IdempotencyGuard);
+//     republishes; consumers dedup by event_id with idempotency::EventGuard);
 //   - per-key order: one relay per database is active at a time (it holds the
 //     named lock "<db>.outbox-relay"), it sends a batch in id order through the
 //     idempotent producer, and stops at the first failure.
@@ -13,13 +13,12 @@
 // commit; Stop() joins.
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "events/envelope.h"
+#include "runtime/core/periodic_task.h"
 #include "runtime/db/db.h"
 #include "runtime/kafka/producer.h"
 
@@ -65,7 +64,7 @@ class OutboxRelay {
     kafka::OutRecord record;
   };
   enum class Leadership { kNone, kKept, kTaken };
-  void Loop();
+  std::chrono::milliseconds Step();  // the "outbox-relay" task's: relay a batch, then wait this long
   Leadership EnsureLeadership();
   void DropLeadership();
   std::vector<Row> PollAsLeader();
@@ -77,16 +76,14 @@ class OutboxRelay {
   const RelayOptions options_;
   std::optional<db::ConnectionPool::Lease> lock_lease_;  // holds the named lock
   std::chrono::steady_clock::time_point last_leader_check_{};  // relay thread (or RelayOnce's caller)
-  std::thread thread_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool woken_ = false;
-  std::atomic<bool> stop_{false}, leader_{false};
+  std::chrono::steady_clock::time_point last_stats_{}, last_cleanup_{std::chrono::steady_clock::now()};  // relay thread
+  std::atomic<bool> leader_{false};
   std::atomic<int64_t> backlog_{0};
   std::atomic<double> oldest_age_{0};
   std::atomic<uint64_t> published_{0}, failures_{0};
   metrics::MetricsRegistry* metrics_;
   int collector_id_ = -1;
+  PeriodicTask task_{"outbox-relay", [this] { return Step(); }, options_.error_backoff};  // last: stops first
 };
 
 }  // namespace op::outbox

@@ -1,5 +1,5 @@
-// Outbox, IdempotencyGuard and Idempotency-Key against a real MariaDB and the
-// dev Kafka broker.
+// The outbox and the event guard against a real MariaDB and the dev Kafka
+// broker.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -8,9 +8,9 @@
 #include "events/envelope.h"
 #include "runtime/db/migrations.h"
 #include "runtime/kafka/consumer.h"
-#include "runtime/outbox/idempotency_guard.h"
-#include "runtime/outbox/idempotency_key.h"
+#include "runtime/idempotency/event_guard.h"
 #include "runtime/outbox/outbox.h"
+#include "runtime/idempotency/schema.h"
 #include "runtime/outbox/schema.h"
 #include "testing/fixtures/devbroker.h"
 #include "testing/fixtures/mariadb.h"
@@ -20,6 +20,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using op::testing::WaitUntil;
+using idempotency::EventGuard;
 
 class OutboxTest : public ::testing::Test {
  protected:
@@ -43,7 +44,9 @@ class OutboxTest : public ::testing::Test {
     o.database = name;
     o.create_database = true;
     auto pool = std::make_unique<db::ConnectionPool>(o);
-    db::Migrate(*pool, RuntimeMigrations());
+    auto migrations = Migrations();
+    for (auto& m : idempotency::Migrations()) migrations.push_back(std::move(m));
+    db::Migrate(*pool, migrations);
     return pool;
   }
   kafka::ProducerOptions POpts() {
@@ -212,7 +215,7 @@ TEST_F(OutboxTest, GuardedHandlerAppliesEachEventExactlyOnceAcrossFailureAndDupl
   auto pool = Pool("guard_db");
   pool->Exec("CREATE TABLE account (id VARCHAR(20) PRIMARY KEY, balance BIGINT NOT NULL)");
   pool->Exec("INSERT INTO account VALUES ('alice', 10000)");
-  IdempotencyGuard guard("payment-service");
+  EventGuard guard("payment-service");
   std::atomic<int> attempts{0};
   std::atomic<bool> checked_after_failure{false};
   kafka::Producer producer(POpts());
@@ -246,8 +249,8 @@ TEST_F(OutboxTest, GuardedHandlerAppliesEachEventExactlyOnceAcrossFailureAndDupl
 
 TEST_F(OutboxTest, ABatchOfDeliveriesIsMarkedInOneInsertAndDuplicatesAreSortedOut) {
   auto pool = Pool("guard_batch");
-  IdempotencyGuard guard("inventory-service");
-  using D = IdempotencyGuard::Delivery;
+  EventGuard guard("inventory-service");
+  using D = EventGuard::Delivery;
   auto mark = [&](std::vector<D> batch) {
     return pool->Transact([&](db::Session& s) { return guard.MarkFirstDeliveries(s, batch); });
   };
@@ -263,78 +266,6 @@ TEST_F(OutboxTest, ABatchOfDeliveriesIsMarkedInOneInsertAndDuplicatesAreSortedOu
     throw std::runtime_error("effect failed");
   }), std::runtime_error);
   EXPECT_EQ(mark({{"e6"}, {"e7"}}), (std::vector<bool>{true, true}));
-}
-
-class IdempotencyKeyTest : public OutboxTest {
- protected:
-  void SetUp() override {
-    pool_ = Pool("idem_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()).substr(0, 40));
-    store_ = std::make_unique<IdempotencyStore>(*pool_);
-    handler_ = store_->Wrap("POST /api/orders", [this](http::Request& r) {
-      ++calls_;
-      if (r.body == "\"fail\"") return http::Response::Json(503, {{"error", "upstream"}});
-      auto resp = http::Response::Json(202, {{"orderId", "o-" + std::to_string(calls_)}});
-      resp.headers.Set("Location", "/api/orders/o-" + std::to_string(calls_));
-      return resp;
-    });
-  }
-  http::Request Req(const std::string& key, const std::string& body) {
-    http::Request r;
-    r.method = "POST";
-    r.path = "/api/orders";
-    r.body = body;
-    if (!key.empty()) r.headers.Set("Idempotency-Key", key);
-    return r;
-  }
-  int Status(http::Request r) {
-    try {
-      return handler_(r).status;
-    } catch (const http::HttpError& e) {
-      return e.problem().status;
-    }
-  }
-  std::unique_ptr<db::ConnectionPool> pool_;
-  std::unique_ptr<IdempotencyStore> store_;
-  http::Handler handler_;
-  int calls_ = 0;
-};
-
-TEST_F(IdempotencyKeyTest, SameKeySameBodyReplaysTheFirstResponse) {
-  auto req = Req("key-1", "{\"a\":1}");
-  auto first = handler_(req);
-  auto again = Req("key-1", "{\"a\":1}");
-  auto second = handler_(again);
-  EXPECT_EQ(calls_, 1);
-  EXPECT_EQ(second.status, 202);
-  EXPECT_EQ(second.body, first.body);
-  EXPECT_EQ(second.headers.Get("location"), "/api/orders/o-1");
-  EXPECT_EQ(second.headers.Get("idempotent-replayed"), "true");
-}
-
-TEST_F(IdempotencyKeyTest, DifferentBodyIs422InFlightIs409) {
-  handler_(*std::make_unique<http::Request>(Req("key-2", "{\"a\":1}")));
-  EXPECT_EQ(Status(Req("key-2", "{\"a\":2}")), 422);
-  store_->Start("POST /api/orders", "key-3", IdempotencyStore::HashRequest(Req("key-3", "{}")));
-  EXPECT_EQ(Status(Req("key-3", "{}")), 409);
-  EXPECT_EQ(calls_, 1);
-}
-
-TEST_F(IdempotencyKeyTest, ServerErrorsAreForgottenAndBadKeysRejected) {
-  EXPECT_EQ(Status(Req("key-4", "\"fail\"")), 503);
-  EXPECT_EQ(Status(Req("key-4", "\"fail\"")), 503);
-  EXPECT_EQ(calls_, 2) << "a 5xx is not replayed: the client may retry";
-  EXPECT_EQ(Status(Req(std::string(256, 'k'), "{}")), 400);
-  EXPECT_EQ(Status(Req(std::string(255, 'k'), "{}")), 202);
-  EXPECT_EQ(Status(Req("", "{}")), 202) << "no key: no idempotency";
-  EXPECT_EQ(calls_, 4);
-}
-
-TEST_F(IdempotencyKeyTest, KeysAreKeptForTheTtlThenPurged) {
-  handler_(*std::make_unique<http::Request>(Req("key-5", "{}")));
-  EXPECT_EQ(Count(*pool_, "SELECT COUNT(*) AS n FROM idempotency_keys WHERE expires_at >= CURRENT_TIMESTAMP(3) + INTERVAL 23 HOUR"), 1);
-  EXPECT_EQ(store_->PurgeExpired(), 0u);
-  pool_->Exec("UPDATE idempotency_keys SET expires_at = CURRENT_TIMESTAMP(3) - INTERVAL 1 SECOND");
-  EXPECT_EQ(store_->PurgeExpired(), 1u);
 }
 
 }  // namespace

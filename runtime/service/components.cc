@@ -5,6 +5,7 @@
 #include "runtime/core/backoff.h"
 #include "runtime/core/time_format.h"
 #include "runtime/logging/log.h"
+#include "runtime/idempotency/schema.h"
 #include "runtime/outbox/schema.h"
 
 namespace op {
@@ -13,10 +14,11 @@ DatabaseComponent::DatabaseComponent(const config::Config& config, std::vector<d
                                      metrics::MetricsRegistry& metrics, actuator::HealthRegistry& health, std::string name)
     : options_(db::DbOptions::FromConfig(config)),
       startup_timeout_(config.GetDuration("mysql.startup-timeout")),
-      migrations_(outbox::RuntimeMigrations()),
+      migrations_(outbox::Migrations()),
       metrics_(metrics),
       health_(health),
       name_(std::move(name)) {
+  for (auto& m : idempotency::Migrations()) migrations_.push_back(std::move(m));
   migrations_.insert(migrations_.end(), migrations.begin(), migrations.end());
 }
 
@@ -44,7 +46,7 @@ void DatabaseComponent::Start() {
   } catch (const std::exception& e) {
     throw StartupError(std::string("database migration failed: ") + e.what());
   }
-  idempotency_ = std::make_unique<outbox::IdempotencyStore>(*pool_);
+  idempotency_ = std::make_unique<idempotency::KeyStore>(*pool_);
   health_.Add("db", [pool = pool_.get()] {
     std::string err;
     auto stats = pool->GetStats();

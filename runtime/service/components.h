@@ -31,7 +31,7 @@
 #include "runtime/kafka/consumer.h"
 #include "runtime/kafka/producer.h"
 #include "runtime/metrics/metrics.h"
-#include "runtime/outbox/idempotency_key.h"
+#include "runtime/idempotency/idempotency_key.h"
 #include "runtime/outbox/outbox.h"
 #include "runtime/resilience/registry.h"
 #include "runtime/service/component.h"
@@ -53,7 +53,7 @@ class DatabaseComponent final : public Component {
   const char* Name() const override { return "database"; }
   void Start() override;  // StartupError when unreachable until mysql.startup-timeout, or a migration fails
   db::ConnectionPool& pool() { return *pool_; }
-  outbox::IdempotencyStore& idempotency() { return *idempotency_; }
+  idempotency::KeyStore& idempotency() { return *idempotency_; }
 
  private:
   db::DbOptions options_;
@@ -63,7 +63,7 @@ class DatabaseComponent final : public Component {
   actuator::HealthRegistry& health_;
   std::string name_;
   std::unique_ptr<db::ConnectionPool> pool_;
-  std::unique_ptr<outbox::IdempotencyStore> idempotency_;
+  std::unique_ptr<idempotency::KeyStore> idempotency_;
 };
 
 class ProducerComponent final : public Component {

@@ -64,10 +64,10 @@ class EffectBatch final : public EventBatch {
 // Applies `envelopes` (their records `records`) in one transaction: marks
 // them delivered, then Prepare, Apply and Flush for the first deliveries.
 // Returns how many outbox rows the transaction enqueued.
-size_t ApplyInOneTransaction(db::ConnectionPool& db, outbox::IdempotencyGuard& guard, const MakeEventBatch& make,
+size_t ApplyInOneTransaction(db::ConnectionPool& db, idempotency::EventGuard& guard, const MakeEventBatch& make,
                              const std::vector<events::Envelope>& envelopes,
                              const std::vector<const kafka::InRecord*>& records) {
-  std::vector<outbox::IdempotencyGuard::Delivery> deliveries;
+  std::vector<idempotency::EventGuard::Delivery> deliveries;
   deliveries.reserve(records.size());
   for (size_t i = 0; i < records.size(); ++i) deliveries.push_back({envelopes[i].event_id(), records[i]});
   return db.Transact([&](db::Session& s) {
@@ -97,7 +97,7 @@ size_t ApplyInOneTransaction(db::ConnectionPool& db, outbox::IdempotencyGuard& g
 }  // namespace
 
 void Service::HandleEventBatches(std::vector<std::string> topics, MakeEventBatch make) {
-  auto guard = std::make_shared<outbox::IdempotencyGuard>(spec_.name);
+  auto guard = std::make_shared<idempotency::EventGuard>(spec_.name);
   auto shared_make = std::make_shared<MakeEventBatch>(std::move(make));
   auto wake_relay = [this](size_t enqueued) {
     if (enqueued > 0 && outbox_) outbox_->relay().Wake();

@@ -129,7 +129,7 @@ db::ConnectionPool& Service::db() {
   if (!database_) throw std::logic_error(spec_.name + " does not use a database (ServiceSpec.uses_database)");
   return database_->pool();
 }
-outbox::IdempotencyStore& Service::idempotency() {
+idempotency::KeyStore& Service::idempotency() {
   if (!database_) throw std::logic_error(spec_.name + " does not use a database (Idempotency-Key store)");
   return database_->idempotency();
 }

@@ -25,7 +25,7 @@
 #include <vector>
 
 #include "events/envelope.h"
-#include "runtime/outbox/idempotency_guard.h"
+#include "runtime/idempotency/event_guard.h"
 #include "runtime/service/components.h"
 #include "runtime/service/event_batch.h"
 
@@ -77,7 +77,7 @@ class Service {
   // Parts a service asks for in its spec. Called from the wiring only: a
   // service that did not ask fails its start ("wiring failed: ...").
   db::ConnectionPool& db();
-  outbox::IdempotencyStore& idempotency();
+  idempotency::KeyStore& idempotency();
   kafka::Producer& producer();
   outbox::OutboxRelay& outbox();
 

@@ -4,9 +4,8 @@
 #include <gtest/gtest.h>
 
 #include "runtime/core/time_format.h"
-#include "runtime/db/migrations.h"
 #include "services/order/schema.h"
-#include "testing/fixtures/mariadb.h"
+#include "testing/fixtures/database.h"
 
 namespace op::order {
 namespace {
@@ -22,17 +21,7 @@ class OrderStoreTest : public ::testing::Test {
   static void TearDownTestSuite() { delete server_; }
 
   std::unique_ptr<db::ConnectionPool> Pool(const std::string& name) {
-    db::DbOptions o;
-    o.port = server_->Port();
-    o.user = server_->User();
-    o.password = server_->Password();
-    o.database = name;
-    o.pool_size = 4;
-    o.acquire_timeout = 2s;
-    o.create_database = true;
-    auto pool = std::make_unique<db::ConnectionPool>(o);
-    db::Migrate(*pool, Migrations());
-    return pool;
+    return testing::FreshDatabase(*server_, name, Migrations());
   }
   static NewOrderRows Order(const std::string& id, const std::string& customer, std::chrono::seconds deadline_in) {
     auto now = std::chrono::system_clock::now();

@@ -3,9 +3,8 @@
 
 #include <gtest/gtest.h>
 
-#include "runtime/db/migrations.h"
 #include "services/payment/schema.h"
-#include "testing/fixtures/mariadb.h"
+#include "testing/fixtures/database.h"
 
 namespace op::payment {
 namespace {
@@ -21,17 +20,7 @@ class PaymentStoreTest : public ::testing::Test {
   static void TearDownTestSuite() { delete server_; }
 
   std::unique_ptr<db::ConnectionPool> Pool(const std::string& name) {
-    db::DbOptions o;
-    o.port = server_->Port();
-    o.user = server_->User();
-    o.password = server_->Password();
-    o.database = name;
-    o.pool_size = 4;
-    o.acquire_timeout = 2s;
-    o.create_database = true;
-    auto pool = std::make_unique<db::ConnectionPool>(o);
-    db::Migrate(*pool, Migrations());
-    return pool;
+    return testing::FreshDatabase(*server_, name, Migrations());
   }
   static int64_t Int(db::ConnectionPool& db, const std::string& sql) {
     auto r = db.Query(sql);

@@ -16,16 +16,16 @@
 #include "runtime/db/db.h"
 #include "runtime/http/router.h"
 
-namespace op::outbox {
+namespace op::idempotency {
 
-class IdempotencyStore {
+class KeyStore {
  public:
   struct Options {
     std::chrono::seconds ttl{std::chrono::hours(24)};
     std::chrono::seconds in_flight_timeout{60};
   };
-  explicit IdempotencyStore(db::ConnectionPool& pool) : IdempotencyStore(pool, Options{}) {}
-  IdempotencyStore(db::ConnectionPool& pool, Options options) : pool_(pool), options_(options) {}
+  explicit KeyStore(db::ConnectionPool& pool) : KeyStore(pool, Options{}) {}
+  KeyStore(db::ConnectionPool& pool, Options options) : pool_(pool), options_(options) {}
 
   enum class Outcome { kProceed, kReplay, kInFlight, kMismatch };
   struct Begin {
@@ -47,4 +47,4 @@ class IdempotencyStore {
   const Options options_;
 };
 
-}  // namespace op::outbox
+}  // namespace op::idempotency

@@ -1,5 +1,5 @@
 #pragma once
-// IdempotencyGuard: effectively-once effects over at-least-once delivery.
+// EventGuard: effectively-once effects over at-least-once delivery.
 // In the same transaction as a consumed event's effect, MarkFirstDelivery()
 // inserts (consumer group, event id) into processed_events. The first delivery
 // inserts and applies the effect; a redelivery finds the row and skips it; two
@@ -12,11 +12,11 @@
 #include "runtime/db/db.h"
 #include "runtime/kafka/consumer.h"
 
-namespace op::outbox {
+namespace op::idempotency {
 
-class IdempotencyGuard {
+class EventGuard {
  public:
-  explicit IdempotencyGuard(std::string consumer_group) : group_(std::move(consumer_group)) {}
+  explicit EventGuard(std::string consumer_group) : group_(std::move(consumer_group)) {}
   // true: first delivery, apply the effect. false: already applied, skip it.
   bool MarkFirstDelivery(db::Session& s, const std::string& event_id,
                          const kafka::InRecord* origin = nullptr) const;
@@ -35,4 +35,4 @@ class IdempotencyGuard {
   std::string group_;
 };
 
-}  // namespace op::outbox
+}  // namespace op::idempotency

@@ -1,6 +1,6 @@
-#include "runtime/outbox/idempotency_guard.h"
+#include "runtime/idempotency/event_guard.h"
 
-namespace op::outbox {
+namespace op::idempotency {
 
 namespace {
 constexpr const char* kInsert =
@@ -12,7 +12,7 @@ std::vector<db::Param> Row(const std::string& group, const std::string& event_id
 }
 }  // namespace
 
-bool IdempotencyGuard::MarkFirstDelivery(db::Session& s, const std::string& event_id,
+bool EventGuard::MarkFirstDelivery(db::Session& s, const std::string& event_id,
                                          const kafka::InRecord* origin) const {
   auto row = Row(group_, event_id, origin);
   try {
@@ -23,7 +23,7 @@ bool IdempotencyGuard::MarkFirstDelivery(db::Session& s, const std::string& even
   }
 }
 
-std::vector<bool> IdempotencyGuard::MarkFirstDeliveries(db::Session& s, const std::vector<Delivery>& deliveries) const {
+std::vector<bool> EventGuard::MarkFirstDeliveries(db::Session& s, const std::vector<Delivery>& deliveries) const {
   if (deliveries.size() == 1) return {MarkFirstDelivery(s, deliveries[0].event_id, deliveries[0].origin)};
   std::vector<bool> first(deliveries.size(), true);
   if (deliveries.empty()) return first;
@@ -40,4 +40,4 @@ std::vector<bool> IdempotencyGuard::MarkFirstDeliveries(db::Session& s, const st
   return first;
 }
 
-}  // namespace op::outbox
+}  // namespace op::idempotency

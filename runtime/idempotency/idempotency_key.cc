@@ -1,4 +1,4 @@
-#include "runtime/outbox/idempotency_key.h"
+#include "runtime/idempotency/idempotency_key.h"
 
 #include <optional>
 
@@ -6,9 +6,9 @@
 
 #include <nlohmann/json.hpp>
 
-namespace op::outbox {
+namespace op::idempotency {
 
-std::string IdempotencyStore::HashRequest(const http::Request& req) {
+std::string KeyStore::HashRequest(const http::Request& req) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
@@ -24,7 +24,7 @@ std::string IdempotencyStore::HashRequest(const http::Request& req) {
   return hex;
 }
 
-IdempotencyStore::Begin IdempotencyStore::Start(const std::string& scope, const std::string& key,
+KeyStore::Begin KeyStore::Start(const std::string& scope, const std::string& key,
                                                 const std::string& hash) {
   for (int attempt = 0; attempt < 3; ++attempt) {
     try {
@@ -73,7 +73,7 @@ IdempotencyStore::Begin IdempotencyStore::Start(const std::string& scope, const 
   throw db::DbError("idempotency key '" + key + "' kept changing while it was read");
 }
 
-void IdempotencyStore::Complete(const std::string& scope, const std::string& key, const http::Response& r) {
+void KeyStore::Complete(const std::string& scope, const std::string& key, const http::Response& r) {
   nlohmann::json headers = nlohmann::json::array();
   for (const auto& [k, v] : r.headers.All())
     if (k == "content-type" || k == "location") headers.push_back({k, v});
@@ -82,15 +82,15 @@ void IdempotencyStore::Complete(const std::string& scope, const std::string& key
              r.status, headers.dump(), r.body, scope, key);
 }
 
-void IdempotencyStore::Forget(const std::string& scope, const std::string& key) {
+void KeyStore::Forget(const std::string& scope, const std::string& key) {
   pool_.Exec("DELETE FROM idempotency_keys WHERE scope = ? AND idempotency_key = ?", scope, key);
 }
 
-size_t IdempotencyStore::PurgeExpired() {
+size_t KeyStore::PurgeExpired() {
   return pool_.Exec("DELETE FROM idempotency_keys WHERE expires_at < CURRENT_TIMESTAMP(3) LIMIT 10000");
 }
 
-http::Handler IdempotencyStore::Wrap(std::string scope, http::Handler handler) {
+http::Handler KeyStore::Wrap(std::string scope, http::Handler handler) {
   return [this, scope = std::move(scope), handler = std::move(handler)](http::Request& req) -> http::Response {
     auto key = req.Header("idempotency-key");
     if (!key) return handler(req);
@@ -135,4 +135,4 @@ http::Handler IdempotencyStore::Wrap(std::string scope, http::Handler handler) {
   };
 }
 
-}  // namespace op::outbox
+}  // namespace op::idempotency

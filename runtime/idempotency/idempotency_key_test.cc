@@ -1,0 +1,102 @@
+// The Idempotency-Key store against a real MariaDB.
+#include "runtime/idempotency/idempotency_key.h"
+
+#include <gtest/gtest.h>
+
+#include "runtime/idempotency/schema.h"
+#include "testing/fixtures/database.h"
+
+namespace op::idempotency {
+namespace {
+
+using namespace std::chrono_literals;
+
+class IdempotencyKeyTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    db_ = new testing::MariaDbServer();
+    db_->Start();
+  }
+  static void TearDownTestSuite() { delete db_; }
+  std::unique_ptr<db::ConnectionPool> Pool(const std::string& name) {
+    return testing::FreshDatabase(*db_, name, Migrations());
+  }
+  static int64_t Count(db::ConnectionPool& pool, const std::string& sql) {
+    auto rows = pool.Query(sql);
+    rows.Next();
+    return rows.Int("n");
+  }
+  void SetUp() override {
+    pool_ = Pool("idem_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()).substr(0, 40));
+    store_ = std::make_unique<KeyStore>(*pool_);
+    handler_ = store_->Wrap("POST /api/orders", [this](http::Request& r) {
+      ++calls_;
+      if (r.body == "\"fail\"") return http::Response::Json(503, {{"error", "upstream"}});
+      auto resp = http::Response::Json(202, {{"orderId", "o-" + std::to_string(calls_)}});
+      resp.headers.Set("Location", "/api/orders/o-" + std::to_string(calls_));
+      return resp;
+    });
+  }
+  http::Request Req(const std::string& key, const std::string& body) {
+    http::Request r;
+    r.method = "POST";
+    r.path = "/api/orders";
+    r.body = body;
+    if (!key.empty()) r.headers.Set("Idempotency-Key", key);
+    return r;
+  }
+  int Status(http::Request r) {
+    try {
+      return handler_(r).status;
+    } catch (const http::HttpError& e) {
+      return e.problem().status;
+    }
+  }
+  std::unique_ptr<db::ConnectionPool> pool_;
+  std::unique_ptr<KeyStore> store_;
+  http::Handler handler_;
+  int calls_ = 0;
+  static testing::MariaDbServer* db_;
+};
+testing::MariaDbServer* IdempotencyKeyTest::db_ = nullptr;
+
+TEST_F(IdempotencyKeyTest, SameKeySameBodyReplaysTheFirstResponse) {
+  auto req = Req("key-1", "{\"a\":1}");
+  auto first = handler_(req);
+  auto again = Req("key-1", "{\"a\":1}");
+  auto second = handler_(again);
+  EXPECT_EQ(calls_, 1);
+  EXPECT_EQ(second.status, 202);
+  EXPECT_EQ(second.body, first.body);
+  EXPECT_EQ(second.headers.Get("location"), "/api/orders/o-1");
+  EXPECT_EQ(second.headers.Get("idempotent-replayed"), "true");
+}
+
+TEST_F(IdempotencyKeyTest, DifferentBodyIs422InFlightIs409) {
+  handler_(*std::make_unique<http::Request>(Req("key-2", "{\"a\":1}")));
+  EXPECT_EQ(Status(Req("key-2", "{\"a\":2}")), 422);
+  store_->Start("POST /api/orders", "key-3", KeyStore::HashRequest(Req("key-3", "{}")));
+  EXPECT_EQ(Status(Req("key-3", "{}")), 409);
+  EXPECT_EQ(calls_, 1);
+}
+
+TEST_F(IdempotencyKeyTest, ServerErrorsAreForgottenAndBadKeysRejected) {
+  EXPECT_EQ(Status(Req("key-4", "\"fail\"")), 503);
+  EXPECT_EQ(Status(Req("key-4", "\"fail\"")), 503);
+  EXPECT_EQ(calls_, 2) << "a 5xx is not replayed: the client may retry";
+  EXPECT_EQ(Status(Req(std::string(256, 'k'), "{}")), 400);
+  EXPECT_EQ(Status(Req(std::string(255, 'k'), "{}")), 202);
+  EXPECT_EQ(Status(Req("", "{}")), 202) << "no key: no idempotency";
+  EXPECT_EQ(calls_, 4);
+}
+
+TEST_F(IdempotencyKeyTest, KeysAreKeptForTheTtlThenPurged) {
+  handler_(*std::make_unique<http::Request>(Req("key-5", "{}")));
+  EXPECT_EQ(Count(*pool_, "SELECT COUNT(*) AS n FROM idempotency_keys WHERE expires_at >= CURRENT_TIMESTAMP(3) + INTERVAL 23 HOUR"), 1);
+  EXPECT_EQ(store_->PurgeExpired(), 0u);
+  pool_->Exec("UPDATE idempotency_keys SET expires_at = CURRENT_TIMESTAMP(3) - INTERVAL 1 SECOND");
+  EXPECT_EQ(store_->PurgeExpired(), 1u);
+}
+
+}  // namespace
+}  // namespace op::idempotency
