@@ -31,12 +31,12 @@ nlohmann::json DeadLetters::Json() const {
     items.push_back({{"topic", r.topic}, {"partition", r.partition}, {"offset", r.offset}, {"key", r.key},
                      {"at", FormatRfc3339(std::chrono::system_clock::time_point(std::chrono::milliseconds(r.timestamp_ms)))},
                      {"eventType", h("event_type")},
-                     {"error", h(kafka::Consumer::kDltExceptionMessage)},
-                     {"errorKind", h(kafka::Consumer::kDltExceptionClass)},
-                     {"originalTopic", h(kafka::Consumer::kDltOriginalTopic)},
-                     {"originalPartition", h(kafka::Consumer::kDltOriginalPartition)},
-                     {"originalOffset", h(kafka::Consumer::kDltOriginalOffset)},
-                     {"group", h(kafka::Consumer::kDltOriginalGroup)},
+                     {"error", h(kafka::kDltExceptionMessage)},
+                     {"errorKind", h(kafka::kDltExceptionClass)},
+                     {"originalTopic", h(kafka::kDltOriginalTopic)},
+                     {"originalPartition", h(kafka::kDltOriginalPartition)},
+                     {"originalOffset", h(kafka::kDltOriginalOffset)},
+                     {"group", h(kafka::kDltOriginalGroup)},
                      {"bytes", r.value.size()}});
   }
   return {{"total", total_}, {"items", items}};
@@ -50,7 +50,7 @@ std::optional<nlohmann::json> DeadLetters::Replay(const std::string& topic, int3
       if (r.topic == topic && r.partition == partition && r.offset == offset) found = r;
   }
   if (!found) return std::nullopt;
-  auto original = found->Header(kafka::Consumer::kDltOriginalTopic);
+  auto original = found->Header(kafka::kDltOriginalTopic);
   std::string target = original ? *original : std::string(kafka::TopicOfDeadLetters(topic));
   kafka::OutRecord out{target, found->key, found->value, {}};
   for (const auto& [k, v] : found->headers)

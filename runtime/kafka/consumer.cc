@@ -10,6 +10,8 @@
 #include <random>
 #include <set>
 
+#include "runtime/core/backoff.h"
+#include "runtime/kafka/consumer_impl.h"
 #include "runtime/logging/log.h"
 
 namespace op::kafka {
@@ -28,7 +30,7 @@ void ConsumerOptions::DeclareSchema(config::Schema& s) {
   s.Add("kafka.consumer.fetch-wait-max", config::Type::kDuration, "20ms",
         "longest a broker holds a fetch with no data (fetch.wait.max.ms): the latency floor of each hop when idle");
   s.Add(config::KeySpec{"kafka.consumer.concurrency", config::Type::kInt, "4",
-                        "partitions handled in parallel (worker threads); 1 handles on the consumer thread", 1, 64});
+                        "partitions handled in parallel (worker threads, each owning a share of the partitions)", 1, 64});
   s.Add(config::KeySpec{"kafka.consumer.max-queued", config::Type::kInt, "500",
                         "records fetched ahead of the workers at most", 1, 100000});
   s.Add(config::KeySpec{"kafka.consumer.max-batch", config::Type::kInt, "64",
@@ -53,71 +55,6 @@ ConsumerOptions ConsumerOptions::FromConfig(const config::Config& c) {
   o.max_batch = int(c.GetInt("kafka.consumer.max-batch"));
   return o;
 }
-
-namespace {
-using Clock = std::chrono::steady_clock;
-using TpKey = std::pair<std::string, int32_t>;
-
-struct RetryState {
-  int attempts = 0;
-  Clock::time_point resume_at;
-};
-}  // namespace
-
-struct Consumer::Impl : public RdKafka::RebalanceCb {
-  Consumer* self = nullptr;
-  std::unique_ptr<RdKafka::KafkaConsumer> consumer;
-  std::set<TpKey> assigned;
-  std::map<TpKey, RetryState> retrying;  // partitions paused for a backoff
-  bool applied_pause = false;
-  std::mt19937_64 rng{std::random_device{}()};
-
-  // Concurrency > 1. `epoch` is a partition's generation: bumped (under
-  // epoch_mu) when a record of it fails or it is revoked, so queued records of
-  // the old generation are dropped instead of handled out of order.
-  std::mutex epoch_mu;
-  std::map<TpKey, uint64_t> epoch;
-  std::set<TpKey> blocked;  // a record failed; records fetched until the seek-back are dropped
-  struct Outcome {
-    TpKey tp;
-    int64_t offset;
-    Consumer::Outcome outcome;
-  };
-  std::mutex outcomes_mu;
-  std::condition_variable outcomes_cv;
-  std::deque<Outcome> outcomes;
-  std::map<TpKey, int64_t> inflight;      // consumer thread: dispatched, outcome not yet drained
-  int64_t inflight_total = 0;
-  std::map<TpKey, int64_t> to_commit;     // consumer thread: next offset to commit
-
-  void rebalance_cb(RdKafka::KafkaConsumer* c, RdKafka::ErrorCode err,
-                    std::vector<RdKafka::TopicPartition*>& parts) override {
-    if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
-      c->assign(parts);
-      for (auto* p : parts) assigned.insert({p->topic(), p->partition()});
-      if (self->paused_.load()) c->pause(parts);
-      self->joined_ = true;
-      log::Info("kafka partitions assigned", {{"group", self->options_.group_id}, {"count", parts.size()}});
-    } else {
-      std::vector<TpKey> revoked;
-      for (auto* p : parts) revoked.emplace_back(p->topic(), p->partition());
-      self->Quiesce(revoked);  // finish and commit what the workers hold of them
-      for (auto* p : parts) {
-        assigned.erase({p->topic(), p->partition()});
-        retrying.erase({p->topic(), p->partition()});
-      }
-      c->unassign();
-      log::Info("kafka partitions revoked", {{"group", self->options_.group_id}, {"count", parts.size()}});
-    }
-  }
-
-  std::vector<RdKafka::TopicPartition*> Parts(const std::vector<TpKey>& keys) {
-    std::vector<RdKafka::TopicPartition*> v;
-    for (auto& [t, p] : keys) v.push_back(RdKafka::TopicPartition::create(t, p));
-    return v;
-  }
-  static void Free(std::vector<RdKafka::TopicPartition*>& v) { RdKafka::TopicPartition::destroy(v); }
-};
 
 namespace {
 void Set(RdKafka::Conf* conf, const std::string& k, const std::string& v) {
@@ -199,29 +136,20 @@ Consumer::~Consumer() {
   if (metrics_ && collector_id_ >= 0) metrics_->RemoveCollector(collector_id_);
 }
 
-struct Consumer::Worker {
-  std::thread thread;
-  std::mutex mu;
-  std::condition_variable cv;
-  std::deque<std::pair<InRecord, uint64_t>> queue;  // record, its partition's epoch
-  bool stop = false;
-};
 
 void Consumer::Start() {
   auto e = impl_->consumer->subscribe(options_.topics);
   if (e != RdKafka::ERR_NO_ERROR) throw std::runtime_error("kafka consumer: subscribe failed: " + RdKafka::err2str(e));
   running_ = true;
-  if (options_.concurrency > 1) {
-    for (int i = 0; i < options_.concurrency; ++i) {
-      auto w = std::make_unique<Worker>();
-      Worker* raw = w.get();
-      w->thread = std::thread([this, raw] {
-        pthread_setname_np(pthread_self(), "kafka-worker");
-        log::LogContext ctx({{"consumerGroup", options_.group_id}});
-        WorkerLoop(*raw);
-      });
-      workers_.push_back(std::move(w));
-    }
+  for (int i = 0; i < std::max(1, options_.concurrency); ++i) {
+    auto w = std::make_unique<Worker>();
+    Worker* raw = w.get();
+    w->thread = std::thread([this, raw] {
+      pthread_setname_np(pthread_self(), "kafka-worker");
+      log::LogContext ctx({{"consumerGroup", options_.group_id}});
+      WorkerLoop(*raw);
+    });
+    workers_.push_back(std::move(w));
   }
   thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "kafka-consumer");
@@ -307,19 +235,16 @@ void Consumer::Loop() {
       ++it;
     }
 
-    if (!workers_.empty()) {
-      DrainOutcomes(false);
-      if (impl_->inflight_total >= options_.max_queued) {  // the workers are behind: wait for them
-        std::unique_lock lock(impl_->outcomes_mu);
-        impl_->outcomes_cv.wait_for(lock, std::chrono::milliseconds(50), [&] { return !impl_->outcomes.empty(); });
-        continue;
-      }
+    DrainOutcomes(false);
+    if (impl_->inflight_total >= options_.max_queued) {  // the workers are behind: wait for them
+      std::unique_lock lock(impl_->outcomes_mu);
+      impl_->outcomes_cv.wait_for(lock, std::chrono::milliseconds(50), [&] { return !impl_->outcomes.empty(); });
+      continue;
     }
-    std::unique_ptr<RdKafka::Message> m(c.consume(workers_.empty() ? 100 : 10));
+    std::unique_ptr<RdKafka::Message> m(c.consume(10));
     switch (m->err()) {
       case RdKafka::ERR_NO_ERROR:
-        if (workers_.empty()) Process(*m);
-        else Dispatch(*m);
+        Dispatch(*m);
         break;
       case RdKafka::ERR__TIMED_OUT:
       case RdKafka::ERR__PARTITION_EOF:
@@ -332,7 +257,7 @@ void Consumer::Loop() {
       last_lag = Clock::now();
     }
   }
-  if (!workers_.empty()) Quiesce({impl_->assigned.begin(), impl_->assigned.end()});
+  Quiesce({impl_->assigned.begin(), impl_->assigned.end()});
 }
 
 InRecord Consumer::ToRecord(RdKafka::Message& m) {
@@ -349,45 +274,14 @@ InRecord Consumer::ToRecord(RdKafka::Message& m) {
   return r;
 }
 
-Consumer::Outcome Consumer::Handle(const InRecord& r) {
-  try {
-    auto t0 = Clock::now();
-    handler_(r);
-    handler_stats_.Record(Clock::now() - t0);
-    processed_.fetch_add(1);
-    return Outcome::kDone;
-  } catch (const PoisonRecord& e) {
-    if (DeadLetter(r, e.what(), "PoisonRecord")) {
-      dead_lettered_.fetch_add(1);
-      return Outcome::kDeadLettered;
-    }
-  } catch (const std::exception& e) {
-    log::Warn("record failed, will retry", {{"topic", r.topic}, {"partition", r.partition},
-                                            {"offset", r.offset}, {"error", e.what()}});
-  }
-  retried_.fetch_add(1);
-  return Outcome::kRetry;
-}
-
-void Consumer::Process(RdKafka::Message& m) {
-  InRecord r = ToRecord(m);
-  if (Handle(r) == Outcome::kRetry) {
-    RetryLater(r.topic, r.partition, r.offset);
-    return;
-  }
-  auto t0 = Clock::now();
-  Commit(r);
-  commit_stats_.Record(Clock::now() - t0);
-  impl_->retrying.erase({r.topic, r.partition});
-}
-
 // Transient failure: go back to the record and pause its partition for a backoff.
 void Consumer::RetryLater(const std::string& topic, int32_t partition, int64_t offset) {
   TpKey tp{topic, partition};
   auto& st = impl_->retrying[tp];
   st.attempts++;
-  auto cap = std::min<int64_t>(options_.retry_backoff_max.count(),
-                               options_.retry_backoff_initial.count() << std::min(st.attempts - 1, 20));
+  // Equal jitter: at least half the backoff, so a failing partition is not
+  // retried at once, and never all partitions together.
+  auto cap = BackoffPolicy{options_.retry_backoff_initial, options_.retry_backoff_max}.Cap(st.attempts).count();
   auto wait = std::chrono::milliseconds(std::uniform_int_distribution<int64_t>(cap / 2, std::max<int64_t>(cap, 1))(impl_->rng));
   st.resume_at = Clock::now() + wait;
   auto parts = impl_->Parts({tp});
@@ -398,210 +292,6 @@ void Consumer::RetryLater(const std::string& topic, int32_t partition, int64_t o
   if (e != RdKafka::ERR_NO_ERROR)
     log::Error("kafka seek failed; the record will be redelivered after a restart or rebalance",
                {{"topic", topic}, {"partition", partition}, {"offset", offset}, {"error", RdKafka::err2str(e)}});
-}
-
-// Concurrency > 1 -------------------------------------------------------------
-//
-// A partition whose record failed is "blocked" from the moment its worker sees
-// the failure until this thread has sought back to that record: records of it
-// fetched meanwhile are dropped here, and those already queued are dropped by
-// the worker (their epoch is old). Nothing after a failed record is handled
-// before it, and nothing is skipped.
-
-void Consumer::Dispatch(RdKafka::Message& m) {
-  InRecord r = ToRecord(m);
-  TpKey tp{r.topic, r.partition};
-  uint64_t epoch;
-  {
-    std::lock_guard lock(impl_->epoch_mu);
-    if (impl_->blocked.count(tp)) return;  // fetched before the seek-back: it comes again
-    epoch = impl_->epoch[tp];
-  }
-  size_t h = std::hash<std::string>{}(r.topic) * 31 + size_t(r.partition);
-  Worker& w = *workers_[h % workers_.size()];
-  impl_->inflight[tp]++;
-  impl_->inflight_total++;
-  {
-    std::lock_guard lock(w.mu);
-    w.queue.emplace_back(std::move(r), epoch);
-  }
-  w.cv.notify_one();
-}
-
-void Consumer::WorkerLoop(Worker& w) {
-  const size_t max_batch = batch_handler_ ? size_t(std::max(1, options_.max_batch)) : 1;
-  for (;;) {
-    // What is queued, up to max_batch records, whatever their partitions: each
-    // partition's records stay in their order, and under load a transaction
-    // carries several orders' events instead of one.
-    std::vector<std::pair<InRecord, uint64_t>> items;
-    {
-      std::unique_lock lock(w.mu);
-      w.cv.wait(lock, [&] { return w.stop || !w.queue.empty(); });
-      if (w.queue.empty()) return;
-      do {
-        items.push_back(std::move(w.queue.front()));
-        w.queue.pop_front();
-      } while (items.size() < max_batch && !w.queue.empty());
-    }
-    // Records of an old generation of their partition (one failed before them,
-    // or it was revoked) are dropped: they come again after the seek-back.
-    std::vector<Outcome> outcomes(items.size(), Outcome::kDropped);
-    std::vector<const InRecord*> run;
-    std::vector<size_t> at;  // run[j] is items[at[j]]
-    {
-      std::lock_guard lock(impl_->epoch_mu);
-      for (size_t i = 0; i < items.size(); ++i)
-        if (impl_->epoch[{items[i].first.topic, items[i].first.partition}] == items[i].second) {
-          run.push_back(&items[i].first);
-          at.push_back(i);
-        }
-    }
-    if (!run.empty()) {
-      auto got = HandleRun(run);
-      for (size_t j = 0; j < run.size(); ++j) outcomes[at[j]] = got[j];
-    }
-    {
-      std::lock_guard lock(impl_->epoch_mu);
-      for (size_t i = 0; i < items.size(); ++i)
-        if (outcomes[i] == Outcome::kRetry) {
-          TpKey tp{items[i].first.topic, items[i].first.partition};
-          impl_->epoch[tp]++;          // what is queued behind it is dropped
-          impl_->blocked.insert(tp);   // what is fetched behind it too, until the seek-back
-        }
-    }
-    {
-      std::lock_guard lock(impl_->outcomes_mu);
-      for (size_t i = 0; i < items.size(); ++i)
-        impl_->outcomes.push_back({{items[i].first.topic, items[i].first.partition}, items[i].first.offset, outcomes[i]});
-    }
-    impl_->outcomes_cv.notify_all();
-  }
-}
-
-std::vector<Consumer::Outcome> Consumer::HandleRun(const std::vector<const InRecord*>& run) {
-  if (run.size() > 1) {
-    try {
-      auto t0 = Clock::now();
-      batch_handler_(run);
-      auto each = (Clock::now() - t0) / run.size();
-      for (size_t i = 0; i < run.size(); ++i) handler_stats_.Record(each);
-      processed_.fetch_add(run.size());
-      batches_.fetch_add(1);
-      return std::vector<Outcome>(run.size(), Outcome::kDone);
-    } catch (const std::exception& e) {
-      // Nothing of the batch took effect: one by one, with the usual rules.
-      batches_split_.fetch_add(1);
-      log::Debug("batch failed, handling its records one by one", {{"records", run.size()}, {"error", e.what()}});
-    }
-  }
-  std::vector<Outcome> out(run.size(), Outcome::kDropped);
-  std::set<TpKey> failed;  // partitions with a record to retry: the rest of theirs waits behind it
-  for (size_t i = 0; i < run.size(); ++i) {
-    TpKey tp{run[i]->topic, run[i]->partition};
-    if (failed.count(tp)) continue;  // dropped, fetched again after the seek-back
-    out[i] = Handle(*run[i]);
-    if (out[i] == Outcome::kRetry) failed.insert(tp);
-  }
-  return out;
-}
-
-void Consumer::DrainOutcomes(bool commit_sync) {
-  std::deque<Impl::Outcome> got;
-  {
-    std::lock_guard lock(impl_->outcomes_mu);
-    got.swap(impl_->outcomes);
-  }
-  for (const auto& o : got) {
-    impl_->inflight[o.tp]--;
-    impl_->inflight_total--;
-    switch (o.outcome) {
-      case Outcome::kDone:
-      case Outcome::kDeadLettered: {
-        auto& next = impl_->to_commit[o.tp];
-        next = std::max(next, o.offset + 1);
-        impl_->retrying.erase(o.tp);
-        break;
-      }
-      case Outcome::kRetry:
-        if (impl_->assigned.count(o.tp)) RetryLater(o.tp.first, o.tp.second, o.offset);
-        {
-          std::lock_guard lock(impl_->epoch_mu);
-          impl_->blocked.erase(o.tp);
-        }
-        break;
-      case Outcome::kDropped:
-        break;
-    }
-  }
-  if (impl_->to_commit.empty()) return;
-  std::vector<RdKafka::TopicPartition*> parts;
-  for (auto& [tp, next] : impl_->to_commit) parts.push_back(RdKafka::TopicPartition::create(tp.first, tp.second, next));
-  auto t0 = Clock::now();
-  auto e = commit_sync ? impl_->consumer->commitSync(parts) : impl_->consumer->commitAsync(parts);
-  commit_stats_.Record(Clock::now() - t0);
-  RdKafka::TopicPartition::destroy(parts);
-  if (e != RdKafka::ERR_NO_ERROR)  // the effects are guarded: a redelivery is a no-op
-    log::Warn("offset commit failed; records may be redelivered", {{"error", RdKafka::err2str(e)}});
-  impl_->to_commit.clear();
-}
-
-// Drops what is queued for `partitions`, waits for the records being handled,
-// and commits synchronously: called on revoke and at stop.
-void Consumer::Quiesce(const std::vector<std::pair<std::string, int32_t>>& partitions) {
-  if (workers_.empty()) return;
-  {
-    std::lock_guard lock(impl_->epoch_mu);
-    for (auto& tp : partitions) impl_->epoch[tp]++;
-  }
-  for (auto& tp : partitions) impl_->assigned.erase(tp);  // no seek-back on a partition going away
-  auto busy = [&] {
-    for (auto& tp : partitions)
-      if (impl_->inflight[tp] > 0) return true;
-    return false;
-  };
-  while (busy()) {
-    {
-      std::unique_lock lock(impl_->outcomes_mu);
-      impl_->outcomes_cv.wait_for(lock, std::chrono::milliseconds(50), [&] { return !impl_->outcomes.empty(); });
-    }
-    DrainOutcomes(false);
-  }
-  DrainOutcomes(true);
-  std::lock_guard lock(impl_->epoch_mu);
-  for (auto& tp : partitions) impl_->blocked.erase(tp);
-}
-
-bool Consumer::DeadLetter(const InRecord& r, const std::string& error, const std::string& kind) {
-  if (!dead_letters_) {
-    log::Error("poison record and no dead-letter producer: retrying", {{"topic", r.topic}, {"offset", r.offset}});
-    return false;
-  }
-  OutRecord out{DeadLetterTopic(r.topic), r.key, r.value, r.headers};
-  out.headers.emplace_back(kDltOriginalTopic, r.topic);
-  out.headers.emplace_back(kDltOriginalPartition, std::to_string(r.partition));
-  out.headers.emplace_back(kDltOriginalOffset, std::to_string(r.offset));
-  out.headers.emplace_back(kDltOriginalTimestamp, std::to_string(r.timestamp_ms));
-  out.headers.emplace_back(kDltOriginalGroup, options_.group_id);
-  out.headers.emplace_back(kDltExceptionMessage, error);
-  out.headers.emplace_back(kDltExceptionClass, kind);
-  auto rep = dead_letters_->SendSync(std::move(out));
-  if (!rep.ok) {
-    log::Error("dead-letter publish failed: retrying the record", {{"topic", r.topic}, {"offset", r.offset}, {"error", rep.error}});
-    return false;
-  }
-  log::Warn("record dead-lettered", {{"topic", r.topic}, {"partition", r.partition}, {"offset", r.offset},
-                                     {"dltOffset", rep.offset}, {"error", error}});
-  return true;
-}
-
-void Consumer::Commit(const InRecord& r) {
-  std::vector<RdKafka::TopicPartition*> parts{RdKafka::TopicPartition::create(r.topic, r.partition, r.offset + 1)};
-  auto e = impl_->consumer->commitSync(parts);
-  RdKafka::TopicPartition::destroy(parts);
-  if (e != RdKafka::ERR_NO_ERROR)  // the effect is guarded: a redelivery is a no-op
-    log::Warn("offset commit failed; the record may be redelivered",
-              {{"topic", r.topic}, {"partition", r.partition}, {"offset", r.offset}, {"error", RdKafka::err2str(e)}});
 }
 
 void Consumer::UpdateLag() {

@@ -14,12 +14,12 @@
 //   (e.g. while a downstream breaker is open), surviving rebalances.
 //
 // Threads: Start() spawns one thread ("kafka-consumer") that owns the
-// librdkafka consumer. With concurrency 1 it also runs the handler; with N > 1
-// it hands records to N workers ("kafka-worker"), each owning a fixed share of
-// the partitions (by hash), so records of one partition (one order, as the
-// key is the order id) stay in order while partitions run in parallel. A
-// worker hands what is queued for it (any of its partitions, each in order)
-// to the batch handler at once, when there is one. Only
+// librdkafka consumer and hands records to `concurrency` workers
+// ("kafka-worker", at least one), each owning a fixed share of the partitions
+// (by hash), so records of one partition (one order, as the key is the order
+// id) stay in order while partitions run in parallel. A worker hands what is
+// queued for it (any of its partitions, each in order) to the batch handler
+// at once, when there is one. Only
 // the consumer thread calls librdkafka: workers report outcomes back to it,
 // and it commits the highest contiguous processed offset per partition
 // (asynchronously, synchronously on revoke and stop) and does the seek-back
@@ -77,7 +77,7 @@ struct ConsumerOptions {
   std::chrono::milliseconds retry_backoff_max{10000};
   int concurrency = 1;        // worker threads (partitions handled in parallel)
   int max_queued = 500;       // records fetched but not yet handled, across workers
-  int max_batch = 64;         // queued records per batch handler call (workers only)
+  int max_batch = 64;         // queued records per batch handler call
   std::map<std::string, std::string> extra;
 
   static void DeclareSchema(config::Schema& schema);
@@ -101,8 +101,8 @@ class Consumer {
   // then go through Handler one by one, with the usual retry and dead-letter
   // rules (so a poison record in a batch still ends in the dead-letter topic
   // and its neighbours are handled; a record to retry holds back only the
-  // rest of its own partition). Only with concurrency > 1, only for records
-  // already queued (it never waits to fill a batch).
+  // rest of its own partition). Only for records already queued (it never
+  // waits to fill a batch).
   using BatchHandler = std::function<void(const std::vector<const InRecord*>&)>;
 
   // `dead_letters` publishes poison records; it must outlive the consumer.
@@ -131,13 +131,6 @@ class Consumer {
   uint64_t BatchesSplit() const { return batches_split_.load(); }  // ... that threw: went one by one
   const ConsumerOptions& options() const { return options_; }
 
-  static constexpr const char* kDltOriginalTopic = "kafka_dlt-original-topic";
-  static constexpr const char* kDltOriginalPartition = "kafka_dlt-original-partition";
-  static constexpr const char* kDltOriginalOffset = "kafka_dlt-original-offset";
-  static constexpr const char* kDltOriginalTimestamp = "kafka_dlt-original-timestamp";
-  static constexpr const char* kDltOriginalGroup = "kafka_dlt-original-consumer-group";
-  static constexpr const char* kDltExceptionMessage = "kafka_dlt-exception-message";
-  static constexpr const char* kDltExceptionClass = "kafka_dlt-exception-fqcn";
 
  private:
   struct Impl;
@@ -149,14 +142,12 @@ class Consumer {
   // A worker's queued records (each partition's in order): through the batch
   // handler when there are several, else (or when it throws) one by one.
   std::vector<Outcome> HandleRun(const std::vector<const InRecord*>& run);
-  void Process(RdKafka::Message& m);           // concurrency 1: handle and commit here
-  void Dispatch(RdKafka::Message& m);          // concurrency > 1: queue for a worker
+  void Dispatch(RdKafka::Message& m);          // consumer thread: queue for the partition's worker
   void WorkerLoop(Worker& w);
   void DrainOutcomes(bool commit_sync);        // consumer thread: commit, seek back
   void RetryLater(const std::string& topic, int32_t partition, int64_t offset);
   void Quiesce(const std::vector<std::pair<std::string, int32_t>>& partitions);  // wait for their workers
   bool DeadLetter(const InRecord& r, const std::string& error, const std::string& kind);
-  void Commit(const InRecord& r);
   void UpdateLag();
 
   ConsumerOptions options_;

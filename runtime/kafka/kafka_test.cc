@@ -19,8 +19,8 @@ namespace {
 using namespace std::chrono_literals;
 using op::testing::WaitUntil;
 
-// Every test runs with the handler on the consumer thread (concurrency 1) and
-// with four workers: the guarantees are the same.
+// Every test runs with one worker (concurrency 1) and with four: the
+// guarantees are the same.
 class KafkaTest : public ::testing::TestWithParam<int> {
  protected:
   static void SetUpTestSuite() {
@@ -112,10 +112,10 @@ TEST_P(KafkaTest, PoisonRecordGoesToTheDeadLetterTopicAndThePartitionMovesOn) {
   std::lock_guard lock(mu);
   EXPECT_EQ(dlt[0].value, "poison");
   EXPECT_EQ(dlt[0].key, "same-key");
-  EXPECT_EQ(dlt[0].Header(Consumer::kDltOriginalTopic), T("t.poison"));
-  EXPECT_EQ(dlt[0].Header(Consumer::kDltOriginalOffset), "1");
-  EXPECT_EQ(dlt[0].Header(Consumer::kDltOriginalGroup), G("g-poison"));
-  EXPECT_EQ(dlt[0].Header(Consumer::kDltExceptionMessage), "cannot decode: not a protobuf Envelope");
+  EXPECT_EQ(dlt[0].Header(kDltOriginalTopic), T("t.poison"));
+  EXPECT_EQ(dlt[0].Header(kDltOriginalOffset), "1");
+  EXPECT_EQ(dlt[0].Header(kDltOriginalGroup), G("g-poison"));
+  EXPECT_EQ(dlt[0].Header(kDltExceptionMessage), "cannot decode: not a protobuf Envelope");
 }
 
 TEST_P(KafkaTest, BatchesAreAllOrNothingAndFallBackToOneByOne) {
@@ -151,12 +151,8 @@ TEST_P(KafkaTest, BatchesAreAllOrNothingAndFallBackToOneByOne) {
       << consumer.Processed() << " processed, " << consumer.DeadLettered() << " dead-lettered";
   std::lock_guard lock(mu);
   EXPECT_EQ(applied, goods) << "each once, in order, the poison left out";
-  if (GetParam() > 1) {
-    EXPECT_GT(consumer.Batches(), 0u) << "queued records of one partition went in batches";
-    EXPECT_LE(largest, 8u) << "max_batch bounds a batch";
-  } else {
-    EXPECT_EQ(consumer.Batches(), 0u) << "the consumer thread handles one record at a time";
-  }
+  EXPECT_GT(consumer.Batches(), 0u) << "queued records of one partition went in batches";
+  EXPECT_LE(largest, 8u) << "max_batch bounds a batch";
 }
 
 TEST_P(KafkaTest, BatchesSpanPartitionsAndAFailureHoldsBackOnlyItsOwnPartition) {
@@ -175,7 +171,7 @@ TEST_P(KafkaTest, BatchesSpanPartitionsAndAFailureHoldsBackOnlyItsOwnPartition) 
   Producer producer(POpts());
   std::mutex mu;
   std::atomic<int> flaky_failures{2};
-  std::latch all_fetched(GetParam() > 1 ? 1 : 0);  // the consumer thread itself handles with concurrency 1
+  std::latch all_fetched(1);
   std::map<int32_t, std::vector<int64_t>> offsets;  // what took effect, per partition, in order
   std::multiset<std::string> applied;
   size_t widest = 0;  // most partitions in one batch
@@ -212,15 +208,13 @@ TEST_P(KafkaTest, BatchesSpanPartitionsAndAFailureHoldsBackOnlyItsOwnPartition) 
     if (v != "poison") goods.insert(v);
     ASSERT_TRUE(producer.SendSync({T("t.xbatch"), "key-" + std::to_string(i % 60), v, {}}).ok);
   }
-  if (GetParam() > 1) {
-    ASSERT_TRUE(WaitUntil([&] {
-      auto lag = consumer.Lag();
-      int64_t behind = 0;
-      for (auto& l : lag) behind += l.lag;
-      return lag.size() == 6 && behind == 0;
-    }, 30s)) << "the consumer did not fetch every record";
-    all_fetched.count_down();
-  }
+  ASSERT_TRUE(WaitUntil([&] {
+    auto lag = consumer.Lag();
+    int64_t behind = 0;
+    for (auto& l : lag) behind += l.lag;
+    return lag.size() == 6 && behind == 0;
+  }, 30s)) << "the consumer did not fetch every record";
+  all_fetched.count_down();
   ASSERT_TRUE(WaitUntil([&] { return consumer.Processed() == 119 && consumer.DeadLettered() == 1; }, 30s))
       << consumer.Processed() << " processed, " << consumer.DeadLettered() << " dead-lettered";
   std::lock_guard lock(mu);
@@ -229,12 +223,8 @@ TEST_P(KafkaTest, BatchesSpanPartitionsAndAFailureHoldsBackOnlyItsOwnPartition) 
   for (auto& [partition, seen] : offsets)
     EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end())) << "partition " << partition << " out of order";
   EXPECT_GE(consumer.Retried(), 2u);
-  if (GetParam() > 1) {
-    EXPECT_GE(widest, 2u) << "a batch carried records of several partitions";
-    EXPECT_GE(consumer.BatchesSplit(), 1u) << "the batches holding the poison and the flaky record were split";
-  } else {
-    EXPECT_EQ(consumer.Batches(), 0u);
-  }
+  EXPECT_GE(widest, 2u) << "a batch carried records of several partitions";
+  EXPECT_GE(consumer.BatchesSplit(), 1u) << "the batches holding the poison and the flaky record were split";
 }
 
 TEST_P(KafkaTest, TransientFailureIsRetriedInOrderNeverSkipped) {

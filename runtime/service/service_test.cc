@@ -137,9 +137,9 @@ TEST_F(ServiceTest, StartsServesEventsEndToEndAndDrainsOnSigterm) {
   ASSERT_TRUE(WaitUntil([&] { return reader.Processed() == 1; }, 30s));
   {
     std::lock_guard lock(mu);
-    EXPECT_EQ(dead[0].Header(kafka::Consumer::kDltOriginalTopic), "order.events");
-    EXPECT_EQ(dead[0].Header(kafka::Consumer::kDltOriginalGroup), "demo-service");
-    EXPECT_NE(dead[0].Header(kafka::Consumer::kDltExceptionMessage).value_or("").find("not a protobuf Envelope"), std::string::npos);
+    EXPECT_EQ(dead[0].Header(kafka::kDltOriginalTopic), "order.events");
+    EXPECT_EQ(dead[0].Header(kafka::kDltOriginalGroup), "demo-service");
+    EXPECT_NE(dead[0].Header(kafka::kDltExceptionMessage).value_or("").find("not a protobuf Envelope"), std::string::npos);
   }
   EXPECT_NE(client_.Get(base + "/actuator/prometheus").body.find(
                 "kafka_consumer_records_total{consumergroup=\"demo-service\",result=\"dead_lettered\"} 1"),

@@ -110,8 +110,8 @@ class SagaTest : public ::testing::Test {
         : consumer_(Options(topic), [this, key](const kafka::InRecord& r) {
             if (r.key != key) return;
             std::lock_guard lock(mu_);
-            seen_[r.Header(kafka::Consumer::kDltOriginalGroup).value_or("")] =
-                r.Header(kafka::Consumer::kDltExceptionMessage).value_or("");
+            seen_[r.Header(kafka::kDltOriginalGroup).value_or("")] =
+                r.Header(kafka::kDltExceptionMessage).value_or("");
           }, nullptr) {
       consumer_.Start();
     }
