@@ -62,6 +62,7 @@ struct AsyncClient::Exchange : std::enable_shared_from_this<AsyncClient::Exchang
   Clock::time_point start = Clock::now(), deadline;
   std::chrono::milliseconds timeout{0};
   bool reused = false, timed_out = false, finished = false;
+  std::string send_error;  // the request could not be sent whole: an early answer is read, if any
 
   void Begin() {
     timeout = req.timeout.count() > 0 ? req.timeout : client.options_.timeout;
@@ -131,7 +132,10 @@ struct AsyncClient::Exchange : std::enable_shared_from_this<AsyncClient::Exchang
       if (!ec) return self->Read();
       if (self->timed_out) return self->Fail(ClientResponse::Error::kTimeout, "timed out sending");
       if (self->reused) return self->Fresh();  // the server had closed the idle connection
-      self->Fail(ClientResponse::Error::kOther, "send: " + ec.message());
+      // The server may have answered before taking the whole body (413,
+      // 431) and closed: its answer may still be there to read.
+      self->send_error = "send: " + ec.message();
+      self->Read();
     });
   }
 
@@ -148,6 +152,7 @@ struct AsyncClient::Exchange : std::enable_shared_from_this<AsyncClient::Exchang
       if (timed_out)
         return Fail(ClientResponse::Error::kTimeout, "timed out after " + std::to_string(timeout.count()) + " ms");
       bool closed = ec == bhttp::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset;
+      if (!send_error.empty()) return Fail(ClientResponse::Error::kOther, send_error);
       if (closed && reused && !parser->got_some()) return Fresh();  // the server had closed the idle connection
       if (closed) return Fail(ClientResponse::Error::kOther, "connection closed before a complete response");
       return Fail(ClientResponse::Error::kOther, "bad response: " + ec.message());
@@ -156,7 +161,7 @@ struct AsyncClient::Exchange : std::enable_shared_from_this<AsyncClient::Exchang
     finished = true;
     conn->timer.cancel();
     ClientResponse resp;
-    const bool keep_alive = parser->keep_alive();
+    const bool keep_alive = parser->keep_alive() && send_error.empty();
     parser->Take(resp);
     resp.reused_connection = reused;
     resp.elapsed = Clock::now() - start;

@@ -2,8 +2,9 @@
 // Asynchronous plain-HTTP client on an Asio io_context: the gateway's upstream
 // calls. The calling thread never waits for the upstream: Send() starts the
 // exchange and returns; the io_context's threads carry it and run `done`.
-// Same wire behaviour as WireClient (shared in wire_format.h): keep-alive
-// connections pooled per host:port, one write per request, Beast's response
+// The one connection pool of runtime/http: HttpClient's blocking http://
+// calls go through it too, on a loop of their own. Keep-alive connections
+// pooled per host:port (wire_format.h: the request's bytes, Beast's parser), one write per request, Beast's response
 // parser, a pooled connection the server closed replaced once transparently,
 // one deadline for the whole exchange (connect included). https:// goes
 // through the blocking HttpClient (libcurl) on two threads of the client's

@@ -2,9 +2,16 @@
 
 #include <curl/curl.h>
 
-#include <algorithm>
+#include <pthread.h>
 
-#include "runtime/http/wire_client.h"
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <algorithm>
+#include <future>
+#include <thread>
+
+#include "runtime/http/async_client.h"
 
 namespace op::http {
 
@@ -38,13 +45,43 @@ size_t WriteHeader(char* data, size_t size, size_t n, void* user) {
 
 }  // namespace
 
-HttpClient::HttpClient(ClientOptions options)
-    : options_(std::move(options)), wire_(std::make_unique<WireClient>(options_.max_idle_handles)) {
+// The loop http:// calls run on: one thread of the client's own.
+struct HttpClient::PlainLoop {
+  boost::asio::io_context io;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work{io.get_executor()};
+  std::unique_ptr<AsyncClient> client;
+  std::thread thread;
+  ~PlainLoop() {
+    // No call is in flight (callers wait inside Send): stop the loop, then
+    // close the idle connections from here, no thread running them.
+    work.reset();
+    io.stop();
+    if (thread.joinable()) thread.join();
+    client.reset();
+  }
+};
+
+HttpClient::HttpClient(ClientOptions options) : options_(std::move(options)) {
   std::call_once(g_curl_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
 HttpClient::~HttpClient() {
+  plain_.reset();
   for (void* h : idle_) curl_easy_cleanup(static_cast<CURL*>(h));
+}
+
+AsyncClient& HttpClient::Plain() {
+  std::call_once(plain_once_, [this] {
+    auto loop = std::make_unique<PlainLoop>();
+    // One thread runs the loop: its connections need no strands.
+    loop->client = std::make_unique<AsyncClient>(loop->io, options_, /*one_thread_per_loop=*/true);
+    loop->thread = std::thread([io = &loop->io] {
+      pthread_setname_np(pthread_self(), "http-client");
+      io->run();
+    });
+    plain_ = std::move(loop);
+  });
+  return *plain_->client;
 }
 
 void* HttpClient::Take() {
@@ -66,11 +103,13 @@ void HttpClient::Give(void* h) {
 }
 
 ClientResponse HttpClient::Send(const ClientRequest& req) {
-  if (req.url.rfind("http://", 0) == 0) {
-    auto timeout = req.timeout.count() > 0 ? req.timeout : options_.timeout;
-    return wire_->Send(req, timeout, std::min(timeout, options_.connect_timeout), options_.user_agent);
-  }
-  return SendCurl(req);
+  if (req.url.rfind("http://", 0) != 0) return SendCurl(req);
+  // The exchange has a deadline (the request's timeout, else the client's),
+  // so `done` always runs and the wait ends.
+  std::promise<ClientResponse> answer;
+  auto got = answer.get_future();
+  Plain().Send(req, [&answer](ClientResponse r) { answer.set_value(std::move(r)); });
+  return got.get();
 }
 
 ClientResponse HttpClient::SendCurl(const ClientRequest& req) {

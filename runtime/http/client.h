@@ -1,8 +1,16 @@
 #pragma once
-// HTTP client over libcurl with keep-alive: a pool of easy handles, each with
-// its own connection cache, reused across calls (curl_easy_reset keeps live
-// connections). Every call has a total timeout and a connect timeout.
-// Thread-safe: concurrent calls take different handles.
+// The blocking HTTP client every service uses. One connection pool serves
+// blocking and asynchronous calls alike: http:// goes through an AsyncClient
+// (async_client.h: keep-alive connections pooled per host:port, Beast's
+// parser) on an event loop of this client's own, the caller waiting for its
+// answer; https:// through libcurl (a pool of easy handles, each keeping its
+// connections), where TLS is needed. Every call has a total timeout and a
+// connect timeout.
+//
+// Threads: thread-safe. The first http:// call starts the client's loop
+// thread ("http-client"); the destructor stops and joins it. Never call Send
+// from that loop (a callback of an AsyncClient running on it): it would wait
+// for itself.
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -42,10 +50,8 @@ struct ClientOptions {
   std::string user_agent = "orderplatform";
 };
 
-class WireClient;
+class AsyncClient;
 
-// http:// goes through WireClient (pooled keep-alive sockets, Beast's parser);
-// https:// through libcurl.
 class HttpClient {
  public:
   explicit HttpClient(ClientOptions options = {});
@@ -62,10 +68,13 @@ class HttpClient {
   void* Take();
   void Give(void* handle);
   ClientResponse SendCurl(const ClientRequest& request);
+  AsyncClient& Plain();  // http://: the loop and its client, made on first use
   const ClientOptions options_;
   std::mutex mu_;
   std::vector<void*> idle_;
-  std::unique_ptr<WireClient> wire_;
+  struct PlainLoop;
+  std::once_flag plain_once_;
+  std::unique_ptr<PlainLoop> plain_;
 };
 
 }  // namespace op::http

@@ -1,8 +1,7 @@
 #pragma once
-// Internal to runtime/http: what the blocking WireClient and the asynchronous
-// AsyncClient share — the URL split, the request bytes and the response
-// conversion — so both put the same bytes on the wire and read them the same
-// way; and the Asio server engine's response head.
+// Internal to runtime/http: the client's URL split, request bytes and
+// response conversion (AsyncClient, and through it the blocking HttpClient),
+// and the Asio server engine's response head.
 #include <boost/beast/http/basic_parser.hpp>
 
 #include <optional>

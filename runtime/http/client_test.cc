@@ -1,8 +1,8 @@
-// WireClient and AsyncClient against a scripted TCP server: the framings a
+// HttpClient (blocking) and AsyncClient against a scripted TCP server: the framings a
 // server may use, keep-alive reuse, a pooled connection the server closed,
 // timeouts, refusals — every case on both clients — and the async client's
 // exchanges overlapping on one thread.
-#include "runtime/http/wire_client.h"
+#include "runtime/http/client.h"
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <future>
@@ -109,14 +109,22 @@ class Client {
   virtual ClientResponse Send(ClientRequest req, std::chrono::milliseconds timeout) = 0;
 };
 
+// The blocking HttpClient: the same AsyncClient on a loop of its own.
 class Blocking : public Client {
  public:
   ClientResponse Send(ClientRequest req, std::chrono::milliseconds timeout) override {
-    return client_.Send(req, timeout, 1s, "t");
+    req.timeout = timeout;
+    return client_.Send(req);
   }
 
  private:
-  WireClient client_;
+  static ClientOptions Options() {
+    ClientOptions o;
+    o.connect_timeout = 1s;
+    o.user_agent = "t";
+    return o;
+  }
+  HttpClient client_{Options()};
 };
 
 // AsyncClient on an io_context run by `threads` threads of its own; with one
@@ -152,7 +160,7 @@ class Async : public Client {
   std::vector<std::thread> threads_;
 };
 
-class WireClientTest : public ::testing::TestWithParam<std::string> {
+class ClientTest : public ::testing::TestWithParam<std::string> {
  protected:
   std::unique_ptr<Client> Make() {
     if (GetParam() == "async") return std::make_unique<Async>(2);
@@ -161,7 +169,7 @@ class WireClientTest : public ::testing::TestWithParam<std::string> {
   }
 };
 
-TEST_P(WireClientTest, KeepAliveReusesOneConnectionAndSendsBodyAndHeaders) {
+TEST_P(ClientTest, KeepAliveReusesOneConnectionAndSendsBodyAndHeaders) {
   std::string seen;
   ScriptedServer server([&](const std::string& req, int) {
     seen = req;
@@ -186,7 +194,7 @@ TEST_P(WireClientTest, KeepAliveReusesOneConnectionAndSendsBodyAndHeaders) {
   EXPECT_EQ(server.connections.load(), 1);
 }
 
-TEST_P(WireClientTest, ChunkedAndCloseDelimitedBodiesAndHead) {
+TEST_P(ClientTest, ChunkedAndCloseDelimitedBodiesAndHead) {
   ScriptedServer server([](const std::string& req, int) -> std::string {
     if (req.rfind("GET /chunked", 0) == 0)
       return "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n";
@@ -216,7 +224,7 @@ TEST_P(WireClientTest, ChunkedAndCloseDelimitedBodiesAndHead) {
   EXPECT_EQ(empty.status, 204);
 }
 
-TEST_P(WireClientTest, APooledConnectionTheServerClosedIsReplacedTransparently) {
+TEST_P(ClientTest, APooledConnectionTheServerClosedIsReplacedTransparently) {
   // The first connection's second request is answered by a close (an idle
   // keep-alive timeout on the server): the client retries on a new one.
   ScriptedServer server([](const std::string&, int n) { return n == 2 ? std::string() : kOk; });
@@ -228,7 +236,7 @@ TEST_P(WireClientTest, APooledConnectionTheServerClosedIsReplacedTransparently) 
   EXPECT_EQ(server.connections.load(), 2);
 }
 
-TEST_P(WireClientTest, TimeoutRefusalAndGarbageAreErrorsOfTheirKind) {
+TEST_P(ClientTest, TimeoutRefusalAndGarbageAreErrorsOfTheirKind) {
   ScriptedServer slow([](const std::string& req, int) -> std::string {
     if (req.rfind("GET /garbage", 0) == 0) return "NOT HTTP AT ALL\r\n\r\n";
     std::this_thread::sleep_for(500ms);
@@ -257,7 +265,7 @@ TEST_P(WireClientTest, TimeoutRefusalAndGarbageAreErrorsOfTheirKind) {
   EXPECT_FALSE(bad_url.ok());
 }
 
-INSTANTIATE_TEST_SUITE_P(Clients, WireClientTest, ::testing::Values("blocking", "async", "async_one_thread"),
+INSTANTIATE_TEST_SUITE_P(Clients, ClientTest, ::testing::Values("blocking", "async", "async_one_thread"),
                          [](const auto& info) { return info.param; });
 
 TEST(AsyncClientTest, ExchangesOverlapOnOneThread) {
