@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "events/identifiers.h"
 #include "runtime/kafka/consumer.h"
 #include "runtime/logging/log.h"
 #include "runtime/outbox/outbox.h"
@@ -12,7 +13,7 @@ namespace {
 std::vector<Line> LinesOf(const google::protobuf::RepeatedPtrField<events::OrderItem>& items) {
   std::vector<Line> lines;
   for (const auto& i : items) {
-    if (!ValidSku(i.sku()) || i.quantity() <= 0)
+    if (!events::ValidSku(i.sku()) || i.quantity() <= 0)
       throw kafka::PoisonRecord(fmt::format("invalid order line: sku '{}' quantity {}", i.sku(), i.quantity()));
     lines.push_back({i.sku(), i.quantity()});
   }
@@ -31,7 +32,7 @@ void InventoryBatch::Prepare(db::Session& s, std::span<const events::Envelope* c
   for (const auto* e : events) {
     if (e->has_order_created()) {
       for (const auto& i : e->order_created().items())
-        if (ValidSku(i.sku())) skus.insert(i.sku());  // an invalid one is Apply's to reject
+        if (events::ValidSku(i.sku())) skus.insert(i.sku());  // an invalid one is Apply's to reject
     } else if (e->has_order_confirmed() || e->has_order_cancelled()) {
       settled.insert(e->order_id());
     }

@@ -1,5 +1,6 @@
 #include "services/inventory/http_api.h"
 
+#include "events/identifiers.h"
 #include "services/inventory/rules.h"
 #include "services/inventory/store.h"
 
@@ -17,7 +18,7 @@ std::vector<db::Param> ParseSkuFilter(const std::string& list) {
     auto comma = list.find(',', pos);
     std::string sku = list.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
     if (!sku.empty()) {
-      if (!ValidSku(sku))
+      if (!events::ValidSku(sku))
         throw http::HttpError(http::Problem(http::MakeProblem(400, "invalid sku in the skus filter").Field("skus", "'" + sku + "' is not a valid sku")));
       skus.push_back(sku);
     }
@@ -39,15 +40,15 @@ void AddRoutes(Service& svc) {
 
   svc.router().Get("/api/products/{sku}", [&svc](http::Request& req) {
     const auto& sku = req.PathParam("sku");
-    auto product = ValidSku(sku) ? FindProduct(svc.db(), sku) : std::nullopt;
+    auto product = events::ValidSku(sku) ? FindProduct(svc.db(), sku) : std::nullopt;
     if (!product) throw http::HttpError(404, "no product '" + sku + "'");
     return http::Response::Json(200, *product);
   });
 
   svc.router().Put("/api/products/{sku}", [&svc](http::Request& req) {
     const auto& sku = req.PathParam("sku");
-    if (!ValidSku(sku))
-      throw http::HttpError(http::Problem(http::MakeProblem(400, "invalid sku").Field("sku", "1 to 64 of A-Z a-z 0-9 . _ -")));
+    if (!events::ValidSku(sku))
+      throw http::HttpError(http::Problem(http::MakeProblem(400, "invalid sku").Field("sku", events::kSkuRule)));
     auto in = ParseProductInput(req.JsonBody());
     auto [product, created] = svc.db().Transact([&](db::Session& s) { return PutProduct(s, sku, in); });
     auto resp = http::Response::Json(created ? 201 : 200, product);

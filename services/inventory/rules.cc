@@ -26,13 +26,6 @@ ReservationPlan PlanReservation(const std::vector<Line>& lines, const std::map<s
   return plan;
 }
 
-bool ValidSku(const std::string& sku) {
-  if (sku.empty() || sku.size() > 64) return false;
-  return std::all_of(sku.begin(), sku.end(), [](unsigned char c) {
-    return std::isalnum(c) || c == '-' || c == '_' || c == '.';
-  });
-}
-
 ProductInput ParseProductInput(const nlohmann::json& b) {
   http::Validation v;
   ProductInput p{};

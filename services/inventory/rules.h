@@ -34,6 +34,5 @@ struct ProductInput {
 // Validates a PUT /api/products/{sku} body; throws http::HttpError (400) listing each bad field.
 ProductInput ParseProductInput(const nlohmann::json& body);
 // A sku as used in paths and events: 1..64 of [A-Za-z0-9._-].
-bool ValidSku(const std::string& sku);
 
 }  // namespace op::inventory

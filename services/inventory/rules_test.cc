@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "events/identifiers.h"
 #include "runtime/http/types.h"
 
 namespace op::inventory {
@@ -40,10 +41,10 @@ TEST(ProductInput, ValidatesEveryField) {
   }
   auto ok = ParseProductInput({{"name", "Mug"}, {"priceCents", 899}, {"available", 3}});
   EXPECT_EQ(ok.price_cents, 899);
-  EXPECT_TRUE(ValidSku("SKU-1.a_b"));
-  EXPECT_FALSE(ValidSku("sku with space"));
-  EXPECT_FALSE(ValidSku(std::string(65, 'a')));
-  EXPECT_FALSE(ValidSku("../etc"));
+  EXPECT_TRUE(events::ValidSku("SKU-1.a_b"));
+  EXPECT_FALSE(events::ValidSku("sku with space"));
+  EXPECT_FALSE(events::ValidSku(std::string(65, 'a')));
+  EXPECT_FALSE(events::ValidSku("../etc"));
 }
 
 }  // namespace

@@ -26,7 +26,7 @@ http::Response CreateOrderOnce(Context& ctx, http::Request& req) {
 // commit and the 202 goes out from the committer thread once it is stored:
 // no server thread waits for the commit, so a group holds every order that
 // arrived meanwhile, however many. With a key, the key's own rules apply
-// (runtime/outbox/idempotency_key.h) and the order is stored on its own.
+// (runtime/idempotency/idempotency_key.h) and the order is stored on its own.
 void AddCreate(Context& ctx) {
   auto* c = &ctx;
   auto with_key = ctx.svc.idempotency().Wrap("POST /api/orders", [c](http::Request& req) { return CreateOrderOnce(*c, req); });

@@ -4,32 +4,17 @@
 #include <regex>
 #include <set>
 
+#include "events/identifiers.h"
 #include "runtime/http/types.h"
 
 namespace op::order {
-
-bool ValidCustomerId(const std::string& id) {
-  if (id.empty() || id.size() > 64) return false;
-  return std::all_of(id.begin(), id.end(), [](unsigned char c) {
-    return std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '@';
-  });
-}
-
-namespace {
-bool ValidSku(const std::string& sku) {
-  if (sku.empty() || sku.size() > 64) return false;
-  return std::all_of(sku.begin(), sku.end(), [](unsigned char c) {
-    return std::isalnum(c) || c == '-' || c == '_' || c == '.';
-  });
-}
-}  // namespace
 
 OrderRequest ParseOrderRequest(const nlohmann::json& b) {
   http::Validation v;
   OrderRequest r;
   if (!b.contains("customerId") || !b["customerId"].is_string())
     v.Add("customerId", "is required and must be a string");
-  else if (!ValidCustomerId(b["customerId"]))
+  else if (!events::ValidCustomerId(b["customerId"].get<std::string>()))
     v.Add("customerId", "must be 1 to 64 of A-Z a-z 0-9 . _ @ -");
   else
     r.customer_id = b["customerId"];
@@ -51,7 +36,7 @@ OrderRequest ParseOrderRequest(const nlohmann::json& b) {
       }
       RequestedItem item{};
       bool ok = true;
-      if (!it.contains("sku") || !it["sku"].is_string() || !ValidSku(it["sku"])) {
+      if (!it.contains("sku") || !it["sku"].is_string() || !events::ValidSku(it["sku"].get<std::string>())) {
         v.Add(at + ".sku", "is required: 1 to 64 of A-Z a-z 0-9 . _ -");
         ok = false;
       } else if (!seen.insert(it["sku"].get<std::string>()).second) {
@@ -139,7 +124,7 @@ ListQuery ParseListQuery(const std::map<std::string, std::string>& q) {
     if (k != "customerId" && k != "status" && k != "limit" && k != "cursor")
       v.Add(k, "is not a known query parameter (customerId, status, limit, cursor)");
   if (auto it = q.find("customerId"); it != q.end()) {
-    if (!ValidCustomerId(it->second)) v.Add("customerId", "must be 1 to 64 of A-Z a-z 0-9 . _ @ -");
+    if (!events::ValidCustomerId(it->second)) v.Add("customerId", "must be 1 to 64 of A-Z a-z 0-9 . _ @ -");
     else out.customer_id = it->second;
   }
   if (auto it = q.find("status"); it != q.end()) {

@@ -54,6 +54,5 @@ struct ListQuery {
 ListQuery ParseListQuery(const std::map<std::string, std::string>& query);
 std::string EncodeCursor(int64_t seq);
 
-bool ValidCustomerId(const std::string& id);
 
 }  // namespace op::order

@@ -1,5 +1,6 @@
 #include "services/payment/http_api.h"
 
+#include "events/identifiers.h"
 #include "services/payment/rules.h"
 #include "services/payment/store.h"
 
@@ -8,8 +9,8 @@ namespace op::payment {
 namespace {
 const std::string& CustomerParam(http::Request& req) {
   const auto& id = req.PathParam("customerId");
-  if (!ValidCustomerId(id))
-    throw http::HttpError(http::Problem(http::MakeProblem(400, "invalid customer id").Field("customerId", "1 to 64 of A-Z a-z 0-9 . _ @ -")));
+  if (!events::ValidCustomerId(id))
+    throw http::HttpError(http::Problem(http::MakeProblem(400, "invalid customer id").Field("customerId", events::kCustomerIdRule)));
   return id;
 }
 

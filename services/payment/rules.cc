@@ -12,13 +12,6 @@ ChargeDecision DecideCharge(std::optional<int64_t> balance, int64_t amount) {
   return {true, ""};
 }
 
-bool ValidCustomerId(const std::string& id) {
-  if (id.empty() || id.size() > 64) return false;
-  return std::all_of(id.begin(), id.end(), [](unsigned char c) {
-    return std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '@';
-  });
-}
-
 namespace {
 int64_t ParseCents(const nlohmann::json& b, const char* field, int64_t min) {
   constexpr int64_t kMax = 1'000'000'000'000;

@@ -15,7 +15,6 @@ struct ChargeDecision {
 // `balance` is nullopt when the customer has no account.
 ChargeDecision DecideCharge(std::optional<int64_t> balance, int64_t amount_cents);
 
-bool ValidCustomerId(const std::string& id);  // 1..64 of [A-Za-z0-9._@-]
 // {"balanceCents": n} with 0 <= n <= 10^12; throws http::HttpError (400) naming the field.
 int64_t ParseBalance(const nlohmann::json& body);
 // {"amountCents": n} with 0 < n <= 10^12.

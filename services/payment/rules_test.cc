@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "events/identifiers.h"
 #include "runtime/http/types.h"
 
 namespace op::payment {
@@ -27,9 +28,9 @@ TEST(Amounts, RejectFloatsNegativesAndMissingNamingTheField) {
     }
   }
   EXPECT_THROW(ParseDeposit({{"amountCents", 0}}), http::HttpError);
-  EXPECT_TRUE(ValidCustomerId("alice@example.com"));
-  EXPECT_FALSE(ValidCustomerId(""));
-  EXPECT_FALSE(ValidCustomerId("a/b"));
+  EXPECT_TRUE(events::ValidCustomerId("alice@example.com"));
+  EXPECT_FALSE(events::ValidCustomerId(""));
+  EXPECT_FALSE(events::ValidCustomerId("a/b"));
 }
 
 }  // namespace
