@@ -20,9 +20,27 @@ Dispatcher::Dispatcher(Service& svc, DispatcherOptions options)
     out.push_back(std::move(f));
   });
   task_ = std::make_unique<PeriodicTask>("notify-dispatch", [this] {
-    // A full batch may mean more are due: go again at once.
+    // Progress may mean more is due, and marks what was sent: go again at once.
     return DispatchDue() > 0 ? std::chrono::milliseconds(0) : options_.idle_wait;
   });
+}
+
+Dispatcher::~Dispatcher() {
+  task_->Stop();
+  try {
+    if (!to_mark_.empty()) MarkSentAndClaimDue(svc_.db(), to_mark_, 0, options_.lease);
+  } catch (const std::exception& e) {
+    log::Warn("sent notifications not marked at shutdown; sent again after their lease", {{"error", e.what()}});
+  }
+}
+
+size_t Dispatcher::ResolveAwaitingIfDue() {
+  const auto now = std::chrono::steady_clock::now();
+  if (!awaiting_.exchange(false) && now - resolved_at_ < std::chrono::seconds(5)) return 0;
+  resolved_at_ = now;
+  size_t n = ResolveAwaiting(svc_.db(), 100, [this](const Contact& c) { return TargetsFor(c, email_enabled_, sms_enabled_); });
+  if (n > 0) awaiting_ = true;  // maybe more: look again next round
+  return n;
 }
 
 SendResult Dispatcher::Deliver(const Claimed& c) {
@@ -43,8 +61,11 @@ SendResult Dispatcher::Deliver(const Claimed& c) {
 
 size_t Dispatcher::DispatchDue() {
   auto& db = svc_.db();
-  std::vector<int64_t> delivered;
-  for (const auto& c : ClaimDue(db, options_.batch, options_.lease)) {
+  const size_t resolved = ResolveAwaitingIfDue();
+  auto claimed = MarkSentAndClaimDue(db, to_mark_, options_.batch, options_.lease);
+  to_mark_.clear();
+  std::vector<int64_t>& delivered = to_mark_;
+  for (const auto& c : claimed) {
     auto res = Deliver(c);
     sent_->Add({{"channel", c.channel}, {"result", res.delivered ? "delivered" : "failed"}}).Increment();
     if (res.delivered) {
@@ -55,15 +76,15 @@ size_t Dispatcher::DispatchDue() {
     log::Warn("notification not delivered; will retry",
               {{"notificationId", c.id}, {"channel", c.channel}, {"attempt", c.attempts + 1}, {"error", res.error}});
   }
-  // Sent messages are marked in one statement after the round. A crash
-  // before that sends them again once their lease is over: at-least-once.
-  MarkSent(db, delivered);
+  // Sent messages are marked with the next round's claim, at once when
+  // anything was sent. A crash before that sends them again once their
+  // lease is over: at-least-once.
   // The pending gauge, refreshed at most twice a second (not once per round).
   if (auto now = std::chrono::steady_clock::now(); now - counted_at_ >= std::chrono::milliseconds(500)) {
     pending_ = CountPending(db);
     counted_at_ = now;
   }
-  return delivered.size();
+  return resolved + delivered.size();
 }
 
 }  // namespace op::notification

@@ -1,11 +1,13 @@
 #pragma once
 // Delivers stored notifications: claims due rows with a lease in one short
 // transaction (store.h), sends each outside any transaction (SMTP email, SMS
-// webhook, or the log) behind a breaker per channel, then marks it sent, or
-// failed with its next attempt after a backoff (rules.h). Never gives up.
+// webhook, or the log) behind a breaker per channel, then marks it sent (with
+// the next round's claim), or failed with its next attempt after a backoff
+// (rules.h). Never gives up. It also turns events that waited for their
+// order's contact into notifications once the contact is stored.
 //
 // Threads: one "notify-dispatch" task; Wake() (after an event's notifications
-// committed) cuts its idle wait short.
+// committed) and ContactAwaited() cut its idle wait short.
 #include <atomic>
 #include <memory>
 
@@ -26,15 +28,23 @@ struct DispatcherOptions {
 class Dispatcher {
  public:
   Dispatcher(Service& svc, DispatcherOptions options);
+  ~Dispatcher();  // marks what the last round sent
   void Start() { task_->Start(); }
   void Wake() { task_->Wake(); }
+  void ContactAwaited() {
+    awaiting_ = true;
+    task_->Wake();
+  }
   bool EmailEnabled() const { return email_enabled_; }
   bool SmsEnabled() const { return sms_enabled_; }
-  // One round: claim, send, mark. Returns how many were delivered.
+  // One round: resolve what awaited a contact (when told, and every few
+  // seconds), mark what the round before sent, claim, send. Returns how many
+  // were resolved or delivered.
   size_t DispatchDue();
 
  private:
   SendResult Deliver(const Claimed& c);
+  size_t ResolveAwaitingIfDue();
 
   Service& svc_;
   const DispatcherOptions options_;
@@ -43,7 +53,10 @@ class Dispatcher {
   SmsWebhookChannel sms_;
   prometheus::Family<prometheus::Counter>* sent_;
   std::atomic<int64_t> pending_{0};
-  std::chrono::steady_clock::time_point counted_at_{};  // task thread
+  std::atomic<bool> awaiting_{true};  // events may await a contact: look (at start: from before a restart)
+  // The task thread's own:
+  std::chrono::steady_clock::time_point counted_at_{}, resolved_at_{};
+  std::vector<int64_t> to_mark_;  // delivered, marked sent with the next claim
   std::unique_ptr<PeriodicTask> task_;  // last: stops first
 };
 

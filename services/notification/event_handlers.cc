@@ -5,34 +5,34 @@
 
 namespace op::notification {
 
-void EventHandlers::Apply(db::Session& s, const events::Envelope& e) {
-  if (e.has_order_created()) return OnOrderCreated(s, e);
+void NotificationBatch::Apply(db::Session& s, const events::Envelope& e) {
+  if (e.has_order_created()) {
+    Contact contact = ContactOf(e);
+    SaveContact(s, e.order_id(), contact);
+    saved_.insert_or_assign(e.order_id(), contact);
+    s.AfterCommit([c = &contacts_, id = e.order_id(), contact] { c->Put(id, contact); });
+    return;
+  }
   auto text = TextFor(e);
   if (!text) return;  // not a customer-facing event
   EventText et{e.event_id(), e.order_id(), e.event_type(), std::move(*text)};
   std::optional<Contact> contact = contacts_.Get(e.order_id());
-  if (!contact) contact = FindContact(s, e.order_id());
+  if (auto saved = saved_.find(e.order_id()); !contact && saved != saved_.end()) contact = saved->second;
+  if (!contact) {
+    contact = FindContact(s, e.order_id());
+    if (contact) s.AfterCommit([c = &contacts_, id = e.order_id(), found = *contact] { c->Put(id, found); });
+  }
+  auto* d = &dispatcher_;
   if (!contact) {
     AwaitContact(s, et);
     log::Info("notification waits for its order's contact");
+    s.AfterCommit([d] { d->ContactAwaited(); });
     return;
   }
-  s.AfterCommit([this, id = e.order_id(), c = *contact] { contacts_.Put(id, c); });
-  Notify(s, et, *contact);
-}
-
-void EventHandlers::OnOrderCreated(db::Session& s, const events::Envelope& e) {
-  Contact contact = ContactOf(e);
-  SaveContact(s, e.order_id(), contact);  // first: see FindContact
-  for (const auto& waiting : TakeAwaiting(s, e.order_id())) Notify(s, waiting, contact);
-  s.AfterCommit([this, id = e.order_id(), contact] { contacts_.Put(id, contact); });
-}
-
-void EventHandlers::Notify(db::Session& s, const EventText& e, const Contact& c) {
   // Exactly one per (event, channel): the unique key settles a second one
   // (and processed_events already keeps a redelivered event out).
-  AddNotifications(s, e, c, TargetsFor(c, dispatcher_.EmailEnabled(), dispatcher_.SmsEnabled()));
-  s.AfterCommit([d = &dispatcher_] { d->Wake(); });
+  AddNotifications(s, et, *contact, TargetsFor(*contact, d->EmailEnabled(), d->SmsEnabled()));
+  s.AfterCommit([d] { d->Wake(); });
 }
 
 }  // namespace op::notification

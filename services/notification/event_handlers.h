@@ -1,13 +1,15 @@
 #pragma once
-// notification-service's event effect (Service::HandleEvents): each
-// customer-facing event becomes one stored notification per channel of its
-// order's contact, in the transaction that marks the event processed. An
-// event that comes before its order's OrderCreated (another topic, another
-// partition) waits in awaiting_contact, without holding up its partition,
-// until the contact arrives.
-#include "runtime/core/bounded_cache.h"
-#include "runtime/db/db.h"
+// notification-service's event effect, as an EventBatch: each customer-facing
+// event becomes one stored notification per channel of its order's contact,
+// in the transaction that marks the event processed. An event that comes
+// before its order's OrderCreated (another topic, another partition) is kept
+// in awaiting_contact, without holding up its partition; the dispatcher
+// turns it into notifications once the contact is stored.
+#include <unordered_map>
+
 #include "events/envelope.h"
+#include "runtime/core/bounded_cache.h"
+#include "runtime/service/event_batch.h"
 #include "services/notification/dispatcher.h"
 #include "services/notification/rules.h"
 
@@ -17,17 +19,15 @@ namespace op::notification {
 // each other, so most find it here instead of in the database.
 using ContactCache = BoundedCache<std::string, Contact>;
 
-class EventHandlers {
+class NotificationBatch final : public EventBatch {
  public:
-  EventHandlers(Dispatcher& dispatcher, size_t cached_contacts) : dispatcher_(dispatcher), contacts_(cached_contacts) {}
-  void Apply(db::Session& s, const events::Envelope& e);
+  NotificationBatch(Dispatcher& dispatcher, ContactCache& contacts) : dispatcher_(dispatcher), contacts_(contacts) {}
+  void Apply(db::Session& s, const events::Envelope& e) override;
 
  private:
-  void OnOrderCreated(db::Session& s, const events::Envelope& e);
-  void Notify(db::Session& s, const EventText& e, const Contact& c);
-
   Dispatcher& dispatcher_;
-  ContactCache contacts_;
+  ContactCache& contacts_;
+  std::unordered_map<std::string, Contact> saved_;  // contacts this batch stores, by order id
 };
 
 }  // namespace op::notification

@@ -49,17 +49,17 @@ DispatcherOptions DispatcherOptionsOf(const config::Config& c) {
 // Owned by the runtime: destroyed after the consumers stopped. The
 // dispatcher's thread stops first (members go in reverse).
 struct NotificationService : ServiceState {
+  std::unique_ptr<ContactCache> contacts;
   std::unique_ptr<Dispatcher> dispatcher;
-  std::unique_ptr<EventHandlers> handlers;
 };
 
 std::unique_ptr<ServiceState> Wire(Service& svc) {
   auto state = std::make_unique<NotificationService>();
   state->dispatcher = std::make_unique<Dispatcher>(svc, DispatcherOptionsOf(svc.config()));
-  state->handlers = std::make_unique<EventHandlers>(*state->dispatcher, 10'000);
+  state->contacts = std::make_unique<ContactCache>(10'000);
   AddRoutes(svc);
-  svc.HandleEvents({std::string(events::kOrderEvents), std::string(events::kPaymentEvents)},
-                   [h = state->handlers.get()](db::Session& s, const events::Envelope& e) { h->Apply(s, e); });
+  svc.HandleEventBatches({std::string(events::kOrderEvents), std::string(events::kPaymentEvents)},
+                         [d = state->dispatcher.get(), c = state->contacts.get()] { return std::make_unique<NotificationBatch>(*d, *c); });
   state->dispatcher->Start();
   return state;
 }

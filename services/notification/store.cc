@@ -8,13 +8,13 @@ constexpr std::string_view kInsertNotification =
 }  // namespace
 
 void SaveContact(db::Session& s, const std::string& order_id, const Contact& c) {
-  s.Exec("INSERT INTO order_contacts (order_id, customer_id, email, phone) VALUES (?, ?, ?, ?) "
-         "ON DUPLICATE KEY UPDATE email = VALUES(email), phone = VALUES(phone)",
-         order_id, c.customer, db::ToParam(c.email), db::ToParam(c.phone));
+  s.DeferInsert("INSERT INTO order_contacts (order_id, customer_id, email, phone) VALUES",
+                {order_id, c.customer, db::ToParam(c.email), db::ToParam(c.phone)},
+                " ON DUPLICATE KEY UPDATE email = VALUES(email), phone = VALUES(phone)");
 }
 
 std::optional<Contact> FindContact(db::Session& s, const std::string& order_id) {
-  auto r = s.Query("SELECT customer_id, email, phone FROM order_contacts WHERE order_id = ? LOCK IN SHARE MODE", order_id);
+  auto r = s.Query("SELECT customer_id, email, phone FROM order_contacts WHERE order_id = ?", order_id);
   if (!r.Next()) return std::nullopt;
   return Contact{r.String("customer_id"), r.OptString("email"), r.OptString("phone")};
 }
@@ -28,60 +28,67 @@ void AddNotifications(db::Session& s, const EventText& e, const Contact& c, cons
 }
 
 void AwaitContact(db::Session& s, const EventText& e) {
-  s.Exec("INSERT INTO awaiting_contact (event_id, order_id, event_type, subject, body) VALUES (?, ?, ?, ?, ?) "
-         "ON DUPLICATE KEY UPDATE event_id = event_id",
-         e.event_id, e.order_id, e.event_type, e.text.subject, e.text.body);
+  s.DeferInsert("INSERT INTO awaiting_contact (event_id, order_id, event_type, subject, body) VALUES",
+                {e.event_id, e.order_id, e.event_type, e.text.subject, e.text.body}, " ON DUPLICATE KEY UPDATE event_id = event_id");
 }
 
-std::vector<EventText> TakeAwaiting(db::Session& s, const std::string& order_id) {
-  std::vector<EventText> out;
-  {
-    auto r = s.Query("SELECT event_id, event_type, subject, body FROM awaiting_contact WHERE order_id = ? "
-                     "ORDER BY created_at, event_id FOR UPDATE", order_id);
-    while (r.Next())
-      out.push_back({r.String("event_id"), order_id, r.String("event_type"), {r.String("subject"), r.String("body")}});
-  }
-  if (!out.empty()) s.Exec("DELETE FROM awaiting_contact WHERE order_id = ?", order_id);
-  return out;
+size_t ResolveAwaiting(db::ConnectionPool& db, int limit, const std::function<std::vector<Target>(const Contact&)>& targets) {
+  return db.Transact([&](db::Session& s) {
+    std::vector<std::pair<EventText, Contact>> found;
+    {
+      auto r = s.Query("SELECT a.event_id, a.order_id, a.event_type, a.subject, a.body, c.customer_id, c.email, c.phone "
+                       "FROM awaiting_contact a JOIN order_contacts c ON c.order_id = a.order_id "
+                       "ORDER BY a.created_at, a.event_id LIMIT ? FOR UPDATE",
+                       int64_t(limit));
+      while (r.Next())
+        found.push_back({{r.String("event_id"), r.String("order_id"), r.String("event_type"), {r.String("subject"), r.String("body")}},
+                         {r.String("customer_id"), r.OptString("email"), r.OptString("phone")}});
+    }
+    if (found.empty()) return size_t(0);
+    std::vector<db::Param> ids;
+    for (const auto& [e, c] : found) {
+      AddNotifications(s, e, c, targets(c));
+      ids.emplace_back(std::in_place_type<std::string>, e.event_id);
+    }
+    const std::string in = db::PaddedInList(ids);
+    s.ExecV("DELETE FROM awaiting_contact WHERE event_id IN (" + in + ")", ids);
+    return found.size();
+  });
 }
 
-std::vector<Claimed> ClaimDue(db::ConnectionPool& db, int limit, std::chrono::milliseconds lease) {
+std::vector<Claimed> MarkSentAndClaimDue(db::ConnectionPool& db, const std::vector<int64_t>& sent, int limit,
+                                         std::chrono::milliseconds lease) {
   std::vector<Claimed> out;
   db.Transact([&](db::Session& s) {
     out.clear();  // a retried attempt starts over
+    if (!sent.empty()) {
+      std::vector<db::Param> params;
+      for (int64_t id : sent) params.emplace_back(std::in_place_type<int64_t>, id);
+      const std::string in = db::PaddedInList(params);
+      s.ExecV("UPDATE notifications SET status = 'SENT', attempts = attempts + 1, sent_at = CURRENT_TIMESTAMP(3), "
+              "last_error = NULL WHERE status = 'PENDING' AND id IN (" + in + ")",
+              params);
+    }
     {
       // SKIP LOCKED: several instances claim disjoint rows without waiting.
       auto r = s.Query("SELECT id, order_id, event_type, channel, recipient, subject, body, attempts FROM notifications "
                        "WHERE status = 'PENDING' AND next_attempt_at <= CURRENT_TIMESTAMP(3) "
                        "ORDER BY next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED",
                        int64_t(limit));
-      while (r.Next()) {
+      while (r.Next())
         out.push_back({r.Int("id"), r.String("order_id"), r.String("event_type"), r.String("channel"),
                        r.String("recipient"), r.String("subject"), r.String("body"), r.Int("attempts")});
-      }
     }
     if (out.empty()) return;
-    std::vector<db::Param> ids;
-    ids.reserve(out.size());
-    for (const auto& c : out) ids.emplace_back(std::in_place_type<int64_t>, c.id);
     std::vector<db::Param> params{int64_t(lease.count()) * 1000};
+    std::vector<db::Param> ids;
+    for (const auto& c : out) ids.emplace_back(std::in_place_type<int64_t>, c.id);
     const std::string in = db::PaddedInList(ids);
     params.insert(params.end(), ids.begin(), ids.end());
     s.ExecV("UPDATE notifications SET next_attempt_at = CURRENT_TIMESTAMP(3) + INTERVAL ? MICROSECOND WHERE id IN (" + in + ")",
             params);
   });
   return out;
-}
-
-void MarkSent(db::ConnectionPool& db, std::vector<int64_t> ids) {
-  if (ids.empty()) return;
-  std::vector<db::Param> params(ids.begin(), ids.end());
-  const std::string in = db::PaddedInList(params);
-  db.Transact([&](db::Session& s) {
-    s.ExecV("UPDATE notifications SET status = 'SENT', attempts = attempts + 1, sent_at = CURRENT_TIMESTAMP(3), "
-            "last_error = NULL WHERE status = 'PENDING' AND id IN (" + in + ")",
-            params);
-  });
 }
 
 void MarkFailed(db::ConnectionPool& db, int64_t id, const std::string& error, std::chrono::milliseconds retry_in) {

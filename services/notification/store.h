@@ -4,9 +4,11 @@
 //    (the Session& functions): contacts, new notifications, events waiting
 //    for their order's contact;
 //  - the dispatcher, in short transactions of its own (the pool functions):
-//    claim due notifications with a lease, then mark each sent or failed. No
+//    events whose contact has come turned into notifications, due
+//    notifications claimed with a lease, then each marked sent or failed. No
 //    row lock is held while a message is being sent.
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,13 +22,8 @@ namespace op::notification {
 
 // --- inside an event's transaction ---
 
-// Stores the order's contact now (not at commit): a concurrent transaction
-// looking for it (FindContact) waits for this one instead of missing it.
+// The order's contact, written at commit with the batch's others.
 void SaveContact(db::Session& s, const std::string& order_id, const Contact& c);
-// The order's contact, read with a shared lock: it sees a committed contact
-// even when this transaction's snapshot is older, and until this transaction
-// ends no contact for the order can be written (so an AwaitContact after a
-// miss is always found by the contact's TakeAwaiting).
 std::optional<Contact> FindContact(db::Session& s, const std::string& order_id);
 
 struct EventText {
@@ -36,22 +33,28 @@ struct EventText {
 // One notification per target, written at commit with the batch's others;
 // a second one for the same (event, channel) is ignored.
 void AddNotifications(db::Session& s, const EventText& e, const Contact& c, const std::vector<Target>& targets);
+// An event whose order's contact is not stored yet: kept, written at commit.
 void AwaitContact(db::Session& s, const EventText& e);
-// The events waiting for `order_id`'s contact, locked and removed.
-std::vector<EventText> TakeAwaiting(db::Session& s, const std::string& order_id);
 
 // --- the dispatcher ---
+
+// Events awaiting a contact that is stored now become notifications
+// (`targets` picks their channels), at most `limit` in one transaction.
+// Returns how many. Run after the fact, not by the contact's transaction:
+// whichever of the two commits last, the event is found here.
+size_t ResolveAwaiting(db::ConnectionPool& db, int limit, const std::function<std::vector<Target>(const Contact&)>& targets);
 
 struct Claimed {
   int64_t id;
   std::string order_id, event_type, channel, recipient, subject, body;
   int64_t attempts;  // before this one
 };
-// Up to `limit` due notifications, claimed for `lease`: no other dispatcher
-// takes them until the lease runs out (then a crashed dispatcher's claims
-// are taken again: delivery is at-least-once).
-std::vector<Claimed> ClaimDue(db::ConnectionPool& db, int limit, std::chrono::milliseconds lease);
-void MarkSent(db::ConnectionPool& db, std::vector<int64_t> ids);
+// Marks `sent` (delivered in the round before) and claims up to `limit` due
+// notifications for `lease`, in one transaction: no other dispatcher takes
+// them until the lease runs out (then a crashed dispatcher's claims are
+// taken again: delivery is at-least-once).
+std::vector<Claimed> MarkSentAndClaimDue(db::ConnectionPool& db, const std::vector<int64_t>& sent, int limit,
+                                         std::chrono::milliseconds lease);
 void MarkFailed(db::ConnectionPool& db, int64_t id, const std::string& error, std::chrono::milliseconds retry_in);
 int64_t CountPending(db::ConnectionPool& db);
 

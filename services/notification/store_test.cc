@@ -8,9 +8,8 @@
 #include <future>
 #include <thread>
 
-#include "runtime/db/migrations.h"
 #include "services/notification/schema.h"
-#include "testing/fixtures/mariadb.h"
+#include "testing/fixtures/database.h"
 
 namespace op::notification {
 namespace {
@@ -26,17 +25,7 @@ class StoreTest : public ::testing::Test {
   static void TearDownTestSuite() { delete server_; }
 
   std::unique_ptr<db::ConnectionPool> Pool(const std::string& name) {
-    db::DbOptions o;
-    o.port = server_->Port();
-    o.user = server_->User();
-    o.password = server_->Password();
-    o.database = name;
-    o.pool_size = 4;
-    o.acquire_timeout = 2s;
-    o.create_database = true;
-    auto pool = std::make_unique<db::ConnectionPool>(o);
-    db::Migrate(*pool, Migrations());
-    return pool;
+    return testing::FreshDatabase(*server_, name, Migrations());
   }
   static EventText Paid(const std::string& event_id, const std::string& order_id) {
     return {event_id, order_id, "PaymentCompleted", {"Payment received for order " + order_id, "We charged 1.00 EUR."}};
@@ -50,56 +39,52 @@ class StoreTest : public ::testing::Test {
 };
 testing::MariaDbServer* StoreTest::server_ = nullptr;
 
-TEST_F(StoreTest, AnEventAwaitingItsContactBecomesNotificationsWhenTheContactComes) {
+TEST_F(StoreTest, AnEventAwaitingItsContactBecomesNotificationsOnceTheContactIsStored) {
   auto db = Pool("n_await");
+  auto log_only = [](const Contact& c) { return TargetsFor(c, false, false); };
   db->Transact([&](db::Session& s) {
     EXPECT_FALSE(FindContact(s, "o-1"));
     AwaitContact(s, Paid("e-1", "o-1"));
     AwaitContact(s, Paid("e-1", "o-1"));  // a redelivery changes nothing
+    AwaitContact(s, Paid("e-2", "o-2"));
   });
-  EXPECT_EQ(Count(*db, "SELECT COUNT(*) AS n FROM awaiting_contact"), 1);
+  EXPECT_EQ(Count(*db, "SELECT COUNT(*) AS n FROM awaiting_contact"), 2);
+  EXPECT_EQ(ResolveAwaiting(*db, 100, log_only), 0u) << "no contact yet";
+
   Contact c{"alice", "alice@example.com", std::nullopt};
-  db->Transact([&](db::Session& s) {
-    SaveContact(s, "o-1", c);
-    auto waiting = TakeAwaiting(s, "o-1");
-    ASSERT_EQ(waiting.size(), 1u);
-    EXPECT_EQ(waiting[0].event_id, "e-1");
-    EXPECT_EQ(waiting[0].event_type, "PaymentCompleted");
-    AddNotifications(s, waiting[0], c, TargetsFor(c, true, false));
-  });
-  EXPECT_EQ(Count(*db, "SELECT COUNT(*) AS n FROM awaiting_contact"), 0);
+  db->Transact([&](db::Session& s) { SaveContact(s, "o-1", c); });
+  EXPECT_EQ(ResolveAwaiting(*db, 100, [](const Contact& c) { return TargetsFor(c, true, false); }), 1u);
+  EXPECT_EQ(ResolveAwaiting(*db, 100, log_only), 0u) << "resolved once";
+  EXPECT_EQ(Count(*db, "SELECT COUNT(*) AS n FROM awaiting_contact"), 1) << "o-2 still waits";
   auto list = ListNotifications(*db, {"o-1", std::nullopt});
   ASSERT_EQ(list["items"].size(), 1u);
   EXPECT_EQ(list["items"][0]["channel"], "email");
   EXPECT_EQ(list["items"][0]["customerId"], "alice");
+  EXPECT_EQ(list["items"][0]["eventType"], "PaymentCompleted");
   EXPECT_EQ(list["items"][0]["status"], "PENDING");
   db->Transact([&](db::Session& s) { EXPECT_EQ(FindContact(s, "o-1")->email, "alice@example.com"); });
 }
 
-// The race the shared lock of FindContact settles: the contact's transaction
-// and an event's transaction for the same order run at once. Whichever
-// commits first, the event ends as a notification, never stranded waiting.
+// The race ResolveAwaiting settles: an order's contact and one of its
+// events stored at the same time, each transaction missing the other. After
+// both commit, resolving leaves nothing stranded.
 TEST_F(StoreTest, ConcurrentContactAndEventNeverStrandTheEvent) {
   auto db = Pool("n_race");
   Contact c{"bob", std::nullopt, std::nullopt};
   for (int round = 0; round < 20; ++round) {
     const std::string order = "o-" + std::to_string(round);
-    auto contact = std::async(std::launch::async, [&] {
-      db->Transact([&](db::Session& s) {
-        SaveContact(s, order, c);
-        for (const auto& w : TakeAwaiting(s, order)) AddNotifications(s, w, c, TargetsFor(c, false, false));
-      }, 10);
-    });
+    auto contact = std::async(std::launch::async, [&] { db->Transact([&](db::Session& s) { SaveContact(s, order, c); }); });
     auto event = std::async(std::launch::async, [&] {
       db->Transact([&](db::Session& s) {
         auto e = Paid("e-" + order, order);
         if (auto found = FindContact(s, order)) AddNotifications(s, e, *found, TargetsFor(*found, false, false));
         else AwaitContact(s, e);
-      }, 10);
+      });
     });
     contact.get();
     event.get();
   }
+  ResolveAwaiting(*db, 100, [](const Contact& c) { return TargetsFor(c, false, false); });
   EXPECT_EQ(Count(*db, "SELECT COUNT(*) AS n FROM awaiting_contact"), 0);
   EXPECT_EQ(Count(*db, "SELECT COUNT(*) AS n FROM notifications WHERE channel = 'log'"), 20);
 }
@@ -108,14 +93,13 @@ TEST_F(StoreTest, ClaimedRowsAreLeasedUntilMarkedOrTheLeaseEnds) {
   auto db = Pool("n_claim");
   Contact c{"carol", "carol@example.com", "+4915112345678"};
   db->Transact([&](db::Session& s) { AddNotifications(s, Paid("e-1", "o-1"), c, TargetsFor(c, true, true)); });
-  auto first = ClaimDue(*db, 20, 60s);
+  auto first = MarkSentAndClaimDue(*db, {}, 20, 60s);
   ASSERT_EQ(first.size(), 2u);
   EXPECT_EQ(first[0].attempts, 0);
-  EXPECT_TRUE(ClaimDue(*db, 20, 60s).empty()) << "claimed rows are not due for another dispatcher";
+  EXPECT_TRUE(MarkSentAndClaimDue(*db, {}, 20, 60s).empty()) << "claimed rows are not due for another dispatcher";
 
-  MarkSent(*db, {first[0].id});
   MarkFailed(*db, first[1].id, "connection refused", 0ms);  // due again at once
-  auto again = ClaimDue(*db, 20, 60s);
+  auto again = MarkSentAndClaimDue(*db, {first[0].id}, 20, 60s);
   ASSERT_EQ(again.size(), 1u);
   EXPECT_EQ(again[0].id, first[1].id);
   EXPECT_EQ(again[0].attempts, 1);
@@ -123,10 +107,10 @@ TEST_F(StoreTest, ClaimedRowsAreLeasedUntilMarkedOrTheLeaseEnds) {
 
   // A dispatcher that crashed holding a claim: once the lease ends, another takes it.
   db->Exec("UPDATE notifications SET next_attempt_at = CURRENT_TIMESTAMP(3) - INTERVAL 1 SECOND WHERE id = ?", again[0].id);
-  EXPECT_EQ(ClaimDue(*db, 20, 60s).size(), 1u);
+  EXPECT_EQ(MarkSentAndClaimDue(*db, {}, 20, 60s).size(), 1u);
 
-  MarkSent(*db, {again[0].id});
-  MarkSent(*db, {again[0].id});  // a second mark changes nothing
+  MarkSentAndClaimDue(*db, {again[0].id}, 0, 60s);
+  MarkSentAndClaimDue(*db, {again[0].id}, 0, 60s);  // a second mark changes nothing
   EXPECT_EQ(CountPending(*db), 0);
   auto list = ListNotifications(*db, {std::nullopt, "carol"});
   ASSERT_EQ(list["items"].size(), 2u);
