@@ -29,23 +29,13 @@ Collector::Collector(CollectorOptions options, http::HttpClient& http, discovery
 Collector::~Collector() { Stop(); }
 
 void Collector::Start() {
-  platform_ = std::thread([this] { PlatformLoop(); });
-  kafka_thread_ = std::thread([this] { KafkaLoop(); });
+  platform_.Start();
+  kafka_task_.Start();
 }
 
 void Collector::Stop() {
-  {
-    std::lock_guard lock(mu_);
-    stop_ = true;
-  }
-  cv_.notify_all();
-  if (platform_.joinable()) platform_.join();
-  if (kafka_thread_.joinable()) kafka_thread_.join();
-}
-
-bool Collector::WaitFor(std::chrono::milliseconds d) {
-  std::unique_lock lock(mu_);
-  return !cv_.wait_for(lock, d, [this] { return stop_; });
+  platform_.Stop();
+  kafka_task_.Stop();
 }
 
 std::string Collector::Snapshot() const {
@@ -70,27 +60,23 @@ std::string Collector::Snapshot() const {
   return out.dump();
 }
 
-void Collector::PlatformLoop() {
-  pthread_setname_np(pthread_self(), "dash-platform");
-  do {
-    Json registry = PollRegistry();
-    Json orders = PollOrders();
-    Json devbroker = PollDevBroker();
-    std::lock_guard lock(mu_);
-    devbroker_ = std::move(devbroker);
-    registry_ = std::move(registry);
-    orders_ = std::move(orders);
-    generated_at_ = FormatRfc3339(std::chrono::system_clock::now());
-  } while (WaitFor(options_.interval));
+std::chrono::milliseconds Collector::RefreshPlatform() {
+  Json registry = PollRegistry();
+  Json orders = PollOrders();
+  Json devbroker = PollDevBroker();
+  std::lock_guard lock(mu_);
+  devbroker_ = std::move(devbroker);
+  registry_ = std::move(registry);
+  orders_ = std::move(orders);
+  generated_at_ = FormatRfc3339(std::chrono::system_clock::now());
+  return options_.interval;
 }
 
-void Collector::KafkaLoop() {
-  pthread_setname_np(pthread_self(), "dash-kafka");
-  do {
-    Json kafka = PollKafka();
-    std::lock_guard lock(mu_);
-    kafka_ = std::move(kafka);
-  } while (WaitFor(options_.interval * 2));
+std::chrono::milliseconds Collector::RefreshKafka() {
+  Json kafka = PollKafka();
+  std::lock_guard lock(mu_);
+  kafka_ = std::move(kafka);
+  return options_.interval * 2;
 }
 
 Json Collector::PollRegistry() {

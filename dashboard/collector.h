@@ -6,22 +6,21 @@
 //   kafka     – brokers, topics, partition leaders, consumer-group lag (Kafka
 //               protocol), dev-broker fault state, dead-letter records.
 //
-// Threads: Start() spawns two pollers, "dash-platform" (registry, instances,
+// Threads: Start() starts two periodic tasks, "dash-platform" (registry, instances,
 // orders) and "dash-kafka" (cluster metadata, lag, dev broker), so a Kafka
 // outage cannot stall the registry view. Each replaces its part of the
 // snapshot under a mutex; Snapshot() is cheap and called from HTTP threads.
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "dashboard/dead_letters.h"
 #include "dashboard/views.h"
+#include "runtime/core/periodic_task.h"
 #include "runtime/discovery/service_client.h"
 #include "runtime/http/client.h"
 #include "runtime/kafka/admin.h"
@@ -50,13 +49,12 @@ class Collector {
   const CollectorOptions& options() const { return options_; }
 
  private:
-  void PlatformLoop();
-  void KafkaLoop();
   nlohmann::json PollRegistry();
   nlohmann::json PollOrders();
   nlohmann::json PollKafka();
   nlohmann::json PollDevBroker();
-  bool WaitFor(std::chrono::milliseconds d);  // false when stopping
+  std::chrono::milliseconds RefreshPlatform();  // the "dash-platform" task's step
+  std::chrono::milliseconds RefreshKafka();     // the "dash-kafka" task's step
 
   CollectorOptions options_;
   http::HttpClient& http_;
@@ -66,11 +64,10 @@ class Collector {
   InstanceTracker tracker_;  // used by the platform thread only
 
   mutable std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;
   nlohmann::json registry_, orders_, kafka_, devbroker_ = nlohmann::json::array();
   std::string generated_at_;
-  std::thread platform_, kafka_thread_;
+  PeriodicTask platform_{"dash-platform", [this] { return RefreshPlatform(); }};  // last: they stop first
+  PeriodicTask kafka_task_{"dash-kafka", [this] { return RefreshKafka(); }};
 };
 
 }  // namespace op::dashboard

@@ -52,10 +52,7 @@ struct Dashboard : ServiceState {
   std::unique_ptr<Collector> collector;
 };
 
-std::unique_ptr<ServiceState> Wire(Service& svc) {
-  const auto& c = svc.config();
-  auto state = std::make_unique<Dashboard>(svc);
-  Dashboard* d = state.get();
+CollectorOptions CollectorOptionsOf(const config::Config& c) {
   CollectorOptions o;
   o.registry_url = RegistryBase(c);
   o.devbroker_url = c.GetString("dashboard.devbroker-url");
@@ -70,17 +67,11 @@ std::unique_ptr<ServiceState> Wire(Service& svc) {
     throw config::ConfigError("key 'dashboard.refresh-interval' must be at least 100ms");
   if (o.recent_orders < 1 || o.recent_orders > 100)
     throw config::ConfigError("key 'dashboard.recent-orders' must be in [1, 100]");
+  return o;
+}
 
-  d->admin = std::make_unique<kafka::ClusterAdmin>(o.bootstrap_servers, "dashboard-admin");
-  auto co = kafka::ConsumerOptions::FromConfig(c);
-  co.group_id = "dashboard-" + svc.instance_id();  // every instance reads all dead letters
-  co.topics = {};
-  for (auto t : events::kAllTopics) co.topics.push_back(events::DeadLetterTopic(t));
-  co.auto_offset_reset = "earliest";
-  d->dead_letters = std::make_unique<DeadLetters>(co, svc.producer());
-  d->collector = std::make_unique<Collector>(o, svc.http_client(), svc.services(), d->admin.get(), d->dead_letters.get());
-
-  auto& router = svc.router();
+// The page and its assets, compiled in.
+void AddPage(http::Router& router) {
   for (const auto& asset : WebAssets()) {
     auto serve = [&asset](Request&) {
       auto r = Response::Text(200, std::string(asset.body), std::string(asset.content_type));
@@ -90,6 +81,10 @@ std::unique_ptr<ServiceState> Wire(Service& svc) {
     router.Get(std::string(asset.path), serve);
     if (asset.path == "/index.html") router.Get("/", serve);
   }
+}
+
+// Read-only: the snapshot, an order's saga as a timeline, order search.
+void AddReads(http::Router& router, Dashboard* d) {
   router.Get("/api/snapshot", [d](Request&) {
     Response r = Response::Text(200, d->collector->Snapshot(), "application/json");
     r.headers.Set("Cache-Control", "no-store");
@@ -121,6 +116,10 @@ std::unique_ptr<ServiceState> Wire(Service& svc) {
     return Relay(d->svc.services().Call("order-service", {"GET", q, {}, {}, {}}), "order-service");
   });
 
+}
+
+// Actions: dev-broker faults, dead-letter replay.
+void AddActions(http::Router& router, Dashboard* d) {
   // Dev-broker faults, forwarded to its admin API.
   auto forward = [d](const std::string& path, const Json& body) {
     const auto& base = d->collector->options().devbroker_url;
@@ -161,7 +160,24 @@ std::unique_ptr<ServiceState> Wire(Service& svc) {
     if (!done) throw HttpError(404, "no dead letter at that topic/partition/offset (only the newest are kept)");
     return Response::Json(202, *done);
   });
+}
 
+std::unique_ptr<ServiceState> Wire(Service& svc) {
+  const auto& c = svc.config();
+  auto state = std::make_unique<Dashboard>(svc);
+  Dashboard* d = state.get();
+  CollectorOptions o = CollectorOptionsOf(c);
+  d->admin = std::make_unique<kafka::ClusterAdmin>(o.bootstrap_servers, "dashboard-admin");
+  auto co = kafka::ConsumerOptions::FromConfig(c);
+  co.group_id = "dashboard-" + svc.instance_id();  // every instance reads all dead letters
+  co.topics = {};
+  for (auto t : events::kAllTopics) co.topics.push_back(events::DeadLetterTopic(t));
+  co.auto_offset_reset = "earliest";
+  d->dead_letters = std::make_unique<DeadLetters>(co, svc.producer());
+  d->collector = std::make_unique<Collector>(o, svc.http_client(), svc.services(), d->admin.get(), d->dead_letters.get());
+  AddPage(svc.router());
+  AddReads(svc.router(), d);
+  AddActions(svc.router(), d);
   d->dead_letters->Start();
   d->collector->Start();
   return state;
