@@ -20,6 +20,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
   libcurl4-openssl-dev uuid-dev libssl-dev libboost-dev
+  # access tokens (JWT) and password hashing (Argon2id)
+  libjwt-dev libargon2-dev
   # servers used by the stack and the tests
   mariadb-server mariadb-client prometheus
   # tools used by tests and benchmarks
