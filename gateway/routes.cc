@@ -127,6 +127,9 @@ std::vector<Route> DefaultRoutes() {
 - {id: products, path: /api/products/**, uri: lb://inventory-service}
 - {id: accounts, path: /api/accounts/**, uri: lb://payment-service}
 - {id: notifications, path: /api/notifications/**, uri: lb://notification-service}
+- {id: users, path: /api/users/**, uri: lb://identity-service}
+- {id: oauth2, path: /oauth2/**, uri: lb://identity-service}
+- {id: well-known, path: /.well-known/**, uri: lb://identity-service}
 )"));
 }
 

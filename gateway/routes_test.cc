@@ -15,6 +15,10 @@ TEST(Routes, DefaultsCoverThePlatformApis) {
   EXPECT_EQ(FindRoute(routes, "PUT", "/api/products/SKU-1")->app, "inventory-service");
   EXPECT_EQ(FindRoute(routes, "POST", "/api/accounts/alice/deposit")->app, "payment-service");
   EXPECT_EQ(FindRoute(routes, "GET", "/api/notifications")->app, "notification-service");
+  EXPECT_EQ(FindRoute(routes, "POST", "/api/users")->app, "identity-service");
+  EXPECT_EQ(FindRoute(routes, "GET", "/api/users/me")->app, "identity-service");
+  EXPECT_EQ(FindRoute(routes, "POST", "/oauth2/token")->app, "identity-service");
+  EXPECT_EQ(FindRoute(routes, "GET", "/.well-known/jwks.json")->app, "identity-service");
   EXPECT_EQ(FindRoute(routes, "GET", "/api/ordersx"), nullptr);
   EXPECT_EQ(FindRoute(routes, "GET", "/other"), nullptr);
 }

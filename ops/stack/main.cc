@@ -237,6 +237,7 @@ int main(int argc, char** argv) {
       {"payment-service", "services/payment/payment-service", 8082, "payments_db", 1, ""},
       {"order-service", "services/order/order-service", 8081, "orders_db", 1, ""},
       {"notification-service", "services/notification/notification-service", 8083, "notifications_db", 1, ""},
+      {"identity-service", "services/identity/identity-service", 8085, "identity_db", 1, ""},
       {"api-gateway", "gateway/api-gateway", 8080, "", 1, ""},
       {"dashboard", "dashboard/dashboard", 8090, "", 1, ""},
   };
@@ -372,8 +373,11 @@ int main(int argc, char** argv) {
       continue;
     }
     y << "mysql:\n  host: " << mysql_host << "\n  port: " << mysql_port << "\n  user: " << mysql_user
-      << "\n  password: \"" << mysql_password << "\"\n  database: " << d.database << "\n  create-database: true\n"
-      << "kafka:\n  bootstrap.servers: \"" << bootstrap << "\"\n";
+      << "\n  password: \"" << mysql_password << "\"\n  database: " << d.database << "\n  create-database: true\n";
+    if (d.name == "identity-service")  // no Kafka; tokens name the gateway, where clients reach it
+      y << "identity:\n  issuer: http://127.0.0.1:" << port_of("api-gateway") << "\n  demo-users: true\n";
+    else
+      y << "kafka:\n  bootstrap.servers: \"" << bootstrap << "\"\n";
     if (d.name == "inventory-service") y << "inventory:\n  seed-demo-data: true\n";
     if (d.name == "payment-service") y << "payment:\n  seed-demo-data: true\n";
     y.close();
@@ -474,12 +478,16 @@ int main(int argc, char** argv) {
               << "  payment-service        " << url("payment-service", "/api/accounts/alice") << "\n"
               << "  notification-service   " << url("notification-service", "/api/notifications") << "\n"
               << "  inventory-service      " << url("inventory-service", "/api/products") << "\n"
+              << "  identity-service       " << url("identity-service", "/.well-known/openid-configuration") << "\n"
               << "  metrics (each service) " << url("order-service", "/actuator/prometheus") << "\n"
               << "  Kafka bootstrap        " << bootstrap << "\n"
               << "  Prometheus             "
               << (with_prometheus ? "http://127.0.0.1:" + std::to_string(prometheus_port) + "/targets" : std::string("(not installed)"))
               << "\n"
               << "  MySQL                  " << mysql_host << ":" << mysql_port << " (user " << mysql_user << ")\n\n"
+              << "  Demo identities (user / password): alice, bob, carol, dave / <name>-secret (customers),\n"
+              << "    admin / admin-secret, viewer / viewer-secret. A token:\n"
+              << "    curl -s http://127.0.0.1:" << port_of("api-gateway") << "/oauth2/token -d grant_type=password -d username=alice -d password=alice-secret\n\n"
               << "  Place an order:\n"
               << "    curl -s -XPOST http://127.0.0.1:" << port_of("api-gateway") << "/api/orders -H 'Content-Type: application/json' \\\n"
               << "      -d '{\"customerId\":\"alice\",\"items\":[{\"sku\":\"SKU-BOOK\",\"quantity\":1}]}'\n\n"

@@ -1,0 +1,63 @@
+#include "services/identity/signing_keys.h"
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "runtime/auth/jwk.h"
+
+namespace op::identity {
+
+SigningKey NewSigningKey(std::chrono::system_clock::time_point now) {
+  EVP_PKEY* key = EVP_EC_gen("P-256");
+  if (!key) throw std::runtime_error("cannot generate a P-256 key");
+  BIO* bio = BIO_new(BIO_s_mem());
+  PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr);
+  char* data = nullptr;
+  long n = BIO_get_mem_data(bio, &data);
+  std::string pem(data, size_t(n));
+  BIO_free(bio);
+  EVP_PKEY_free(key);
+  unsigned char id[12];
+  if (RAND_bytes(id, sizeof id) != 1) throw std::runtime_error("no randomness for a kid");
+  return {auth::Base64UrlEncode(std::string(reinterpret_cast<char*>(id), sizeof id)), pem, now, std::nullopt};
+}
+
+bool Rotate(std::vector<SigningKey>& keys, std::chrono::system_clock::time_point now, const KeyPolicy& policy) {
+  bool changed = false;
+  const SigningKey* signer = Signer(keys);
+  if (!signer || now - signer->created >= policy.rotate_after) {
+    for (auto& k : keys)
+      if (!k.retired) k.retired = now;
+    keys.push_back(NewSigningKey(now));
+    changed = true;
+  }
+  // Kept until the last token it signed has expired (plus a minute of the
+  // verifiers' clock skew).
+  auto gone = std::remove_if(keys.begin(), keys.end(), [&](const SigningKey& k) {
+    return k.retired && now >= *k.retired + policy.token_lifetime + std::chrono::minutes(1);
+  });
+  if (gone != keys.end()) {
+    keys.erase(gone, keys.end());
+    changed = true;
+  }
+  return changed;
+}
+
+const SigningKey* Signer(const std::vector<SigningKey>& keys) {
+  const SigningKey* best = nullptr;
+  for (const auto& k : keys)
+    if (!k.retired && (!best || k.created > best->created)) best = &k;
+  return best;
+}
+
+nlohmann::json Jwks(const std::vector<SigningKey>& keys) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& k : keys) list.push_back(auth::PublicJwk(k.private_pem, k.kid));
+  return {{"keys", list}};
+}
+
+}  // namespace op::identity
