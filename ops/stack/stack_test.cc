@@ -83,8 +83,19 @@ TEST_F(StackTest, StartsServesStopsCleanlyAndKeepsItsData) {
   auto registered = http_.Send(apps).Json()["applications"]["application"];
   std::set<std::string> names;
   for (auto& a : registered) names.insert(a["name"]);
-  EXPECT_EQ(names, (std::set<std::string>{"API-GATEWAY", "DASHBOARD", "INVENTORY-SERVICE", "NOTIFICATION-SERVICE",
-                                          "ORDER-SERVICE", "PAYMENT-SERVICE"}));
+  EXPECT_EQ(names, (std::set<std::string>{"API-GATEWAY", "DASHBOARD", "IDENTITY-SERVICE", "INVENTORY-SERVICE",
+                                          "NOTIFICATION-SERVICE", "ORDER-SERVICE", "PAYMENT-SERVICE"}));
+
+  // The demo identities, through the gateway, with the token naming the gateway as issuer.
+  http::ClientRequest sign_in{"POST", "http://127.0.0.1:8080/oauth2/token", {},
+                              "grant_type=password&username=alice&password=alice-secret", {}};
+  sign_in.headers.Set("Content-Type", "application/x-www-form-urlencoded");
+  auto token = http_.Send(sign_in);
+  ASSERT_EQ(token.status, 200) << token.body;
+  http::ClientRequest me{"GET", "http://127.0.0.1:8080/api/users/me", {}, {}, {}};
+  me.headers.Set("Authorization", "Bearer " + token.Json()["access_token"].get<std::string>());
+  EXPECT_EQ(http_.Send(me).Json()["customerId"], "alice");
+  EXPECT_EQ(http_.Get("http://127.0.0.1:8080/.well-known/openid-configuration").Json()["issuer"], "http://127.0.0.1:8080");
   for (auto& a : registered) {
     if (a["name"] == "PAYMENT-SERVICE") {
       EXPECT_EQ(a["instance"].size(), 2u) << a.dump();
@@ -103,7 +114,7 @@ TEST_F(StackTest, StartsServesStopsCleanlyAndKeepsItsData) {
     auto j = snap.Json();
     bool listed = false;
     for (auto& o : j["orders"]["items"]) listed |= o["orderId"] == id && o["status"] == "CONFIRMED";
-    return listed && j["registry"]["apps"].size() == 6 && j["kafka"]["reachable"] == true;
+    return listed && j["registry"]["apps"].size() == 7 && j["kafka"]["reachable"] == true;
   }, 30s)) << http_.Get("http://127.0.0.1:8090/api/snapshot").body;
 
   // Prometheus: every instance discovered through the registry and up, every
