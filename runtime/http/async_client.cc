@@ -67,7 +67,8 @@ struct AsyncClient::Exchange : std::enable_shared_from_this<AsyncClient::Exchang
   void Begin() {
     timeout = req.timeout.count() > 0 ? req.timeout : client.options_.timeout;
     deadline = start + timeout;
-    if (!wire::ParseUrl(req.url, url)) return Fail(ClientResponse::Error::kOther, "not an http:// URL");
+    if (!wire::ParseUrl(req.url, url)) return Fail(ClientResponse::Error::kOther, "not an http:// URL that can be sent");
+    if (auto unsafe = wire::UnsafeToSend(req); !unsafe.empty()) return Fail(ClientResponse::Error::kOther, unsafe);
     bytes = wire::Serialize(req, url, client.options_.user_agent);
     conn.reset(static_cast<Conn<Executor>*>(loop.Take(url.host_port).release()));
     reused = conn != nullptr;
@@ -85,7 +86,7 @@ struct AsyncClient::Exchange : std::enable_shared_from_this<AsyncClient::Exchang
     Arm(std::min(deadline, Clock::now() + client.options_.connect_timeout));
     boost::system::error_code ec;
     auto address = asio::ip::make_address(url.host, ec);
-    if (!ec) return Connect({tcp::endpoint(address, uint16_t(std::stoi(url.port)))});
+    if (!ec) return Connect({tcp::endpoint(address, url.port_number)});
     resolver.emplace(conn->socket.get_executor());
     resolver->async_resolve(url.host, url.port,
                             [self = shared_from_this()](boost::system::error_code ec, tcp::resolver::results_type r) {

@@ -306,6 +306,28 @@ TEST(AsyncClientTest, HttpsGoesThroughTheBlockingClientOffTheLoop) {
   EXPECT_EQ(other.error, ClientResponse::Error::kOther) << other.error_message;
 }
 
+// URLs built from what a registration says (host name, port) are checked
+// before anything is written: an error of their own, never an exception on
+// the event loop (a host name "[::1]:" once made "[::1]::8080" and ended the
+// gateway), never CR/LF or spaces in the request line.
+TEST(AsyncClientTest, UrlsThatCannotGoOnTheWireAreRefusedWithoutAThrow) {
+  Async async(/*threads=*/1);
+  HttpClient blocking;
+  for (const std::string url : {"http://[::1]::8080/x", "http://[::1]:/x", "http://host:0/", "http://host:70000/",
+                                "http://host:80x/", "http://ho st/", "http://host/a b", "http://host/x\r\nInjected: 1",
+                                "http://host\r\n:80/", "http://[::1/", "http://[::1]x/", "http://user@host/"}) {
+    auto a = async.Send({"GET", url, {}, {}, {}}, 2s);
+    EXPECT_EQ(a.error, ClientResponse::Error::kOther) << url << ": " << a.error_message;
+    auto b = blocking.Send({"GET", url, {}, {}, 2s});
+    EXPECT_EQ(b.error, ClientResponse::Error::kOther) << url << ": " << b.error_message;
+  }
+  ClientRequest split{"GET", "http://127.0.0.1:1/", {}, {}, {}};
+  split.headers.Set("X-Id", "1\r\nX-Injected: yes");
+  EXPECT_NE(async.Send(split, 2s).error_message.find("CR, LF or NUL"), std::string::npos);
+  ClientRequest bad_method{"GET /other HTTP/1.1\r\n", "http://127.0.0.1:1/", {}, {}, {}};
+  EXPECT_NE(async.Send(bad_method, 2s).error_message.find("not an HTTP token"), std::string::npos);
+}
+
 TEST(AsyncClientTest, AfterRunsTheCallbackOnTheLoop) {
   boost::asio::io_context io;
   AsyncClient client(io);

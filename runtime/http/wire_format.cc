@@ -1,8 +1,20 @@
 #include "runtime/http/wire_format.h"
 
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+
 #include <strings.h>
 
 namespace op::http::wire {
+
+namespace {
+bool HostChars(std::string_view h, bool v6) {
+  return !h.empty() && h.size() <= 253 && std::all_of(h.begin(), h.end(), [v6](unsigned char c) {
+    return v6 ? (std::isxdigit(c) || c == ':' || c == '.') : (std::isalnum(c) || c == '.' || c == '-' || c == '_');
+  });
+}
+}  // namespace
 
 bool ParseUrl(const std::string& url, Url& out) {
   const std::string scheme = "http://";
@@ -12,22 +24,47 @@ bool ParseUrl(const std::string& url, Url& out) {
   std::string authority = url.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
   out.target = slash == std::string::npos ? "/" : url.substr(slash);
   if (!out.target.empty() && out.target[0] == '?') out.target = "/" + out.target;
+  if (std::any_of(out.target.begin(), out.target.end(), [](unsigned char c) { return c <= 0x20 || c == 0x7f; })) return false;
   if (authority.empty() || authority.find('@') != std::string::npos) return false;
-  size_t colon = authority.rfind(':');
-  if (authority[0] == '[') {  // [v6]:port
+  bool v6 = authority[0] == '[';
+  if (v6) {  // [v6]:port
     size_t close = authority.find(']');
     if (close == std::string::npos) return false;
     out.host = authority.substr(1, close - 1);
-    out.port = close + 1 < authority.size() && authority[close + 1] == ':' ? authority.substr(close + 2) : "80";
-  } else if (colon != std::string::npos) {
+    if (close + 1 < authority.size() && authority[close + 1] != ':') return false;
+    out.port = close + 1 < authority.size() ? authority.substr(close + 2) : "80";
+  } else if (size_t colon = authority.rfind(':'); colon != std::string::npos) {
     out.host = authority.substr(0, colon);
     out.port = authority.substr(colon + 1);
   } else {
     out.host = authority;
     out.port = "80";
   }
+  if (!HostChars(out.host, v6)) return false;
+  unsigned port = 0;
+  auto [end, ec] = std::from_chars(out.port.data(), out.port.data() + out.port.size(), port);
+  if (ec != std::errc() || end != out.port.data() + out.port.size() || port == 0 || port > 65535) return false;
+  out.port_number = uint16_t(port);
   out.host_port = authority;
-  return !out.host.empty() && !out.port.empty();
+  return true;
+}
+
+namespace {
+// RFC 9110 §5.6.2 tchar
+bool Token(std::string_view t) {
+  return !t.empty() && std::all_of(t.begin(), t.end(), [](unsigned char c) {
+    return std::isalnum(c) || std::string_view("!#$%&'*+-.^_`|~").find(char(c)) != std::string_view::npos;
+  });
+}
+}  // namespace
+
+std::string UnsafeToSend(const ClientRequest& req) {
+  if (!Token(req.method)) return "the method is not an HTTP token";
+  for (const auto& [k, v] : req.headers.All()) {
+    if (!Token(k)) return "header name '" + k.substr(0, 40) + "' is not an HTTP token";
+    if (v.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos) return "header " + k + " has CR, LF or NUL in its value";
+  }
+  return "";
 }
 
 std::string Serialize(const ClientRequest& req, const Url& u, const std::string& user_agent) {

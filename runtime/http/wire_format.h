@@ -5,6 +5,7 @@
 #include <boost/beast/http/basic_parser.hpp>
 
 #include <optional>
+#include <cstdint>
 #include <string>
 
 #include "runtime/http/client.h"
@@ -14,16 +15,25 @@ namespace op::http::wire {
 
 struct Url {
   std::string host, port, host_port, target;
+  uint16_t port_number = 80;
 };
 
 // Only what a request line and the pool key need: http://authority[/target].
 // Hand-written: Debian 12 ships no Boost.URL, and curl_url() (libcurl is
 // linked) allocates a handle and runs a full RFC 3986 parse per call, on the
 // path of every upstream request; https:// never gets here (it stays on curl).
+// Refuses (false) what cannot be put on the wire safely: a port that is not
+// 1-65535, a host with anything but letters, digits, '.', '-', '_' (or an
+// IPv6 literal in brackets), a target with spaces or control characters
+// (CR/LF would split the request).
 bool ParseUrl(const std::string& url, Url& out);
 
 // The request as sent: our framing (Content-Length, no Connection or
 // Transfer-Encoding from the caller), Host and User-Agent unless given.
+// What Serialize would write wrongly: a method that is not a token, a header
+// name that is not one, a header value with CR, LF or NUL (one header would
+// become two, or a request two). Empty when the request is safe to send.
+std::string UnsafeToSend(const ClientRequest& req);
 std::string Serialize(const ClientRequest& req, const Url& u, const std::string& user_agent);
 
 // Beast's parser with our own handlers (its documented extension point)
