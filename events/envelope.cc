@@ -54,21 +54,6 @@ Envelope NewEnvelope(std::string_view order_id, std::string_view source, const E
 
 void SealEventType(Envelope& e) { e.set_event_type(std::string(EventTypeOf(e))); }
 
-std::optional<std::string> Validate(const Envelope& e) {
-  if (!IsUuid(e.event_id())) return "event_id is not a UUID: '" + e.event_id() + "'";
-  if (e.payload_case() == Envelope::PAYLOAD_NOT_SET)
-    return "payload is not set (unknown event type '" + e.event_type() + "'?)";
-  if (e.event_type() != EventTypeOf(e))
-    return "event_type '" + e.event_type() + "' does not match payload " +
-           std::string(EventTypeOf(e));
-  if (e.order_id().empty()) return "order_id is empty";
-  if (e.source().empty()) return "source is empty";
-  if (e.schema_version() < 1 || e.schema_version() > kSchemaVersion)
-    return "unsupported schema_version " + std::to_string(e.schema_version());
-  if (!ParseRfc3339(e.occurred_at())) return "occurred_at is not RFC 3339: '" + e.occurred_at() + "'";
-  return std::nullopt;
-}
-
 std::string Encode(const Envelope& e) { return e.SerializeAsString(); }
 
 std::optional<Envelope> Decode(std::string_view bytes, std::string* error) {

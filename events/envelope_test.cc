@@ -74,6 +74,10 @@ TEST(Envelope, EveryTypeHasATopic) {
 TEST(Envelope, NewEnvelopeCarriesCausality) {
   Envelope first = NewEnvelope("order-1", "order-service");
   first.mutable_order_created()->set_customer_id("c");
+  auto* item = first.mutable_order_created()->add_items();
+  item->set_sku("SKU-1");
+  item->set_quantity(1);
+  first.mutable_order_created()->mutable_total()->set_currency("EUR");
   SealEventType(first);
   first.set_traceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
   EXPECT_EQ(Validate(first), std::nullopt);
@@ -104,6 +108,18 @@ TEST(Envelope, ValidateNamesTheProblem) {
   check([](Envelope& e) { e.set_order_id(""); }, "order_id");
   check([](Envelope& e) { e.set_schema_version(99); }, "schema_version");
   check([](Envelope& e) { e.set_occurred_at("yesterday"); }, "occurred_at");
+  // What a hostile producer could send, each bounded as the columns it ends up in.
+  check([](Envelope& e) { e.set_order_id(std::string(65, 'a')); }, "order_id");
+  check([](Envelope& e) { e.set_order_id("a'b"); }, "order_id");
+  check([](Envelope& e) { e.set_source(std::string(100, 's')); }, "source");
+  check([](Envelope& e) { e.set_traceparent(std::string(56, '0')); }, "traceparent");
+  check([](Envelope& e) { e.mutable_order_created()->set_customer_id(std::string(65, 'c')); }, "customer_id");
+  check([](Envelope& e) { e.mutable_order_created()->mutable_items(0)->set_sku("no sku"); }, "sku");
+  check([](Envelope& e) { e.mutable_order_created()->mutable_items(0)->set_quantity(0); }, "quantity");
+  check([](Envelope& e) { e.mutable_order_created()->mutable_total()->set_currency("euro"); }, "currency");
+  check([](Envelope& e) { e.mutable_order_created()->mutable_total()->set_cents(-1); }, "cents");
+  check([](Envelope& e) { e.mutable_order_created()->mutable_contact()->set_email(std::string(300, 'e')); }, "contact");
+  for (const auto& sample : GoldenSamples()) EXPECT_EQ(Validate(sample), std::nullopt) << sample.event_type();
 }
 
 TEST(Envelope, DecodeRejectsGarbage) {

@@ -133,6 +133,31 @@ TEST_F(DbTest, DuplicateKeyIsClassified) {
   EXPECT_THROW(pool.Exec("SELEC nonsense"), DbError);
 }
 
+TEST_F(DbTest, DataTheDatabaseRefusesIsClassifiedAsSuch) {
+  ConnectionPool pool(Options("db_data_errors"));
+  pool.Exec("CREATE TABLE d (id BIGINT PRIMARY KEY, code VARCHAR(3) NOT NULL, n INT NOT NULL, CONSTRAINT positive CHECK (n > 0))");
+  auto refused = [&](const std::string& sql) {
+    try {
+      pool.Exec(sql);
+    } catch (const DbError& e) {
+      return ConnectionPool::IsDataError(e);
+    }
+    ADD_FAILURE() << sql << " was accepted";
+    return false;
+  };
+  EXPECT_TRUE(refused("INSERT INTO d VALUES (1, 'toolong', 1)"));
+  EXPECT_TRUE(refused("INSERT INTO d VALUES (1, 'abc', 99999999999)"));
+  EXPECT_TRUE(refused("INSERT INTO d VALUES (1, 'abc', 0)"));
+  EXPECT_TRUE(refused("INSERT INTO d VALUES (1, NULL, 1)"));
+  pool.Exec("INSERT INTO d VALUES (1, 'abc', 1)");
+  try {
+    pool.Exec("INSERT INTO d VALUES (1, 'abc', 1)");
+    ADD_FAILURE() << "duplicate accepted";
+  } catch (const DuplicateKey& e) {
+    EXPECT_FALSE(ConnectionPool::IsDataError(e)) << "a duplicate depends on what is there, not on the data alone";
+  }
+}
+
 TEST_F(DbTest, DeadlockedTransactionIsRetriedAndBothSucceed) {
   ConnectionPool pool(Options("db_deadlock"));
   pool.Exec("CREATE TABLE r (id INT PRIMARY KEY, v INT) ENGINE=InnoDB");

@@ -73,6 +73,21 @@ void ConnectionPool::Rethrow(const std::exception& e, const std::string& context
 
 bool ConnectionPool::IsRetryable(const DbError& e) { return e.code() == 1213 || e.code() == 1205; }
 
+bool ConnectionPool::IsDataError(const DbError& e) {
+  switch (e.code()) {
+    case 1048:  // ER_BAD_NULL_ERROR
+    case 1264:  // ER_WARN_DATA_OUT_OF_RANGE
+    case 1292:  // ER_TRUNCATED_WRONG_VALUE
+    case 1366:  // ER_TRUNCATED_WRONG_VALUE_FOR_FIELD
+    case 1406:  // ER_DATA_TOO_LONG
+    case 3819:  // ER_CHECK_CONSTRAINT_VIOLATED (MySQL)
+    case 4025:  // ER_CONSTRAINT_FAILED (MariaDB)
+      return true;
+    default:
+      return false;
+  }
+}
+
 ConnectionPool::ConnectionPool(DbOptions options, metrics::MetricsRegistry* metrics, std::string name)
     : options_(std::move(options)), name_(std::move(name)), metrics_(metrics) {
   if (metrics_) {

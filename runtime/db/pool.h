@@ -103,6 +103,10 @@ class ConnectionPool {
   // Translates connector exceptions into DbError / DbUnavailable / DuplicateKey.
   [[noreturn]] static void Rethrow(const std::exception& e, const std::string& context);
   static bool IsRetryable(const DbError& e);  // deadlock, lock wait timeout
+  // The data itself was refused (too long, out of range, a check constraint,
+  // a NULL or malformed value): the same statement fails the same way every
+  // time, so retrying it is pointless.
+  static bool IsDataError(const DbError& e);
 
  private:
   friend class Lease;

@@ -28,7 +28,12 @@ int main(int argc, char** argv) {
         v.Add("text", "must be at most " + std::to_string(max_text) + " characters");
       v.ThrowIfInvalid();
       auto e = op::events::NewEnvelope(op::NewUuid(), "demo-service");
-      e.mutable_order_created()->set_customer_id("demo");
+      auto* oc = e.mutable_order_created();  // a valid event, as every consumer checks (events::Validate)
+      oc->set_customer_id("demo");
+      auto* item = oc->add_items();
+      item->set_sku("NOTE");
+      item->set_quantity(1);
+      oc->mutable_total()->set_currency("EUR");
       op::events::SealEventType(e);
       svc.db().Transact([&](op::db::Session& s) {
         s.Exec("INSERT INTO notes (id, text) VALUES (?, ?)", e.order_id(), body["text"].get<std::string>());

@@ -104,7 +104,15 @@ void Service::HandleEventBatches(std::vector<std::string> topics, MakeEventBatch
   };
   // One record (the consumer's fallback, and its path when not busy).
   Consume(std::move(topics), [this, guard, shared_make, wake_relay](const events::Envelope& e, const kafka::InRecord& r) {
-    wake_relay(ApplyInOneTransaction(db(), *guard, *shared_make, {e}, {&r}));
+    try {
+      wake_relay(ApplyInOneTransaction(db(), *guard, *shared_make, {e}, {&r}));
+    } catch (const db::DbError& error) {
+      // Data the database refuses is refused on every retry: a poison record,
+      // not a transient failure that would hold its partition forever.
+      if (db::ConnectionPool::IsDataError(error))
+        throw kafka::PoisonRecord(std::string("the database refused the event's data: ") + error.what());
+      throw;
+    }
   });
   // The records queued for a worker: a poison one fails the decode and the
   // consumer hands them over one by one.
