@@ -54,21 +54,48 @@ TEST(RateLimiter, AcquireWaitsForAReservationWithinTheTimeout) {
 
 #include "runtime/resilience/keyed_rate_limiter.h"
 
+#include <thread>
+#include <vector>
+
 namespace op::resilience {
 namespace {
 
 TEST(KeyedRateLimiter, LimitsEachClientSeparatelyAndBoundsItsKeys) {
   ManualClock clock;
-  KeyedRateLimiter rl("edge", {2, std::chrono::seconds(1), std::chrono::milliseconds(0)}, clock, 3);
+  KeyedRateLimiter rl("edge", {2, std::chrono::seconds(1), std::chrono::milliseconds(0)}, clock, 64);
   EXPECT_TRUE(rl.TryAcquire("a").permitted);
   EXPECT_TRUE(rl.TryAcquire("a").permitted);
   EXPECT_FALSE(rl.TryAcquire("a").permitted);
   EXPECT_TRUE(rl.TryAcquire("b").permitted) << "another client has its own bucket";
-  rl.TryAcquire("c");
-  clock.Advance(std::chrono::seconds(5));  // every bucket full again: idle
-  rl.TryAcquire("d");
-  EXPECT_LE(rl.Keys(), 3u);
+  for (int i = 0; i < 1000; ++i) rl.TryAcquire("flood-" + std::to_string(i));
+  EXPECT_LE(rl.Keys(), 64u) << "bounded however many keys come";
   EXPECT_EQ(rl.Rejected(), 1u);
+}
+
+TEST(KeyedRateLimiter, AClientThatKeepsCallingKeepsItsBucketThroughAFloodOfKeys) {
+  ManualClock clock;
+  KeyedRateLimiter rl("edge", {3, std::chrono::hours(1), std::chrono::milliseconds(0)}, clock, 160);
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(rl.TryAcquire("steady").permitted);
+  for (int i = 0; i < 5000; ++i) {
+    rl.TryAcquire("flood-" + std::to_string(i));
+    if (i % 5 == 0) {
+      EXPECT_FALSE(rl.TryAcquire("steady").permitted) << "its used-up bucket was not evicted (reset) at " << i;
+    }
+  }
+}
+
+// Many threads, many more keys than the bound: evictions happen while other
+// threads use the evicted buckets (ASan and TSan run this).
+TEST(KeyedRateLimiter, ConcurrentCallersAndEvictionsAreSafe) {
+  KeyedRateLimiter rl("edge", {5, std::chrono::seconds(1), std::chrono::milliseconds(0)}, SystemClock::Instance(), 1000);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&rl, t] {
+      for (int i = 0; i < 25'000; ++i) rl.TryAcquire(std::to_string((i * 8 + t) % 200'000));
+    });
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(rl.Permitted() + rl.Rejected(), 200'000u);
+  EXPECT_LE(rl.Keys(), 1000u);
 }
 
 }  // namespace
