@@ -4,6 +4,7 @@
 #include <future>
 #include <set>
 
+#include "runtime/core/json.h"
 #include "runtime/core/time_format.h"
 #include "runtime/kafka/dead_letter.h"
 #include "runtime/logging/log.h"
@@ -89,7 +90,7 @@ Json Collector::PollRegistry() {
     auto r = http_.Send(req);
     if (!r.ok()) error = r.error_message;
     else if (r.status != 200) error = "registry answered " + std::to_string(r.status);
-    else view = Json::parse(r.body, nullptr, false);
+    else view = ParseJsonOrDiscarded(r.body);
     if (error.empty() && (view.is_discarded() || !view.is_object())) error = "registry view is not JSON";
   }
   // Probe every listed instance in parallel: a stopped one costs one timeout, not one per endpoint.
@@ -108,12 +109,12 @@ Json Collector::PollRegistry() {
             return p;
           }
           p.reachable = true;
-          auto hj = Json::parse(h.body, nullptr, false);
+          auto hj = ParseJsonOrDiscarded(h.body);
           p.health = hj.is_object() ? hj.value("status", "UNKNOWN") : "UNKNOWN";
           // One actuator list; empty when the instance does not serve it.
           auto list = [&](const std::string& path, const char* key) {
             auto r = http_.Send({"GET", base + path, {}, {}, options_.probe_timeout});
-            auto j = r.ok() && r.status == 200 ? Json::parse(r.body, nullptr, false) : Json();
+            auto j = r.ok() && r.status == 200 ? ParseJsonOrDiscarded(r.body) : Json();
             return j.is_object() && j.contains(key) ? j[key] : Json::object();
           };
           p.breakers = list("/actuator/circuitbreakers", "circuitBreakers");
@@ -139,7 +140,7 @@ Json Collector::PollDevBroker() {
   if (options_.devbroker_url.empty()) return Json::array();
   auto r = http_.Send({"GET", options_.devbroker_url + "/brokers", {}, {}, options_.probe_timeout});
   if (!r.ok() || r.status != 200) return Json::array();
-  auto j = Json::parse(r.body, nullptr, false);
+  auto j = ParseJsonOrDiscarded(r.body);
   return j.is_object() && j.contains("brokers") ? j["brokers"] : Json::array();
 }
 
@@ -148,7 +149,7 @@ Json Collector::PollOrders() {
                           options_.probe_timeout * 2};
   auto r = services_.Call("order-service", req);
   if (!r.ok()) return {{"reachable", false}, {"error", r.error}, {"items", Json::array()}};
-  auto j = Json::parse(r.response.body, nullptr, false);
+  auto j = ParseJsonOrDiscarded(r.response.body);
   if (j.is_discarded() || !j.contains("items")) return {{"reachable", false}, {"error", "order-service answered no list"}, {"items", Json::array()}};
   Json items = Json::array();
   for (auto& o : j["items"]) {

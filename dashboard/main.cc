@@ -8,6 +8,7 @@
 #include "dashboard/views.h"
 #include "dashboard/web_assets.h"
 #include "events/topics.h"
+#include "runtime/core/json.h"
 #include "runtime/service/service.h"
 
 namespace op::dashboard {
@@ -95,12 +96,12 @@ void AddReads(http::Router& router, Dashboard* d) {
     const std::string& id = req.PathParam("id");
     auto order = d->svc.services().Call("order-service", {"GET", "/api/orders/" + id, {}, {}, {}});
     if (!order.ok() || order.response.status != 200) return Relay(order, "order-service");
-    Json o = Json::parse(order.response.body, nullptr, false);
+    Json o = ParseJsonOrDiscarded(order.response.body);
     if (o.is_discarded()) throw HttpError(502, "order-service answered no JSON");
     Json notes = Json::object();
     std::string notes_error;
     auto n = d->svc.services().Call("notification-service", {"GET", "/api/notifications?orderId=" + id, {}, {}, {}});
-    if (n.ok() && n.response.status == 200) notes = Json::parse(n.response.body, nullptr, false);
+    if (n.ok() && n.response.status == 200) notes = ParseJsonOrDiscarded(n.response.body);
     else notes_error = n.ok() ? "notification-service answered " + std::to_string(n.response.status) : n.error;
     if (notes.is_discarded()) notes = Json::object();
     return Response::Json(200, {{"order", o},

@@ -12,6 +12,7 @@
 #include "registry/eureka_codec.h"
 #include "registry/instance_registry.h"
 #include "registry/peer_replicator.h"
+#include "runtime/core/json.h"
 #include "runtime/core/periodic_task.h"
 #include "runtime/core/time_format.h"
 #include "runtime/logging/log.h"
@@ -152,8 +153,11 @@ class RegistryServer : public ServiceState {
  private:
   http::Response Register(http::Request& r) {
     InstanceInfo info;
+    std::string error;
+    auto body = ParseJson(r.body, &error);
+    if (!body) throw http::HttpError(http::Problem(http::MakeProblem(400, "register body is not Eureka JSON").Field("body", error)));
     try {
-      info = ParseInstanceJson(nlohmann::json::parse(r.body), r.PathParam("app"));
+      info = ParseInstanceJson(*body, r.PathParam("app"));
     } catch (const nlohmann::json::exception& e) {
       throw http::HttpError(http::Problem(http::MakeProblem(400, "register body is not Eureka JSON").Field("body", e.what())));
     } catch (const std::invalid_argument& e) {
@@ -218,7 +222,7 @@ class RegistryServer : public ServiceState {
       auto resp = svc_.http_client().Send(req);
       if (!resp.ok() || resp.status != 200) continue;
       int n = 0;
-      auto apps = nlohmann::json::parse(resp.body, nullptr, false);
+      auto apps = ParseJsonOrDiscarded(resp.body);
       if (!apps.is_object()) continue;
       for (const auto& app : apps["applications"].value("application", nlohmann::json::array()))
         for (const auto& inst : app.value("instance", nlohmann::json::array())) {

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "registry/eureka_codec.h"
+#include "runtime/core/json.h"
 #include "runtime/logging/log.h"
 
 namespace op::registry {
@@ -68,7 +69,7 @@ bool PeerReplicator::Send(const std::vector<ReplicationTask>& batch) {
     return false;
   }
   // A heartbeat the peer does not know (404) is answered with a register.
-  auto answers = nlohmann::json::parse(resp.body, nullptr, false);
+  auto answers = ParseJsonOrDiscarded(resp.body);
   if (answers.is_object() && answers.contains("responseList")) {
     const auto& rl = answers["responseList"];
     for (size_t k = 0; k < rl.size() && k < batch.size(); ++k)

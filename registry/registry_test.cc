@@ -89,6 +89,12 @@ TEST_F(RegistryTest, EurekaApiRegisterRenewQueryStatusCancel) {
   auto bad = http_.Send({"POST", Url(n) + "/eureka/apps/x", {}, "{\"instance\":{}}", {}});
   EXPECT_EQ(bad.status, 400);
   EXPECT_EQ(bad.Json()["errors"][0]["field"], "instance.hostName");
+  // 200,000 nested arrays in a registration: refused while parsing, before a
+  // value that deep exists (copying one overflowed the stack).
+  const std::string deep = "{\"instance\":" + std::string(200'000, '[') + std::string(200'000, ']') + "}";
+  auto too_deep = http_.Send({"POST", Url(n) + "/eureka/apps/x", {}, deep, {}});
+  EXPECT_EQ(too_deep.status, 400);
+  EXPECT_NE(too_deep.body.find("deeper than 64"), std::string::npos) << too_deep.body;
   EXPECT_EQ(http_.Send({"DELETE", Url(n) + "/eureka/apps/ORDER-SERVICE/h:order-service:8081", {}, "", {}}).status, 200);
   EXPECT_EQ(Count(n, "ORDER-SERVICE"), 0);
   EXPECT_EQ(http_.Get(Url(n) + "/registry/view").Json()["recentEvents"][0]["kind"], "CANCELLED");

@@ -4,6 +4,8 @@
 
 #include <memory>
 
+#include "runtime/core/json.h"
+
 namespace op::auth {
 
 namespace {
@@ -19,7 +21,7 @@ TokenVerifier::Result Refuse(std::string why) { return {std::nullopt, std::move(
 std::optional<nlohmann::json> JsonSegment(std::string_view segment) {
   auto bytes = Base64UrlDecode(std::string(segment));
   if (!bytes) return std::nullopt;
-  auto j = nlohmann::json::parse(*bytes, nullptr, /*allow_exceptions=*/false);
+  auto j = ParseJsonOrDiscarded(*bytes);
   if (j.is_discarded() || !j.is_object()) return std::nullopt;
   return j;
 }
@@ -53,7 +55,7 @@ bool TokenVerifier::Refetch() {
     ++fetches_;
   }
   if (!text) return false;
-  auto doc = nlohmann::json::parse(*text, nullptr, false);
+  auto doc = ParseJsonOrDiscarded(*text);
   if (doc.is_discarded()) return false;
   std::map<std::string, Jwk> keys;
   for (auto& k : ParseJwks(doc)) keys.emplace(k.kid, std::move(k));

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "runtime/core/json.h"
 #include "runtime/logging/log.h"
 
 namespace op::discovery {
@@ -137,7 +138,7 @@ bool EurekaClient::Renew() {
 bool EurekaClient::Fetch(bool full) {
   auto resp = Send({"GET", full ? "/apps" : "/apps/delta", {}, {}, {}});
   if (!resp || resp->status != 200) return false;
-  auto body = nlohmann::json::parse(resp->body, nullptr, false);
+  auto body = ParseJsonOrDiscarded(resp->body);
   if (!body.is_object() || !body.contains("applications")) return false;
   const auto& apps = body["applications"];
   std::lock_guard lock(state_mu_);

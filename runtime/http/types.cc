@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "runtime/core/json.h"
+
 namespace op::http {
 
 namespace {
@@ -59,14 +61,14 @@ nlohmann::json Request::JsonBody() const {
   // curl -d sends application/x-www-form-urlencoded by default: accept it as JSON
   if (ct && ct->find("json") == std::string::npos && ct->find("x-www-form-urlencoded") == std::string::npos)
     throw HttpError(MakeProblem(415, "Content-Type must be application/json, got '" + *ct + "'"));
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(body);
-  } catch (const nlohmann::json::parse_error& e) {
+  std::string error;
+  auto parsed = ParseJson(body, &error);
+  if (!parsed) {
     Problem p = MakeProblem(400, "request body is not valid JSON");
-    p.Field("body", e.what());
+    p.Field("body", error);
     throw HttpError(p);
   }
+  nlohmann::json j = std::move(*parsed);
   if (!j.is_object()) {
     Problem p = MakeProblem(400, "request body must be a JSON object");
     p.Field("body", std::string("expected an object, got ") + j.type_name());

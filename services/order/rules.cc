@@ -1,6 +1,7 @@
 #include "services/order/rules.h"
 
 #include <algorithm>
+#include <charconv>
 #include <regex>
 #include <set>
 
@@ -133,17 +134,22 @@ ListQuery ParseListQuery(const std::map<std::string, std::string>& q) {
     else out.status = it->second;
   }
   if (auto it = q.find("limit"); it != q.end()) {
-    bool digits = !it->second.empty() && it->second.size() <= 4 &&
-                  std::all_of(it->second.begin(), it->second.end(), ::isdigit);
-    int n = digits ? std::stoi(it->second) : 0;
-    if (n < 1 || n > 100) v.Add("limit", "must be an integer from 1 to 100");
+    int n = 0;
+    const auto& t = it->second;
+    auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), n);
+    if (ec != std::errc() || end != t.data() + t.size() || n < 1 || n > 100) v.Add("limit", "must be an integer from 1 to 100");
     else out.limit = n;
   }
   if (auto it = q.find("cursor"); it != q.end()) {
     const std::string& c = it->second;
-    bool ok = c.size() > 1 && c.size() <= 20 && c[0] == 'o' && std::all_of(c.begin() + 1, c.end(), ::isdigit);
+    int64_t seq = 0;
+    bool ok = c.size() > 1 && c.size() <= 20 && c[0] == 'o';
+    if (ok) {
+      auto [end, ec] = std::from_chars(c.data() + 1, c.data() + c.size(), seq);
+      ok = ec == std::errc() && end == c.data() + c.size() && seq > 0;  // out of range is no cursor of ours either
+    }
     if (!ok) v.Add("cursor", "is not a cursor returned by this API");
-    else out.after_seq = std::stoll(c.substr(1));
+    else out.after_seq = seq;
   }
   v.ThrowIfInvalid(400, "invalid list query");
   return out;

@@ -79,7 +79,8 @@ TEST(ListQuery, ParsesAndRejectsNamingTheParameter) {
   EXPECT_EQ(q.limit, 5);
   EXPECT_EQ(q.after_seq, 42);
   for (auto [k, v] : std::vector<std::pair<std::string, std::string>>{
-           {"status", "DONE"}, {"limit", "0"}, {"limit", "101"}, {"limit", "x"}, {"cursor", "42"}, {"sort", "x"}}) {
+           {"status", "DONE"}, {"limit", "0"}, {"limit", "101"}, {"limit", "x"}, {"limit", "99999999999"},
+           {"limit", "5 "}, {"cursor", "42"}, {"cursor", "o9999999999999999999"}, {"cursor", "o-5"}, {"sort", "x"}}) {
     try {
       ParseListQuery({{k, v}});
       ADD_FAILURE() << k << "=" << v;
