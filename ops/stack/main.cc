@@ -28,6 +28,7 @@
 #include <mutex>
 #include <thread>
 
+#include "runtime/core/backoff.h"
 #include "testing/fixtures/devbroker.h"
 #include "testing/fixtures/mariadb.h"
 #include "testing/fixtures/process.h"
@@ -496,13 +497,14 @@ int main(int argc, char** argv) {
   }
 
   // Supervise: a service that exits is restarted with backoff (1 s, 2 s, ... 30 s).
+  static const op::BackoffPolicy kRestartBackoff{std::chrono::seconds(1), std::chrono::seconds(30), 2.0, false};
   while (!g_stop) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     auto now = std::chrono::steady_clock::now();
     for (auto& [name, c] : children) {
       if (!c->process || c->process->Running()) continue;
       if (c->restart_at == std::chrono::steady_clock::time_point{}) {
-        auto backoff = std::chrono::seconds(std::min(30, 1 << std::min(c->restarts, 5)));
+        auto backoff = std::chrono::duration_cast<std::chrono::seconds>(kRestartBackoff.Cap(c->restarts + 1));
         Say("stack", name + " exited; restarting in " + std::to_string(backoff.count()) + " s");
         c->restart_at = now + backoff;
       } else if (now >= c->restart_at) {
