@@ -67,6 +67,10 @@ class OutboxTest : public ::testing::Test {
     auto e = events::NewEnvelope(order, "order-service");
     e.mutable_order_created()->set_customer_id("alice");
     e.mutable_order_created()->mutable_total()->set_cents(total);
+    e.mutable_order_created()->mutable_total()->set_currency("EUR");
+    auto* item = e.mutable_order_created()->add_items();  // a complete event: EnqueueEvent validates
+    item->set_sku("SKU-1");
+    item->set_quantity(1);
     events::SealEventType(e);
     return e;
   }
