@@ -1,7 +1,10 @@
 #include "dashboard/collector.h"
 
 #include <algorithm>
+#include <atomic>
 #include <future>
+#include <system_error>
+#include <thread>
 #include <set>
 
 #include "runtime/core/json.h"
@@ -80,6 +83,63 @@ std::chrono::milliseconds Collector::RefreshKafka() {
   return options_.interval * 2;
 }
 
+namespace {
+constexpr size_t kMaxProbedInstances = 200;  // per round; more are listed, not probed
+constexpr size_t kProbeThreads = 8;
+
+}  // namespace
+
+InstanceProbe Collector::Probe(const std::string& base) {
+  InstanceProbe p;
+  auto h = http_.Send({"GET", base + "/actuator/health", {}, {}, options_.probe_timeout});
+  if (!h.ok()) {
+    p.error = h.error_message;
+    return p;
+  }
+  p.reachable = true;
+  auto hj = ParseJsonOrDiscarded(h.body);
+  p.health = hj.is_object() ? hj.value("status", "UNKNOWN") : "UNKNOWN";
+  // One actuator list; empty when the instance does not serve it.
+  auto list = [&](const std::string& path, const char* key) {
+    auto r = http_.Send({"GET", base + path, {}, {}, options_.probe_timeout});
+    auto j = r.ok() && r.status == 200 ? ParseJsonOrDiscarded(r.body) : Json();
+    return j.is_object() && j.contains(key) ? j[key] : Json::object();
+  };
+  p.breakers = list("/actuator/circuitbreakers", "circuitBreakers");
+  p.bulkheads = list("/actuator/bulkheads", "bulkheads");
+  return p;
+}
+
+// Probes in parallel (a stopped instance costs one timeout, not one per
+// endpoint), on at most kProbeThreads threads however many instances the
+// registry lists, at most kMaxProbedInstances of them.
+std::map<std::string, InstanceProbe> Collector::ProbeInstances(const Json& view) {
+  std::vector<std::pair<std::string, std::string>> targets;  // instance id, base URL
+  if (view.contains("applications") && view["applications"].is_object())
+    for (auto& [app, instances] : view["applications"].items())
+      for (const auto& i : instances)
+        if (auto base = i.is_object() ? ProbeBase(i) : std::nullopt; base && targets.size() < kMaxProbedInstances)
+          targets.emplace_back(i.value("instanceId", ""), *base);
+  std::vector<InstanceProbe> results(targets.size());
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t k; (k = next.fetch_add(1)) < targets.size();) results[k] = Probe(targets[k].second);
+  };
+  std::vector<std::thread> workers;
+  for (size_t w = 1; w < std::min(kProbeThreads, targets.size()); ++w) {
+    try {
+      workers.emplace_back(work);
+    } catch (const std::system_error&) {
+      break;  // no more threads to be had: fewer probe in parallel
+    }
+  }
+  work();  // this thread probes too
+  for (auto& t : workers) t.join();
+  std::map<std::string, InstanceProbe> out;
+  for (size_t k = 0; k < targets.size(); ++k) out[targets[k].first] = std::move(results[k]);
+  return out;
+}
+
 Json Collector::PollRegistry() {
   Json view;
   std::string error;
@@ -93,37 +153,8 @@ Json Collector::PollRegistry() {
     else view = ParseJsonOrDiscarded(r.body);
     if (error.empty() && (view.is_discarded() || !view.is_object())) error = "registry view is not JSON";
   }
-  // Probe every listed instance in parallel: a stopped one costs one timeout, not one per endpoint.
-  std::map<std::string, std::future<InstanceProbe>> pending;
-  if (error.empty() && view.contains("applications"))
-    for (auto& [app, instances] : view["applications"].items())
-      for (const auto& i : instances) {
-        std::string base = i.value("homePageUrl", "");
-        while (!base.empty() && base.back() == '/') base.pop_back();
-        if (base.empty()) continue;
-        pending[i.value("instanceId", "")] = std::async(std::launch::async, [this, base] {
-          InstanceProbe p;
-          auto h = http_.Send({"GET", base + "/actuator/health", {}, {}, options_.probe_timeout});
-          if (!h.ok()) {
-            p.error = h.error_message;
-            return p;
-          }
-          p.reachable = true;
-          auto hj = ParseJsonOrDiscarded(h.body);
-          p.health = hj.is_object() ? hj.value("status", "UNKNOWN") : "UNKNOWN";
-          // One actuator list; empty when the instance does not serve it.
-          auto list = [&](const std::string& path, const char* key) {
-            auto r = http_.Send({"GET", base + path, {}, {}, options_.probe_timeout});
-            auto j = r.ok() && r.status == 200 ? ParseJsonOrDiscarded(r.body) : Json();
-            return j.is_object() && j.contains(key) ? j[key] : Json::object();
-          };
-          p.breakers = list("/actuator/circuitbreakers", "circuitBreakers");
-          p.bulkheads = list("/actuator/bulkheads", "bulkheads");
-          return p;
-        });
-      }
   std::map<std::string, InstanceProbe> probes;
-  for (auto& [id, f] : pending) probes[id] = f.get();
+  if (error.empty()) probes = ProbeInstances(view);
   Json out = tracker_.Update(error.empty() ? view : Json::object(), probes, std::chrono::system_clock::now());
   out["url"] = options_.registry_url;
   out["reachable"] = error.empty();

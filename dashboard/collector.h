@@ -50,6 +50,8 @@ class Collector {
 
  private:
   nlohmann::json PollRegistry();
+  InstanceProbe Probe(const std::string& base);
+  std::map<std::string, InstanceProbe> ProbeInstances(const nlohmann::json& view);
   nlohmann::json PollOrders();
   nlohmann::json PollKafka();
   nlohmann::json PollDevBroker();

@@ -141,4 +141,21 @@ nlohmann::json Timeline(const nlohmann::json& order, const nlohmann::json& notif
   return out;
 }
 
+// The instance's own base URL, if it is one to probe: http(s) on the host the
+// instance registered with. A registration could name any URL (file://,
+// another host): those are listed, never fetched.
+std::optional<std::string> ProbeBase(const nlohmann::json& instance) {
+  auto str = [&](const char* k) {
+    return instance.contains(k) && instance[k].is_string() ? instance[k].get<std::string>() : std::string();
+  };
+  std::string base = str("homePageUrl");
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  size_t scheme = base.rfind("http://", 0) == 0 ? 7 : base.rfind("https://", 0) == 0 ? 8 : 0;
+  if (scheme == 0) return std::nullopt;
+  std::string authority = base.substr(scheme, base.find('/', scheme) == std::string::npos ? std::string::npos : base.find('/', scheme) - scheme);
+  std::string host = authority[0] == '[' ? authority.substr(1, authority.find(']') - 1) : authority.substr(0, authority.rfind(':'));
+  if (host.empty() || (host != str("hostName") && host != str("ipAddr"))) return std::nullopt;
+  return base;
+}
+
 }  // namespace op::dashboard

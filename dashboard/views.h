@@ -5,6 +5,7 @@
 // does, and turning an order's history into a timeline with step durations.
 #include <chrono>
 #include <map>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -46,5 +47,10 @@ void SortBreakerTiles(nlohmann::json& tiles);
 // An order (GET /api/orders/{id}) and its notifications as one timeline:
 // [{"at", "source", "event", "detail", "sinceStartMs", "stepMs"}] in time order.
 nlohmann::json Timeline(const nlohmann::json& order, const nlohmann::json& notifications);
+
+// The instance's own base URL (its homePageUrl without the trailing '/'), if
+// the dashboard may probe it: http or https on the host the instance
+// registered with (hostName or ipAddr). nullopt for anything else.
+std::optional<std::string> ProbeBase(const nlohmann::json& instance);
 
 }  // namespace op::dashboard

@@ -127,5 +127,19 @@ TEST(TimelineTest, SkipsStepsWithoutAValidTime) {
   EXPECT_TRUE(Timeline(order, Json()).empty());
 }
 
+TEST(ProbeBase, OnlyHttpOnTheInstancesOwnHost) {
+  auto instance = [](const std::string& url) {
+    return Json{{"homePageUrl", url}, {"hostName", "order-1.local"}, {"ipAddr", "10.0.0.7"}};
+  };
+  EXPECT_EQ(ProbeBase(instance("http://order-1.local:8081/")), "http://order-1.local:8081");
+  EXPECT_EQ(ProbeBase(instance("https://10.0.0.7:8443")), "https://10.0.0.7:8443");
+  EXPECT_FALSE(ProbeBase(instance("file:///etc/passwd")));
+  EXPECT_FALSE(ProbeBase(instance("gopher://order-1.local:70/")));
+  EXPECT_FALSE(ProbeBase(instance("http://169.254.169.254/latest/meta-data"))) << "another host";
+  EXPECT_FALSE(ProbeBase(instance("http://")));
+  EXPECT_FALSE(ProbeBase(Json{{"homePageUrl", 5}}));
+  EXPECT_FALSE(ProbeBase(Json::object()));
+}
+
 }  // namespace
 }  // namespace op::dashboard

@@ -256,6 +256,7 @@ class RegistryServer : public ServiceState {
     for (const auto& i : reg_.Instances()) {
       apps[i.app].push_back({{"instanceId", i.instance_id}, {"status", InstanceRegistry::Effective(i)},
                              {"overriddenStatus", i.overridden_status}, {"homePageUrl", i.home_page_url},
+                             {"hostName", i.host_name}, {"ipAddr", i.ip_addr},
                              {"healthCheckUrl", i.health_check_url}, {"registeredAt", ms(i.registration_timestamp)},
                              {"lastRenewal", ms(i.last_renewal_timestamp)},
                              {"leaseExpiresAt", ms(i.last_renewal_timestamp + int64_t(i.duration_secs) * 1000)},

@@ -123,6 +123,10 @@ ClientResponse HttpClient::SendCurl(const ClientRequest& req) {
   curl_easy_reset(c);  // keeps the handle's live connections
   auto timeout = req.timeout.count() > 0 ? req.timeout : options_.timeout;
   curl_easy_setopt(c, CURLOPT_URL, req.url.c_str());
+  // Only https reaches libcurl (http:// has its own client): never file://,
+  // gopher:// or any other protocol a URL from outside could name.
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
+  curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https");
   curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req.method.c_str());
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, long(timeout.count()));

@@ -321,6 +321,12 @@ TEST(AsyncClientTest, UrlsThatCannotGoOnTheWireAreRefusedWithoutAThrow) {
     auto b = blocking.Send({"GET", url, {}, {}, 2s});
     EXPECT_EQ(b.error, ClientResponse::Error::kOther) << url << ": " << b.error_message;
   }
+  // Only https reaches libcurl: no other protocol a URL from outside names.
+  for (const std::string url : {"file:///etc/passwd", "gopher://127.0.0.1:70/", "dict://127.0.0.1:11211/"}) {
+    auto r = blocking.Send({"GET", url, {}, {}, 2s});
+    EXPECT_EQ(r.error, ClientResponse::Error::kOther) << url;
+    EXPECT_TRUE(r.body.empty()) << url;
+  }
   ClientRequest split{"GET", "http://127.0.0.1:1/", {}, {}, {}};
   split.headers.Set("X-Id", "1\r\nX-Injected: yes");
   EXPECT_NE(async.Send(split, 2s).error_message.find("CR, LF or NUL"), std::string::npos);

@@ -37,6 +37,7 @@ SendResult SmtpChannel::Send(const Message& m) const {
   curl_slist* rcpt = curl_slist_append(nullptr, ("<" + m.recipient + ">").c_str());
   std::string mail_from = "<" + from_ + ">";
   curl_easy_setopt(c, CURLOPT_URL, url_.c_str());
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");  // the configured server only: no other protocol
   curl_easy_setopt(c, CURLOPT_MAIL_FROM, mail_from.c_str());
   curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt);
   curl_easy_setopt(c, CURLOPT_READFUNCTION, ReadPayload);
