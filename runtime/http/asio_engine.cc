@@ -319,6 +319,7 @@ class AsioEngine : public ServerEngine {
     threads_.clear();
     boost::system::error_code ignore;
     acceptor_.close(ignore);
+    accept_retry_.cancel();
     // No thread runs the loops now: close every connection, then let their
     // handlers see it and release the sessions.
     for (SessionBase* s : sessions_->All()) s->CloseStopped();
@@ -342,16 +343,30 @@ class AsioEngine : public ServerEngine {
       if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
       if (!ec) {
         std::make_shared<Session<Executor>>(std::move(socket), core_.get(), sessions_)->Begin();
-      } else {
-        log::Warn("http: accept failed", {{"error", ec.message()}});  // e.g. EMFILE: keep accepting
+        return Accept();
       }
-      Accept();
+      // Out of descriptors (EMFILE) or memory: the pending connection stays
+      // in the backlog and accepting again at once fails again, a busy loop
+      // that floods the log. Wait a little, say so at most once a second.
+      ++accept_failures_;
+      auto now = std::chrono::steady_clock::now();
+      if (now - last_accept_warning_ >= std::chrono::seconds(1)) {
+        log::Warn("http: accept failed; backing off", {{"error", ec.message()}, {"failures", accept_failures_}});
+        last_accept_warning_ = now;
+      }
+      accept_retry_.expires_after(std::chrono::milliseconds(50));
+      accept_retry_.async_wait([this](boost::system::error_code wait_ec) {
+        if (!wait_ec && acceptor_.is_open()) Accept();
+      });
     });
   }
 
   std::shared_ptr<HttpServer::Core> core_;  // its loops: asynchronous handlers' I/O shares them
   std::shared_ptr<Sessions> sessions_ = std::make_shared<Sessions>();
   tcp::acceptor acceptor_;  // on the first loop
+  asio::steady_timer accept_retry_{*core_->loops[0]};  // the acceptor's handler only
+  uint64_t accept_failures_ = 0;
+  std::chrono::steady_clock::time_point last_accept_warning_{};
   size_t next_loop_ = 0;    // touched only by the acceptor's handler, one at a time
   uint16_t port_ = 0;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work_;
