@@ -1,5 +1,6 @@
 #include "services/notification/dispatcher.h"
 
+#include "runtime/core/uuid.h"
 #include "runtime/logging/log.h"
 
 namespace op::notification {
@@ -9,6 +10,7 @@ Dispatcher::Dispatcher(Service& svc, DispatcherOptions options)
       options_(options),
       email_enabled_(!svc.config().GetString("notification.smtp.url").empty()),
       sms_enabled_(!svc.config().GetString("notification.sms.webhook-url").empty()),
+      claimer_(svc.instance_id() + "#" + NewUuid()),
       smtp_(svc.config().GetString("notification.smtp.url"), svc.config().GetString("notification.smtp.from"),
             svc.config().GetDuration("notification.smtp.timeout")),
       sms_(svc.http_client(), svc.config().GetString("notification.sms.webhook-url")),
@@ -25,10 +27,20 @@ Dispatcher::Dispatcher(Service& svc, DispatcherOptions options)
   });
 }
 
+void Dispatcher::Start() {
+  try {
+    if (auto n = ReleaseEarlierRunsClaims(svc_.db(), svc_.instance_id(), claimer_))
+      log::Info("notifications claimed by an earlier run of this instance are due again", {{"count", n}});
+  } catch (const std::exception& e) {
+    log::Warn("earlier claims not released; they are taken when their lease ends", {{"error", e.what()}});
+  }
+  task_->Start();
+}
+
 Dispatcher::~Dispatcher() {
   task_->Stop();
   try {
-    if (!to_mark_.empty()) MarkSentAndClaimDue(svc_.db(), to_mark_, 0, options_.lease);
+    if (!to_mark_.empty()) MarkSentAndClaimDue(svc_.db(), to_mark_, 0, options_.lease, claimer_);
   } catch (const std::exception& e) {
     log::Warn("sent notifications not marked at shutdown; sent again after their lease", {{"error", e.what()}});
   }
@@ -62,7 +74,7 @@ SendResult Dispatcher::Deliver(const Claimed& c) {
 size_t Dispatcher::DispatchDue() {
   auto& db = svc_.db();
   const size_t resolved = ResolveAwaitingIfDue();
-  auto claimed = MarkSentAndClaimDue(db, to_mark_, options_.batch, options_.lease);
+  auto claimed = MarkSentAndClaimDue(db, to_mark_, options_.batch, options_.lease, claimer_);
   to_mark_.clear();
   std::vector<int64_t>& delivered = to_mark_;
   for (const auto& c : claimed) {

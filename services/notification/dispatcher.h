@@ -29,7 +29,9 @@ class Dispatcher {
  public:
   Dispatcher(Service& svc, DispatcherOptions options);
   ~Dispatcher();  // marks what the last round sent
-  void Start() { task_->Start(); }
+  // Takes back the claims an earlier, killed run of this instance left, then
+  // starts the task.
+  void Start();
   void Wake() { task_->Wake(); }
   void ContactAwaited() {
     awaiting_ = true;
@@ -49,6 +51,7 @@ class Dispatcher {
   Service& svc_;
   const DispatcherOptions options_;
   const bool email_enabled_, sms_enabled_;
+  const std::string claimer_;  // "instance#run"
   SmtpChannel smtp_;
   SmsWebhookChannel sms_;
   prometheus::Family<prometheus::Counter>* sent_;

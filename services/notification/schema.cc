@@ -30,6 +30,10 @@ std::vector<db::Migration> Migrations() {
        " subject VARCHAR(300) NOT NULL, body TEXT NOT NULL,"
        " created_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3), INDEX awaiting_order (order_id)"
        ") ENGINE=InnoDB"},
+      // Which dispatcher (instance#run) holds a claim: a restarted instance
+      // takes back its own dead run's claims at once instead of waiting out
+      // their lease.
+      {4, "who claimed a notification", "ALTER TABLE notifications ADD COLUMN claimed_by VARCHAR(200) NULL"},
   };
 }
 

@@ -57,7 +57,7 @@ size_t ResolveAwaiting(db::ConnectionPool& db, int limit, const std::function<st
 }
 
 std::vector<Claimed> MarkSentAndClaimDue(db::ConnectionPool& db, const std::vector<int64_t>& sent, int limit,
-                                         std::chrono::milliseconds lease) {
+                                         std::chrono::milliseconds lease, const std::string& claimer) {
   std::vector<Claimed> out;
   db.Transact([&](db::Session& s) {
     out.clear();  // a retried attempt starts over
@@ -80,15 +80,22 @@ std::vector<Claimed> MarkSentAndClaimDue(db::ConnectionPool& db, const std::vect
                        r.String("recipient"), r.String("subject"), r.String("body"), r.Int("attempts")});
     }
     if (out.empty()) return;
-    std::vector<db::Param> params{int64_t(lease.count()) * 1000};
+    std::vector<db::Param> params{int64_t(lease.count()) * 1000, claimer};
     std::vector<db::Param> ids;
     for (const auto& c : out) ids.emplace_back(std::in_place_type<int64_t>, c.id);
     const std::string in = db::PaddedInList(ids);
     params.insert(params.end(), ids.begin(), ids.end());
-    s.ExecV("UPDATE notifications SET next_attempt_at = CURRENT_TIMESTAMP(3) + INTERVAL ? MICROSECOND WHERE id IN (" + in + ")",
+    s.ExecV("UPDATE notifications SET next_attempt_at = CURRENT_TIMESTAMP(3) + INTERVAL ? MICROSECOND, claimed_by = ? "
+            "WHERE id IN (" + in + ")",
             params);
   });
   return out;
+}
+
+uint64_t ReleaseEarlierRunsClaims(db::ConnectionPool& db, const std::string& instance, const std::string& claimer) {
+  return db.Exec("UPDATE notifications SET next_attempt_at = CURRENT_TIMESTAMP(3), claimed_by = NULL "
+                 "WHERE status = 'PENDING' AND claimed_by <> ? AND SUBSTRING_INDEX(claimed_by, '#', 1) = ?",
+                 claimer, instance);
 }
 
 void MarkFailed(db::ConnectionPool& db, int64_t id, const std::string& error, std::chrono::milliseconds retry_in) {

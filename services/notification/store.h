@@ -53,8 +53,12 @@ struct Claimed {
 // notifications for `lease`, in one transaction: no other dispatcher takes
 // them until the lease runs out (then a crashed dispatcher's claims are
 // taken again: delivery is at-least-once).
+// `claimer` is "instance#run": the instance's id, and this run's own.
 std::vector<Claimed> MarkSentAndClaimDue(db::ConnectionPool& db, const std::vector<int64_t>& sent, int limit,
-                                         std::chrono::milliseconds lease);
+                                         std::chrono::milliseconds lease, const std::string& claimer);
+// A restarted dispatcher of `instance` (its run `claimer`) makes the claims
+// of its earlier, dead runs due again at once. Returns how many.
+uint64_t ReleaseEarlierRunsClaims(db::ConnectionPool& db, const std::string& instance, const std::string& claimer);
 void MarkFailed(db::ConnectionPool& db, int64_t id, const std::string& error, std::chrono::milliseconds retry_in);
 int64_t CountPending(db::ConnectionPool& db);
 

@@ -93,13 +93,13 @@ TEST_F(StoreTest, ClaimedRowsAreLeasedUntilMarkedOrTheLeaseEnds) {
   auto db = Pool("n_claim");
   Contact c{"carol", "carol@example.com", "+4915112345678"};
   db->Transact([&](db::Session& s) { AddNotifications(s, Paid("e-1", "o-1"), c, TargetsFor(c, true, true)); });
-  auto first = MarkSentAndClaimDue(*db, {}, 20, 60s);
+  auto first = MarkSentAndClaimDue(*db, {}, 20, 60s, "n-1#run-1");
   ASSERT_EQ(first.size(), 2u);
   EXPECT_EQ(first[0].attempts, 0);
-  EXPECT_TRUE(MarkSentAndClaimDue(*db, {}, 20, 60s).empty()) << "claimed rows are not due for another dispatcher";
+  EXPECT_TRUE(MarkSentAndClaimDue(*db, {}, 20, 60s, "n-1#run-1").empty()) << "claimed rows are not due for another dispatcher";
 
   MarkFailed(*db, first[1].id, "connection refused", 0ms);  // due again at once
-  auto again = MarkSentAndClaimDue(*db, {first[0].id}, 20, 60s);
+  auto again = MarkSentAndClaimDue(*db, {first[0].id}, 20, 60s, "n-1#run-1");
   ASSERT_EQ(again.size(), 1u);
   EXPECT_EQ(again[0].id, first[1].id);
   EXPECT_EQ(again[0].attempts, 1);
@@ -107,10 +107,10 @@ TEST_F(StoreTest, ClaimedRowsAreLeasedUntilMarkedOrTheLeaseEnds) {
 
   // A dispatcher that crashed holding a claim: once the lease ends, another takes it.
   db->Exec("UPDATE notifications SET next_attempt_at = CURRENT_TIMESTAMP(3) - INTERVAL 1 SECOND WHERE id = ?", again[0].id);
-  EXPECT_EQ(MarkSentAndClaimDue(*db, {}, 20, 60s).size(), 1u);
+  EXPECT_EQ(MarkSentAndClaimDue(*db, {}, 20, 60s, "n-1#run-1").size(), 1u);
 
-  MarkSentAndClaimDue(*db, {again[0].id}, 0, 60s);
-  MarkSentAndClaimDue(*db, {again[0].id}, 0, 60s);  // a second mark changes nothing
+  MarkSentAndClaimDue(*db, {again[0].id}, 0, 60s, "n-1#run-1");
+  MarkSentAndClaimDue(*db, {again[0].id}, 0, 60s, "n-1#run-1");  // a second mark changes nothing
   EXPECT_EQ(CountPending(*db), 0);
   auto list = ListNotifications(*db, {std::nullopt, "carol"});
   ASSERT_EQ(list["items"].size(), 2u);
@@ -119,6 +119,23 @@ TEST_F(StoreTest, ClaimedRowsAreLeasedUntilMarkedOrTheLeaseEnds) {
     EXPECT_FALSE(n["sentAt"].is_null());
   }
   EXPECT_EQ(Count(*db, "SELECT MAX(attempts) AS n FROM notifications"), 2);
+}
+
+// kill -9 of a dispatcher holding claims: its restart takes them back at
+// once; another instance's claims stay theirs until their lease ends.
+TEST_F(StoreTest, ARestartedInstanceTakesBackItsDeadRunsClaims) {
+  auto db = Pool("n_restart");
+  Contact c{"dave", "dave@example.com", "+4915112345678"};
+  db->Transact([&](db::Session& s) { AddNotifications(s, Paid("e-1", "o-1"), c, TargetsFor(c, true, true)); });
+  auto mine = MarkSentAndClaimDue(*db, {}, 1, 300s, "n-1:8083#run-1");
+  auto theirs = MarkSentAndClaimDue(*db, {}, 1, 300s, "n-2:8083#run-1");
+  ASSERT_EQ(mine.size() + theirs.size(), 2u);
+  EXPECT_TRUE(MarkSentAndClaimDue(*db, {}, 20, 300s, "n-1:8083#run-2").empty()) << "leased";
+  EXPECT_EQ(ReleaseEarlierRunsClaims(*db, "n-1:8083", "n-1:8083#run-2"), 1u);
+  auto again = MarkSentAndClaimDue(*db, {}, 20, 300s, "n-1:8083#run-2");
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].id, mine[0].id);
+  EXPECT_EQ(ReleaseEarlierRunsClaims(*db, "n-1:8083", "n-1:8083#run-2"), 0u) << "its own run's claims are kept";
 }
 
 }  // namespace
