@@ -130,7 +130,7 @@ TEST_F(StackTest, StartsServesStopsCleanlyAndKeepsItsData) {
     size_t up = 0;
     for (auto& target : t["data"]["activeTargets"])
       if (target["health"] == "up") apps.insert(target["labels"]["application"]), ++up;
-    return apps.size() == 7 && up == 8;  // 6 applications + the registry; payment-service twice
+    return apps.size() == 8 && up == 9;  // 7 applications + the registry; payment-service twice
   }, 90s)) << last;
   ASSERT_TRUE(WaitUntil([&] {
     const nlohmann::json rules = http_.Get(prom + "/api/v1/rules").Json();
