@@ -17,6 +17,26 @@ TEST_P(AsioServerTest, PipelinedRequestsAreAnsweredInOrder) {
   EXPECT_LT(one, two);
 }
 
+// Any token is a method to Beast: an unknown one is 501, counted as OTHER,
+// so a client cannot mint a metric series per method; ids a client sends are
+// echoed only when bounded and plain.
+TEST_P(AsioServerTest, UnknownMethodsAre501AndCountedAsOtherAndOddIdsAreNotEchoed) {
+  for (int i = 0; i < 50; ++i) {
+    auto r = client.Send({"BREW" + std::to_string(i), base + "/hello/x", {}, {}, {}});
+    EXPECT_EQ(r.status, 501) << r.body;
+  }
+  std::string text = metrics.Scrape();
+  EXPECT_NE(text.find("method=\"OTHER\",outcome=\"SERVER_ERROR\",status=\"501\""), std::string::npos) << text;
+  EXPECT_EQ(text.find("BREW"), std::string::npos) << "no series per method";
+  ClientRequest odd{"GET", base + "/hello/x", {}, {}, {}};
+  odd.headers.Set("X-Correlation-Id", std::string(300, 'c'));
+  odd.headers.Set("X-Request-Id", "id with spaces");
+  auto r = client.Send(odd);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_NE(r.headers.Get("x-request-id"), "id with spaces");
+  EXPECT_EQ(r.headers.Get("x-correlation-id"), r.headers.Get("x-request-id")) << "an unusable correlation id is replaced";
+}
+
 TEST_P(AsioServerTest, HeadAnswersTheLengthWithoutABody) {
   Raw raw(server->Port());
   raw.Send("HEAD /head HTTP/1.1\r\nHost: x\r\n\r\nGET /head HTTP/1.1\r\nHost: x\r\n\r\n");

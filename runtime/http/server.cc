@@ -3,6 +3,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -23,6 +24,21 @@ const char* Outcome(int status) {
   if (status < 400) return "REDIRECTION";
   if (status < 500) return "CLIENT_ERROR";
   return "SERVER_ERROR";
+}
+
+// The methods the platform serves; any other token is answered 501 and
+// counted as OTHER, so a client cannot mint a metric series per method.
+const char* MethodLabel(const std::string& m) {
+  for (const char* known : {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+    if (m == known) return known;
+  return "OTHER";
+}
+
+// An id a client sent that may be echoed and logged: bounded and plain.
+bool PlainId(const std::string& id) {
+  return !id.empty() && id.size() <= 128 && std::all_of(id.begin(), id.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == ':';
+  });
 }
 }  // namespace
 
@@ -57,8 +73,9 @@ void HttpServer::Core::Serve(Request& req, std::chrono::steady_clock::time_point
   x->start = start;
   x->done = std::move(done);
   x->request_id = req.Header("x-request-id").value_or("");
-  if (x->request_id.empty() || x->request_id.size() > 200) x->request_id = NewUuid();
+  if (!PlainId(x->request_id)) x->request_id = NewUuid();
   x->correlation_id = req.Header("x-correlation-id").value_or(x->request_id);
+  if (!PlainId(x->correlation_id)) x->correlation_id = x->request_id;
   auto header = req.Header("traceparent");
   auto parent = header ? TraceParent::Parse(*header) : std::nullopt;
   TraceParent trace = parent ? parent->Child() : TraceParent::New();
@@ -75,14 +92,19 @@ void HttpServer::Core::Serve(Request& req, std::chrono::steady_clock::time_point
     resp.headers.Set("X-Request-Id", x.request_id);
     resp.headers.Set("X-Correlation-Id", x.correlation_id);
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - x.start).count();
-    if (requests) requests->Get({req.method, x.route, std::to_string(resp.status), Outcome(resp.status)}).Observe(seconds);
+    const char* method = MethodLabel(req.method);
+    if (requests) requests->Get({method, x.route, std::to_string(resp.status), Outcome(resp.status)}).Observe(seconds);
     if (options.access_log)
-      log::Info("http", {{"method", req.method}, {"path", req.path}, {"route", x.route}, {"status", resp.status},
+      log::Info("http", {{"method", method}, {"path", req.path.substr(0, 512)}, {"route", x.route}, {"status", resp.status},
                          {"durationMs", seconds * 1000}, {"bytes", resp.body.size()}, {"remote", req.remote}});
     x.done(std::move(resp));
   };
 
   if (req.body.size() > options.max_body_bytes) return complete(req, *x, BodyTooLarge(req.body.size()).ToResponse(req.path));
+  if (std::string_view(MethodLabel(req.method)) == "OTHER") {
+    x->route = "UNKNOWN";
+    return complete(req, *x, MakeProblem(501, "method not implemented").ToResponse(req.path));
+  }
   Router::Match match;
   try {
     match = router->Find(req);
