@@ -11,20 +11,10 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class IdempotencyKeyTest : public ::testing::Test {
+class IdempotencyKeyTest : public testing::DatabaseTest {
  protected:
-  static void SetUpTestSuite() {
-    db_ = new testing::MariaDbServer();
-    db_->Start();
-  }
-  static void TearDownTestSuite() { delete db_; }
   std::unique_ptr<db::ConnectionPool> Pool(const std::string& name) {
-    return testing::FreshDatabase(*db_, name, Migrations());
-  }
-  static int64_t Count(db::ConnectionPool& pool, const std::string& sql) {
-    auto rows = pool.Query(sql);
-    rows.Next();
-    return rows.Int("n");
+    return testing::FreshDatabase(*server_, name, Migrations());
   }
   void SetUp() override {
     pool_ = Pool("idem_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()).substr(0, 40));
@@ -56,9 +46,7 @@ class IdempotencyKeyTest : public ::testing::Test {
   std::unique_ptr<KeyStore> store_;
   http::Handler handler_;
   int calls_ = 0;
-  static testing::MariaDbServer* db_;
 };
-testing::MariaDbServer* IdempotencyKeyTest::db_ = nullptr;
 
 TEST_F(IdempotencyKeyTest, SameKeySameBodyReplaysTheFirstResponse) {
   auto req = Req("key-1", "{\"a\":1}");
@@ -92,7 +80,7 @@ TEST_F(IdempotencyKeyTest, ServerErrorsAreForgottenAndBadKeysRejected) {
 
 TEST_F(IdempotencyKeyTest, KeysAreKeptForTheTtlThenPurged) {
   handler_(*std::make_unique<http::Request>(Req("key-5", "{}")));
-  EXPECT_EQ(Count(*pool_, "SELECT COUNT(*) AS n FROM idempotency_keys WHERE expires_at >= CURRENT_TIMESTAMP(3) + INTERVAL 23 HOUR"), 1);
+  EXPECT_EQ(Scalar(*pool_, "SELECT COUNT(*) AS n FROM idempotency_keys WHERE expires_at >= CURRENT_TIMESTAMP(3) + INTERVAL 23 HOUR"), 1);
   EXPECT_EQ(store_->PurgeExpired(), 0u);
   pool_->Exec("UPDATE idempotency_keys SET expires_at = CURRENT_TIMESTAMP(3) - INTERVAL 1 SECOND");
   EXPECT_EQ(store_->PurgeExpired(), 1u);

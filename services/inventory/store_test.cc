@@ -11,21 +11,12 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class InventoryStoreTest : public ::testing::Test {
+class InventoryStoreTest : public testing::DatabaseTest {
  protected:
-  static void SetUpTestSuite() {
-    server_ = new testing::MariaDbServer();
-    server_->Start();
-  }
-  static void TearDownTestSuite() { delete server_; }
-
   std::unique_ptr<db::ConnectionPool> Pool(const std::string& name) {
     return testing::FreshDatabase(*server_, name, Migrations());
   }
-
-  static testing::MariaDbServer* server_;
 };
-testing::MariaDbServer* InventoryStoreTest::server_ = nullptr;
 
 TEST_F(InventoryStoreTest, CatalogPutReadAndFilter) {
   auto db = Pool("i_catalog");

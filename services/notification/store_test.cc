@@ -16,28 +16,15 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class StoreTest : public ::testing::Test {
+class StoreTest : public testing::DatabaseTest {
  protected:
-  static void SetUpTestSuite() {
-    server_ = new testing::MariaDbServer();
-    server_->Start();
-  }
-  static void TearDownTestSuite() { delete server_; }
-
   std::unique_ptr<db::ConnectionPool> Pool(const std::string& name) {
     return testing::FreshDatabase(*server_, name, Migrations());
   }
   static EventText Paid(const std::string& event_id, const std::string& order_id) {
     return {event_id, order_id, "PaymentCompleted", {"Payment received for order " + order_id, "We charged 1.00 EUR."}};
   }
-  static int64_t Count(db::ConnectionPool& db, const std::string& sql) {
-    auto r = db.Query(sql);
-    return r.Next() ? r.Int("n") : -1;
-  }
-
-  static testing::MariaDbServer* server_;
 };
-testing::MariaDbServer* StoreTest::server_ = nullptr;
 
 TEST_F(StoreTest, AnEventAwaitingItsContactBecomesNotificationsOnceTheContactIsStored) {
   auto db = Pool("n_await");
@@ -48,14 +35,14 @@ TEST_F(StoreTest, AnEventAwaitingItsContactBecomesNotificationsOnceTheContactIsS
     AwaitContact(s, Paid("e-1", "o-1"));  // a redelivery changes nothing
     AwaitContact(s, Paid("e-2", "o-2"));
   });
-  EXPECT_EQ(Count(*db, "SELECT COUNT(*) AS n FROM awaiting_contact"), 2);
+  EXPECT_EQ(Scalar(*db, "SELECT COUNT(*) AS n FROM awaiting_contact"), 2);
   EXPECT_EQ(ResolveAwaiting(*db, 100, log_only), 0u) << "no contact yet";
 
   Contact c{"alice", "alice@example.com", std::nullopt};
   db->Transact([&](db::Session& s) { SaveContact(s, "o-1", c); });
   EXPECT_EQ(ResolveAwaiting(*db, 100, [](const Contact& c) { return TargetsFor(c, true, false); }), 1u);
   EXPECT_EQ(ResolveAwaiting(*db, 100, log_only), 0u) << "resolved once";
-  EXPECT_EQ(Count(*db, "SELECT COUNT(*) AS n FROM awaiting_contact"), 1) << "o-2 still waits";
+  EXPECT_EQ(Scalar(*db, "SELECT COUNT(*) AS n FROM awaiting_contact"), 1) << "o-2 still waits";
   auto list = ListNotifications(*db, {"o-1", std::nullopt});
   ASSERT_EQ(list["items"].size(), 1u);
   EXPECT_EQ(list["items"][0]["channel"], "email");
@@ -85,8 +72,8 @@ TEST_F(StoreTest, ConcurrentContactAndEventNeverStrandTheEvent) {
     event.get();
   }
   ResolveAwaiting(*db, 100, [](const Contact& c) { return TargetsFor(c, false, false); });
-  EXPECT_EQ(Count(*db, "SELECT COUNT(*) AS n FROM awaiting_contact"), 0);
-  EXPECT_EQ(Count(*db, "SELECT COUNT(*) AS n FROM notifications WHERE channel = 'log'"), 20);
+  EXPECT_EQ(Scalar(*db, "SELECT COUNT(*) AS n FROM awaiting_contact"), 0);
+  EXPECT_EQ(Scalar(*db, "SELECT COUNT(*) AS n FROM notifications WHERE channel = 'log'"), 20);
 }
 
 TEST_F(StoreTest, ClaimedRowsAreLeasedUntilMarkedOrTheLeaseEnds) {
@@ -118,7 +105,7 @@ TEST_F(StoreTest, ClaimedRowsAreLeasedUntilMarkedOrTheLeaseEnds) {
     EXPECT_EQ(n["status"], "SENT");
     EXPECT_FALSE(n["sentAt"].is_null());
   }
-  EXPECT_EQ(Count(*db, "SELECT MAX(attempts) AS n FROM notifications"), 2);
+  EXPECT_EQ(Scalar(*db, "SELECT MAX(attempts) AS n FROM notifications"), 2);
 }
 
 // kill -9 of a dispatcher holding claims: its restart takes them back at

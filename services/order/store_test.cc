@@ -12,14 +12,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class OrderStoreTest : public ::testing::Test {
+class OrderStoreTest : public testing::DatabaseTest {
  protected:
-  static void SetUpTestSuite() {
-    server_ = new testing::MariaDbServer();
-    server_->Start();
-  }
-  static void TearDownTestSuite() { delete server_; }
-
   std::unique_ptr<db::ConnectionPool> Pool(const std::string& name) {
     return testing::FreshDatabase(*server_, name, Migrations());
   }
@@ -28,10 +22,7 @@ class OrderStoreTest : public ::testing::Test {
     return {id, customer, "EUR", FormatSqlTimestamp(now), FormatSqlTimestamp(now + deadline_in), 2 * 899 + 3999,
             "x@example.com", std::nullopt, std::nullopt, {{"SKU-MUG", 2}, {"SKU-BOOK", 1}}, {899, 3999}};
   }
-
-  static testing::MariaDbServer* server_;
 };
-testing::MariaDbServer* OrderStoreTest::server_ = nullptr;
 
 TEST_F(OrderStoreTest, AStoredOrderReadsBackWithItsLinesAndHistoryInOrder) {
   auto db = Pool("o_read");

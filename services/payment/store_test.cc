@@ -11,25 +11,12 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class PaymentStoreTest : public ::testing::Test {
+class PaymentStoreTest : public testing::DatabaseTest {
  protected:
-  static void SetUpTestSuite() {
-    server_ = new testing::MariaDbServer();
-    server_->Start();
-  }
-  static void TearDownTestSuite() { delete server_; }
-
   std::unique_ptr<db::ConnectionPool> Pool(const std::string& name) {
     return testing::FreshDatabase(*server_, name, Migrations());
   }
-  static int64_t Int(db::ConnectionPool& db, const std::string& sql) {
-    auto r = db.Query(sql);
-    return r.Next() ? r.Int("n") : -1;
-  }
-
-  static testing::MariaDbServer* server_;
 };
-testing::MariaDbServer* PaymentStoreTest::server_ = nullptr;
 
 TEST_F(PaymentStoreTest, SetAndDepositKeepTheLedgerInStepWithTheBalance) {
   auto db = Pool("p_accounts");
@@ -43,7 +30,7 @@ TEST_F(PaymentStoreTest, SetAndDepositKeepTheLedgerInStepWithTheBalance) {
   ASSERT_TRUE(deposited);
   EXPECT_EQ(deposited->balance_cents, 750);
   EXPECT_FALSE(db->Transact([](db::Session& s) { return Deposit(s, "nobody", 50); }));
-  EXPECT_EQ(Int(*db, "SELECT SUM(delta_cents) AS n FROM ledger WHERE customer_id = 'alice'"), 750);
+  EXPECT_EQ(Scalar(*db, "SELECT SUM(delta_cents) AS n FROM ledger WHERE customer_id = 'alice'"), 750);
   EXPECT_EQ(AccountJson(*deposited), (nlohmann::json{{"customerId", "alice"}, {"balanceCents", 750}}));
 }
 
@@ -61,8 +48,8 @@ TEST_F(PaymentStoreTest, ABatchLocksItsAccountsOnceAndWritesBackOnlyTheChanged) 
     InsertPayment(s, {"o-1", "p-1", "alice", "EUR", "CAPTURED", 1999, std::nullopt, std::nullopt});
     InsertLedgerLine(s, "alice", "o-1", "CHARGE", -1999);
   });
-  EXPECT_EQ(Int(*db, "SELECT balance_cents AS n FROM accounts WHERE customer_id = 'alice'"), 498001);
-  EXPECT_EQ(Int(*db, "SELECT balance_cents AS n FROM accounts WHERE customer_id = 'bob'"), 20000);
+  EXPECT_EQ(Scalar(*db, "SELECT balance_cents AS n FROM accounts WHERE customer_id = 'alice'"), 498001);
+  EXPECT_EQ(Scalar(*db, "SELECT balance_cents AS n FROM accounts WHERE customer_id = 'bob'"), 20000);
 
   db->Transact([](db::Session& s) {
     EXPECT_EQ(CustomersOfCaptures(s, {std::string("o-1"), std::string("o-unknown")}), std::set<std::string>{"alice"});
@@ -73,7 +60,7 @@ TEST_F(PaymentStoreTest, ABatchLocksItsAccountsOnceAndWritesBackOnlyTheChanged) 
     MarkRefunded(s, "o-1");
     EXPECT_FALSE(FindCapture(s, "o-1")) << "refunded once";
   });
-  EXPECT_EQ(Int(*db, "SELECT COUNT(*) AS n FROM payments WHERE status = 'REFUNDED' AND refunded_at IS NOT NULL"), 1);
+  EXPECT_EQ(Scalar(*db, "SELECT COUNT(*) AS n FROM payments WHERE status = 'REFUNDED' AND refunded_at IS NOT NULL"), 1);
 }
 
 }  // namespace
