@@ -6,6 +6,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <thread>
 
 #include "runtime/kafka/consumer.h"
 #include "runtime/kafka/producer.h"
@@ -155,33 +156,44 @@ TEST_P(KafkaTest, BatchesAreAllOrNothingAndFallBackToOneByOne) {
 }
 
 TEST_P(KafkaTest, BatchesSpanPartitionsAndAFailureHoldsBackOnlyItsOwnPartition) {
-  // Two phases of 60 records over 60 keys (every partition), produced one by
-  // one once the consumer has its partitions, so they arrive interleaved. In
-  // each phase every handler call waits until the consumer has fetched the
-  // whole phase: a worker's first batch holds what had arrived when it woke,
-  // and its queue then collects the rest of all its partitions, which its next
-  // batch (max 200) takes whatever the partition (one worker has all six; four
-  // workers share six, so some worker has two).
-  // Phase 1 is all good records: a batch spans partitions and takes effect.
-  // Phase 2 ends with a poison record and one that fails twice: the batch
-  // holding them throws, its records go one by one, and only the failing
-  // record's partition waits behind it. (One phase with both let a single
-  // worker's second batch hold everything, poison included, so no batch of
-  // several partitions ever succeeded: seen 2026-12-07.)
+  // Records over 60 keys (every partition), produced one by one once the
+  // consumer has its partitions, so they arrive interleaved; every handler
+  // call waits at a gate until the test opens it for the record's phase.
+  // Phase 1, all good: a worker's first batch holds what had arrived when it
+  // woke, its queue collects the rest of its partitions meanwhile, and its
+  // next batch (max 200) takes that whatever the partition (one worker has
+  // all six; four workers share six, so some worker has two): a batch spans
+  // partitions and takes effect.
+  // Phase 2: first one blocker record per partition, and the test waits
+  // until every worker that handled phase 1 is held in a handler; then 60
+  // good records and a poison and a flaky one on partitions that got good
+  // ones too. Opened, each worker's next batch is all of that: the batch
+  // holding a failing record throws, its records go one by one, and only the
+  // failing record's partition waits behind it. (Fetches come in bursts: a
+  // record produced last could otherwise be alone in a batch of its own.)
   Producer producer(POpts());
   std::mutex mu;
   std::atomic<int> flaky_failures{2};
   std::atomic<int> gate{0};  // handler calls for phase p wait until gate >= p
+  std::mutex threads_mu;
+  std::set<std::thread::id> workers, held;  // threads that handled phase 1; those held by a blocker
   auto wait_gate = [&](const std::string& v) {
-    int phase = v.rfind("b", 0) == 0 || v == "poison" || v == "flaky" ? 2 : 1;
+    int phase = v.rfind("a", 0) == 0 ? 1 : 2;
+    {
+      std::lock_guard lock(threads_mu);
+      if (phase == 1) workers.insert(std::this_thread::get_id());
+      if (v.rfind("block", 0) == 0) held.insert(std::this_thread::get_id());
+    }
     for (int g = gate.load(); g < phase; g = gate.load()) gate.wait(g);
   };
   std::map<int32_t, std::vector<int64_t>> offsets;  // what took effect, per partition, in order
+  std::map<int32_t, std::vector<std::string>> keys_of;  // partition -> keys seen there in phase 1
   std::multiset<std::string> applied;
   size_t widest = 0;  // most partitions in one batch that took effect
   auto apply = [&](const InRecord& r) {
     offsets[r.partition].push_back(r.offset);
     applied.insert(r.value);
+    if (r.value.rfind("a", 0) == 0) keys_of[r.partition].push_back(r.key);
   };
   auto opts = COpts("t.xbatch", "g-xbatch");
   opts.max_batch = 200;
@@ -214,29 +226,45 @@ TEST_P(KafkaTest, BatchesSpanPartitionsAndAFailureHoldsBackOnlyItsOwnPartition) 
       return lag.size() == 6 && behind == 0;
     }, 30s);
   };
+  auto send = [&](const std::string& key, const std::string& value) {
+    return producer.SendSync({T("t.xbatch"), key, value, {}}).ok;
+  };
   std::set<std::string> goods;
   for (int i = 0; i < 60; ++i) {
-    std::string v = "a" + std::to_string(i);
-    goods.insert(v);
-    ASSERT_TRUE(producer.SendSync({T("t.xbatch"), "key-" + std::to_string(i), v, {}}).ok);
+    goods.insert("a" + std::to_string(i));
+    ASSERT_TRUE(send("key-" + std::to_string(i), "a" + std::to_string(i)));
   }
   ASSERT_TRUE(fetched_all()) << "the consumer did not fetch phase 1";
   gate = 1;
   gate.notify_all();
   ASSERT_TRUE(WaitUntil([&] { return consumer.Processed() == 60; }, 30s)) << consumer.Processed() << " processed";
+  std::map<int32_t, std::vector<std::string>> partitions;
   {
     std::lock_guard lock(mu);
     EXPECT_GE(widest, 2u) << "a batch carried records of several partitions";
+    partitions = keys_of;
   }
+  ASSERT_EQ(partitions.size(), 6u) << "60 keys reach every partition";
+  for (auto& [p, keys] : partitions) {
+    goods.insert("block" + std::to_string(p));
+    ASSERT_TRUE(send(keys.front(), "block" + std::to_string(p)));
+  }
+  ASSERT_TRUE(WaitUntil([&] {
+    std::lock_guard lock(threads_mu);
+    return held == workers;
+  }, 30s)) << "a worker did not take its blocker";
   for (int i = 0; i < 60; ++i) {
-    std::string v = i == 58 ? "poison" : i == 59 ? "flaky" : "b" + std::to_string(i);
-    if (v != "poison") goods.insert(v);
-    ASSERT_TRUE(producer.SendSync({T("t.xbatch"), "key-" + std::to_string(i), v, {}}).ok);
+    goods.insert("b" + std::to_string(i));
+    ASSERT_TRUE(send("key-" + std::to_string(i), "b" + std::to_string(i)));
   }
+  ASSERT_TRUE(send(partitions.begin()->second.front(), "poison"));
+  ASSERT_TRUE(send(partitions.rbegin()->second.front(), "flaky"));
+  goods.insert("flaky");
   ASSERT_TRUE(fetched_all()) << "the consumer did not fetch phase 2";
   gate = 2;
   gate.notify_all();
-  ASSERT_TRUE(WaitUntil([&] { return consumer.Processed() == 119 && consumer.DeadLettered() == 1; }, 30s))
+  const size_t total = goods.size();  // 60 + 6 blockers + 60 + flaky
+  ASSERT_TRUE(WaitUntil([&] { return consumer.Processed() == total && consumer.DeadLettered() == 1; }, 30s))
       << consumer.Processed() << " processed, " << consumer.DeadLettered() << " dead-lettered";
   std::lock_guard lock(mu);
   EXPECT_EQ(std::set<std::string>(applied.begin(), applied.end()), goods);
