@@ -79,20 +79,20 @@ void AddPage(http::Router& router) {
       r.headers.Set("Cache-Control", "no-cache");
       return r;
     };
-    router.Get(std::string(asset.path), serve);
-    if (asset.path == "/index.html") router.Get("/", serve);
+    router.Get(std::string(asset.path), op::http::Access::Public(), serve);
+    if (asset.path == "/index.html") router.Get("/", op::http::Access::Public(), serve);
   }
 }
 
 // Read-only: the snapshot, an order's saga as a timeline, order search.
 void AddReads(http::Router& router, Dashboard* d) {
-  router.Get("/api/snapshot", [d](Request&) {
+  router.Get("/api/snapshot", op::http::Access::Public(), [d](Request&) {
     Response r = Response::Text(200, d->collector->Snapshot(), "application/json");
     r.headers.Set("Cache-Control", "no-store");
     return r;
   });
   // One order with its saga as a timeline (order history + notifications).
-  router.Get("/api/orders/{id}", [d](Request& req) {
+  router.Get("/api/orders/{id}", op::http::Access::Public(), [d](Request& req) {
     const std::string& id = req.PathParam("id");
     auto order = d->svc.services().Call("order-service", {"GET", "/api/orders/" + id, {}, {}, {}});
     if (!order.ok() || order.response.status != 200) return Relay(order, "order-service");
@@ -110,7 +110,7 @@ void AddReads(http::Router& router, Dashboard* d) {
                                 {"timeline", Timeline(o, notes)}});
   });
   // Search: by customer and/or status, through order-service's list.
-  router.Get("/api/orders", [d](Request& req) {
+  router.Get("/api/orders", op::http::Access::Public(), [d](Request& req) {
     std::string q = "/api/orders?limit=" + req.Query("limit").value_or("25");
     for (const char* k : {"customerId", "status", "cursor"})
       if (auto v = req.Query(k)) q += std::string("&") + k + "=" + http::PercentEncode(*v);
@@ -133,19 +133,19 @@ void AddActions(http::Router& router, Dashboard* d) {
     out.headers.Set("Content-Type", r.headers.Get("content-type").value_or("application/json"));
     return out;
   };
-  router.Post("/api/kafka/brokers/{id}/{action}", [forward](Request& req) {
+  router.Post("/api/kafka/brokers/{id}/{action}", op::http::Access::Public(), [forward](Request& req) {
     const auto& action = req.PathParam("action");
     if (action == "rtt") return forward("/faults/brokers/" + req.PathParam("id") + "/rtt", req.JsonBody());
     if (action != "down" && action != "up")
       throw HttpError(404, "no broker action '" + action + "' (down, up, rtt)");
     return forward("/faults/brokers/" + req.PathParam("id") + "/" + action, Json::object());
   });
-  router.Post("/api/kafka/partitions/{topic}/{partition}/leader", [forward](Request& req) {
+  router.Post("/api/kafka/partitions/{topic}/{partition}/leader", op::http::Access::Public(), [forward](Request& req) {
     return forward("/faults/partitions/" + http::PercentEncode(req.PathParam("topic")) + "/" + req.PathParam("partition") +
                        "/leader",
                    req.JsonBody());
   });
-  router.Post("/api/dead-letters/replay", [d](Request& req) {
+  router.Post("/api/dead-letters/replay", op::http::Access::Public(), [d](Request& req) {
     auto body = req.JsonBody();
     http::Validation v;
     if (!body.contains("topic") || !body["topic"].is_string()) v.Add("topic", "must be the dead-letter topic");

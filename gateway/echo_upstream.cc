@@ -22,8 +22,8 @@ int main(int argc, char** argv) {
     return op::http::Response::Json(200, {{"instance", name}, {"path", req.path}, {"query", req.query},
                                           {"headers", headers}, {"body", req.body}});
   };
-  for (const char* m : {"GET", "POST", "PUT", "DELETE"}) r->Add(m, "/api/orders/**", echo);
-  r->Post("/fail-toggle", [&](op::http::Request&) {
+  for (const char* m : {"GET", "POST", "PUT", "DELETE"}) r->Add(m, "/api/orders/**", op::http::Access::Public(), echo);
+  r->Post("/fail-toggle", op::http::Access::Public(), [&](op::http::Request&) {
     failing = !failing;
     return op::http::Response::Json(200, {{"failing", failing.load()}});
   });

@@ -1,4 +1,5 @@
 #include "gateway/routes.h"
+#include "gateway/access_rules.h"
 
 #include <gtest/gtest.h>
 
@@ -77,6 +78,50 @@ TEST(Routes, BadRoutesFailNamingTheField) {
   expect("- {path: /a, uri: lb://x, bulkhead: {max-concurrent-calls: 0}}", "bulkhead.max-concurrent-calls");
   expect("- {path: /a, uri: lb://x, colour: red}", "gateway.routes[0].colour");
   expect("{path: /a}", "must be a list");
+}
+
+}  // namespace
+}  // namespace op::gateway
+
+namespace op::gateway {
+namespace {
+
+TEST(AccessRules, DefaultsAreDesignSection10) {
+  auto rules = DefaultAccessRules();
+  auto open = [&](const char* m, const char* p) { return AccessFor(rules, m, p).open; };
+  auto roles = [&](const char* m, const char* p) { return AccessFor(rules, m, p).roles; };
+  EXPECT_TRUE(open("GET", "/api/products"));
+  EXPECT_TRUE(open("GET", "/api/products/SKU-1"));
+  EXPECT_TRUE(open("HEAD", "/api/products/SKU-1"));
+  EXPECT_EQ(roles("PUT", "/api/products/SKU-1"), std::set<std::string>{"admin"});
+  EXPECT_EQ(roles("PUT", "/api/accounts/alice"), std::set<std::string>{"admin"});
+  EXPECT_EQ(roles("POST", "/api/accounts/alice/deposit"), std::set<std::string>{"admin"});
+  EXPECT_FALSE(open("GET", "/api/accounts/alice")) << "a token; the service decides whose";
+  EXPECT_TRUE(roles("GET", "/api/accounts/alice").empty());
+  EXPECT_TRUE(open("POST", "/api/users"));
+  EXPECT_FALSE(open("GET", "/api/users/me"));
+  EXPECT_TRUE(open("POST", "/oauth2/token"));
+  EXPECT_TRUE(open("GET", "/.well-known/jwks.json"));
+  EXPECT_FALSE(open("POST", "/api/orders"));
+  EXPECT_FALSE(open("GET", "/anything/else")) << "closed by default";
+}
+
+TEST(AccessRules, BadRulesAreRefusedNamingTheSetting) {
+  auto error = [](const char* yaml) {
+    try {
+      ParseAccessRules(YAML::Load(yaml));
+    } catch (const config::ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_NE(error("[{path: /a/**, access: everyone}]").find("gateway.access[0].access"), std::string::npos);
+  EXPECT_NE(error("[{path: a, access: public}]").find("gateway.access[0].path"), std::string::npos);
+  EXPECT_NE(error("[{path: /a/x*, access: public}]").find("gateway.access[0].path"), std::string::npos);
+  EXPECT_NE(error("[{path: /a, roles: []}]").find("gateway.access[0].roles"), std::string::npos);
+  EXPECT_NE(error("[{path: /a, access: public, roles: [admin]}]").find("gateway.access[0].roles"), std::string::npos);
+  EXPECT_NE(error("[{path: /a, acess: public}]").find("gateway.access[0].acess"), std::string::npos);
+  EXPECT_EQ(error("[{path: /a/*/b, methods: [get], roles: [admin, service]}]"), "");
 }
 
 }  // namespace

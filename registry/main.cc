@@ -81,49 +81,49 @@ class RegistryServer : public ServiceState {
   }
 
   void Mount(http::Router& router) {
-    router.Post("/eureka/apps/{app}", [this](http::Request& r) { return Register(r); });
-    router.Put("/eureka/apps/{app}/{id}", [this](http::Request& r) { return Renew(r); });
-    router.Delete("/eureka/apps/{app}/{id}", [this](http::Request& r) {
+    router.Post("/eureka/apps/{app}", op::http::Access::Public(), [this](http::Request& r) { return Register(r); });
+    router.Put("/eureka/apps/{app}/{id}", op::http::Access::Public(), [this](http::Request& r) { return Renew(r); });
+    router.Delete("/eureka/apps/{app}/{id}", op::http::Access::Public(), [this](http::Request& r) {
       if (!reg_.Cancel(r.PathParam("app"), r.PathParam("id"), IsReplication(r)))
         throw http::HttpError(404, "no instance " + r.PathParam("id") + " of " + r.PathParam("app"));
       Replicate(r, {"Cancel", r.PathParam("app"), r.PathParam("id"), std::nullopt, ""});
       log::Info("instance cancelled", {{"app", r.PathParam("app")}, {"id", r.PathParam("id")}, {"replication", IsReplication(r)}});
       return http::Response::Empty(200);
     });
-    router.Get("/eureka/apps", [this](http::Request& r) {
+    router.Get("/eureka/apps", op::http::Access::Public(), [this](http::Request& r) {
       auto all = reg_.Instances();
       return Negotiated(r, ApplicationsJson(all, reg_.Version(), reg_.AppsHashCode()),
                         ApplicationsXml(all, reg_.Version(), reg_.AppsHashCode()));
     });
-    router.Get("/eureka/apps/delta", [this](http::Request& r) {
+    router.Get("/eureka/apps/delta", op::http::Access::Public(), [this](http::Request& r) {
       auto delta = reg_.Delta();
       return Negotiated(r, ApplicationsJson(delta, reg_.Version(), reg_.AppsHashCode()),
                         ApplicationsXml(delta, reg_.Version(), reg_.AppsHashCode()));
     });
-    router.Get("/eureka/apps/{app}", [this](http::Request& r) {
+    router.Get("/eureka/apps/{app}", op::http::Access::Public(), [this](http::Request& r) {
       auto list = reg_.App(r.PathParam("app"));
       if (list.empty()) throw http::HttpError(404, "no application " + r.PathParam("app"));
       std::string name = list.front().app;
       return Negotiated(r, {{"application", ApplicationJson(name, list)}}, ApplicationXml(name, list));
     });
-    router.Get("/eureka/apps/{app}/{id}", [this](http::Request& r) {
+    router.Get("/eureka/apps/{app}/{id}", op::http::Access::Public(), [this](http::Request& r) {
       auto i = reg_.Get(r.PathParam("app"), r.PathParam("id"));
       if (!i) throw http::HttpError(404, "no instance " + r.PathParam("id") + " of " + r.PathParam("app"));
       return Negotiated(r, {{"instance", InstanceJson(*i)}}, InstanceXml(*i));
     });
-    router.Get("/eureka/instances/{id}", [this](http::Request& r) {
+    router.Get("/eureka/instances/{id}", op::http::Access::Public(), [this](http::Request& r) {
       auto i = reg_.FindById(r.PathParam("id"));
       if (!i) throw http::HttpError(404, "no instance " + r.PathParam("id"));
       return Negotiated(r, {{"instance", InstanceJson(*i)}}, InstanceXml(*i));
     });
-    router.Get("/eureka/vips/{vip}", [this](http::Request& r) {
+    router.Get("/eureka/vips/{vip}", op::http::Access::Public(), [this](http::Request& r) {
       std::vector<InstanceInfo> match;
       for (auto& i : reg_.Instances())
         if (i.vip_address == r.PathParam("vip")) match.push_back(i);
       return Negotiated(r, ApplicationsJson(match, reg_.Version(), reg_.AppsHashCode()),
                         ApplicationsXml(match, reg_.Version(), reg_.AppsHashCode()));
     });
-    router.Put("/eureka/apps/{app}/{id}/status", [this](http::Request& r) {
+    router.Put("/eureka/apps/{app}/{id}/status", op::http::Access::Public(), [this](http::Request& r) {
       std::string value = r.Query("value").value_or("");
       if (!ValidStatus(value))
         throw http::HttpError(http::Problem(http::MakeProblem(400, "invalid status").Field("value", "UP, DOWN, STARTING, OUT_OF_SERVICE or UNKNOWN")));
@@ -132,7 +132,7 @@ class RegistryServer : public ServiceState {
       Replicate(r, {"StatusUpdate", r.PathParam("app"), r.PathParam("id"), reg_.Get(r.PathParam("app"), r.PathParam("id")), value});
       return http::Response::Empty(200);
     });
-    router.Delete("/eureka/apps/{app}/{id}/status", [this](http::Request& r) {
+    router.Delete("/eureka/apps/{app}/{id}/status", op::http::Access::Public(), [this](http::Request& r) {
       std::string value = r.Query("value").value_or("");
       if (!value.empty() && !ValidStatus(value))
         throw http::HttpError(http::Problem(http::MakeProblem(400, "invalid status").Field("value", "UP, DOWN, STARTING, OUT_OF_SERVICE or UNKNOWN")));
@@ -141,13 +141,13 @@ class RegistryServer : public ServiceState {
       Replicate(r, {"DeleteStatusOverride", r.PathParam("app"), r.PathParam("id"), reg_.Get(r.PathParam("app"), r.PathParam("id")), value});
       return http::Response::Empty(200);
     });
-    router.Put("/eureka/apps/{app}/{id}/metadata", [this](http::Request& r) {
+    router.Put("/eureka/apps/{app}/{id}/metadata", op::http::Access::Public(), [this](http::Request& r) {
       if (!reg_.UpdateMetadata(r.PathParam("app"), r.PathParam("id"), {r.query.begin(), r.query.end()}))
         throw http::HttpError(404, "no instance " + r.PathParam("id"));
       return http::Response::Empty(200);
     });
-    router.Post("/eureka/peerreplication/batch", [this](http::Request& r) { return Batch(r); });
-    router.Get("/registry/view", [this](http::Request&) { return http::Response::Json(200, View()); });
+    router.Post("/eureka/peerreplication/batch", op::http::Access::Public(), [this](http::Request& r) { return Batch(r); });
+    router.Get("/registry/view", op::http::Access::Public(), [this](http::Request&) { return http::Response::Json(200, View()); });
   }
 
  private:

@@ -125,25 +125,29 @@ int main(int argc, char** argv) {
   for (int id = 1; id <= args.brokers; ++id) broker_state[id] = {{"id", id}, {"state", "UP"}, {"rttMs", 0}};
 
   auto router = std::make_shared<op::http::Router>();
+  // The dev broker is a development tool: its admin API listens on loopback
+  // only, and on a shared host only the dashboard's admins reach it
+  // (through the dashboard, which checks the role).
+  const auto kLoopbackOnly = op::http::Access::Public();
   auto check = [](rd_kafka_resp_err_t e, const std::string& what) {
     if (e) throw HttpError(400, what + ": " + rd_kafka_err2str(e));
   };
-  router->Get("/health", [&](Request&) {
+  router->Get("/health", kLoopbackOnly, [&](Request&) {
     return Response::Json(200, {{"status", "UP"}, {"bootstrap", bootstrap}});
   });
-  router->Get("/topics", [&](Request&) {
+  router->Get("/topics", kLoopbackOnly, [&](Request&) {
     nlohmann::json list = nlohmann::json::array();
     for (const auto& t : topics)
       list.push_back({{"name", t}, {"partitions", args.partitions}, {"replicationFactor", args.replication}});
     return Response::Json(200, {{"bootstrap", bootstrap}, {"brokers", args.brokers}, {"topics", list}});
   });
-  router->Get("/brokers", [&](Request&) {
+  router->Get("/brokers", kLoopbackOnly, [&](Request&) {
     std::lock_guard lock(mu);
     nlohmann::json list = nlohmann::json::array();
     for (auto& [id, b] : broker_state) list.push_back(b);
     return Response::Json(200, {{"bootstrap", bootstrap}, {"brokers", list}});
   });
-  router->Post("/topics", [&](Request& r) {
+  router->Post("/topics", kLoopbackOnly, [&](Request& r) {
     auto body = r.JsonBody();
     op::http::Validation v;
     if (!body.contains("name") || !body["name"].is_string() || body["name"].get<std::string>().empty())
@@ -157,7 +161,7 @@ int main(int argc, char** argv) {
     topics.insert(name);
     return Response::Json(201, {{"name", name}, {"partitions", parts}});
   });
-  router->Post("/faults/brokers/{id}/down", [&](Request& r) {
+  router->Post("/faults/brokers/{id}/down", kLoopbackOnly, [&](Request& r) {
     int id = BrokerId(r, args.brokers);
     std::lock_guard lock(mu);
     check(rd_kafka_mock_broker_set_down(mc, id), "broker down");
@@ -165,7 +169,7 @@ int main(int argc, char** argv) {
     op::log::Warn("fault: broker down", {{"broker", id}});
     return Response::Json(200, {{"broker", id}, {"state", "DOWN"}});
   });
-  router->Post("/faults/brokers/{id}/up", [&](Request& r) {
+  router->Post("/faults/brokers/{id}/up", kLoopbackOnly, [&](Request& r) {
     int id = BrokerId(r, args.brokers);
     std::lock_guard lock(mu);
     check(rd_kafka_mock_broker_set_up(mc, id), "broker up");
@@ -173,7 +177,7 @@ int main(int argc, char** argv) {
     op::log::Info("fault cleared: broker up", {{"broker", id}});
     return Response::Json(200, {{"broker", id}, {"state", "UP"}});
   });
-  router->Post("/faults/brokers/{id}/rtt", [&](Request& r) {
+  router->Post("/faults/brokers/{id}/rtt", kLoopbackOnly, [&](Request& r) {
     int id = BrokerId(r, args.brokers);
     auto body = r.JsonBody();
     if (!body.contains("ms") || !body["ms"].is_number_integer() || body["ms"].get<int>() < 0)
@@ -183,7 +187,7 @@ int main(int argc, char** argv) {
     broker_state[id]["rttMs"] = body["ms"];
     return Response::Json(200, {{"broker", id}, {"rttMs", body["ms"]}});
   });
-  router->Post("/faults/partitions/{topic}/{partition}/leader", [&](Request& r) {
+  router->Post("/faults/partitions/{topic}/{partition}/leader", kLoopbackOnly, [&](Request& r) {
     auto body = r.JsonBody();
     const std::string& topic = r.PathParam("topic");
     if (!topics.count(topic)) throw HttpError(404, "no topic '" + topic + "'");
@@ -197,7 +201,7 @@ int main(int argc, char** argv) {
     return Response::Json(200, {{"topic", topic}, {"partition", partition}, {"leader", broker}});
   });
   // {"apiKey": 0, "errors": [6, 6]}: the next requests of that API fail with those codes.
-  router->Post("/faults/request-errors", [&](Request& r) {
+  router->Post("/faults/request-errors", kLoopbackOnly, [&](Request& r) {
     auto body = r.JsonBody();
     op::http::Validation v;
     if (!body.contains("apiKey") || !body["apiKey"].is_number_integer()) v.Add("apiKey", "must be a Kafka API key");

@@ -1,8 +1,9 @@
 // The container images, as a user runs them: built by Bazel (//ops/images),
 // loaded into podman, the platform run as containers (registry, gateway, the
-// four services, dashboard) against a MariaDB and the dev broker on the host.
-// An order placed through the containerized gateway is CONFIRMED; a killed
-// container's instance is evicted by the containerized registry.
+// five services, dashboard) against a MariaDB and the dev broker on the host.
+// A customer signs in and places an order through the containerized gateway,
+// and it is CONFIRMED; a killed container's instance is evicted by the
+// containerized registry.
 //
 // podman runs with its own storage under the test's temp dir (vfs driver, so
 // it works on any filesystem) and the runc runtime (ENVIRONMENT.md).
@@ -26,7 +27,8 @@ using testing::Process;
 using testing::WaitUntil;
 
 const std::vector<std::string> kImages = {"service-registry", "api-gateway", "order-service", "payment-service",
-                                          "notification-service", "inventory-service", "dashboard", "devbroker"};
+                                          "notification-service", "inventory-service", "identity-service", "dashboard",
+                                          "devbroker"};
 
 std::string Slurp(const std::string& path) {
   std::ifstream in(path);
@@ -83,7 +85,7 @@ std::string* ImagesTest::dir_ = nullptr;
 TEST_F(ImagesTest, EachImageIsSmallNonRootShellFreeAndDeclaresItsPort) {
   const std::map<std::string, std::string> ports = {
       {"service-registry", "8761/tcp"}, {"api-gateway", "8080/tcp"}, {"order-service", "8081/tcp"},
-      {"payment-service", "8082/tcp"}, {"notification-service", "8083/tcp"}, {"inventory-service", "8084/tcp"},
+      {"payment-service", "8082/tcp"}, {"notification-service", "8083/tcp"}, {"inventory-service", "8084/tcp"}, {"identity-service", "8085/tcp"},
       {"dashboard", "8090/tcp"}, {"devbroker", "9644/tcp"}};
   for (const auto& name : kImages) {
     auto sizes = nlohmann::json::parse(Slurp(testing::Runfile("ops/images/" + name + ".sizes.json")));
@@ -166,10 +168,18 @@ TEST_F(ImagesTest, ThePlatformRunsInContainersAndTheRegistryEvictsAKilledOne) {
   ASSERT_TRUE(ready("service-registry")) << logs("service-registry");
   const std::map<std::string, std::string> databases = {{"order-service", "orders_db"}, {"payment-service", "payments_db"},
                                                         {"notification-service", "notifications_db"},
-                                                        {"inventory-service", "inventory_db"}};
+                                                        {"inventory-service", "inventory_db"},
+                                                        {"identity-service", "identity_db"}};
   for (auto& [n, database] : databases) {
     auto env = common(n);
     env["MYSQL_DATABASE"] = database;
+    if (n == "identity-service") {
+      env.erase("KAFKA_BOOTSTRAP_SERVERS");
+      env["IDENTITY_ISSUER"] = url("api-gateway");
+      env["IDENTITY_DEMO_USERS"] = "true";
+      // a structure from one variable, as compose and Kubernetes pass it
+      env["IDENTITY_CLIENTS"] = R"([{"id": "dashboard", "secret": "dashboard-secret-for-images", "roles": ["service"]}])";
+    }
     if (n == "inventory-service") env["INVENTORY_SEED_DEMO_DATA"] = "true";
     if (n == "payment-service") env["PAYMENT_SEED_DEMO_DATA"] = "true";
     r = Start(n, env);
@@ -180,6 +190,10 @@ TEST_F(ImagesTest, ThePlatformRunsInContainersAndTheRegistryEvictsAKilledOne) {
     auto env = common(n);
     for (const char* k : {"MYSQL_HOST", "MYSQL_PORT", "MYSQL_USER", "MYSQL_PASSWORD", "MYSQL_CREATE_DATABASE"}) env.erase(k);
     if (n == "api-gateway") env.erase("KAFKA_BOOTSTRAP_SERVERS");
+    if (n == "dashboard") {
+      env["AUTH_CLIENT_ID"] = "dashboard";
+      env["AUTH_CLIENT_SECRET"] = "dashboard-secret-for-images";
+    }
     r = Start(n, env);
     ASSERT_EQ(r.code, 0) << n << ": " << r.out;
   }
@@ -190,21 +204,36 @@ TEST_F(ImagesTest, ThePlatformRunsInContainersAndTheRegistryEvictsAKilledOne) {
   apps.headers.Set("Accept", "application/json");
   ASSERT_TRUE(WaitUntil([&] {
     auto j = http_.Send(apps).Json();
-    return j["applications"]["application"].size() == 6;
+    return j["applications"]["application"].size() == 7;
   }, 30s)) << http_.Send(apps).body;
 
-  // An order through the containerized gateway ends CONFIRMED.
+  // alice signs in and her order through the containerized gateway ends CONFIRMED.
+  std::string bearer;
+  ASSERT_TRUE(WaitUntil([&] {  // the gateway may not have fetched identity-service's instance yet
+    http::ClientRequest r{"POST", url("api-gateway") + "/oauth2/token", {},
+                          "grant_type=password&username=alice&password=alice-secret", {}};
+    r.headers.Set("Content-Type", "application/x-www-form-urlencoded");
+    auto t = http_.Send(r);
+    if (t.status != 200) return false;
+    bearer = "Bearer " + t.Json()["access_token"].get<std::string>();
+    return true;
+  }, 30s, 500ms));
+  auto as_alice = [&](std::string method, const std::string& path, std::string body = "") {
+    http::ClientRequest r{std::move(method), url("api-gateway") + path, {}, std::move(body), {}};
+    r.headers.Set("Authorization", bearer);
+    r.headers.Set("Content-Type", "application/json");
+    return http_.Send(r);
+  };
   std::string id;
   ASSERT_TRUE(WaitUntil([&] {  // the gateway may not have fetched order-service's instance yet
-    auto placed = http_.PostJson(url("api-gateway") + "/api/orders",
-                                 {{"customerId", "alice"}, {"items", {{{"sku", "SKU-BOOK"}, {"quantity", 1}}}}});
+    auto placed = as_alice("POST", "/api/orders", R"({"customerId":"alice","items":[{"sku":"SKU-BOOK","quantity":1}]})");
     if (placed.status != 202) return false;
     id = placed.Json()["orderId"];
     return true;
   }, 30s, 500ms));
   std::string last;
   ASSERT_TRUE(WaitUntil([&] {
-    last = http_.Get(url("api-gateway") + "/api/orders/" + id).body;
+    last = as_alice("GET", "/api/orders/" + id).body;
     return nlohmann::json::parse(last, nullptr, false).value("status", "") == "CONFIRMED";
   }, 60s)) << last << "\n" << logs("order-service");
 

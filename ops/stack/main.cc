@@ -185,6 +185,17 @@ std::pair<std::string, std::string> SplitAssign(const std::string& flag, const s
 
 }  // namespace
 
+// `bytes` random bytes as hex, from the kernel.
+std::string RandomHex(size_t bytes) {
+  std::ifstream in("/dev/urandom", std::ios::binary);
+  std::string raw(bytes, '\0');
+  if (!in.read(raw.data(), std::streamsize(bytes))) Die("cannot read /dev/urandom");
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : raw) out += {hex[c >> 4], hex[c & 15]};
+  return out;
+}
+
 int main(int argc, char** argv) {
   bool reset = false;
   std::map<std::string, int> instances;       // --instances payment-service=2
@@ -274,6 +285,9 @@ int main(int argc, char** argv) {
     return uint16_t(0);
   };
   const std::string registry_url = "http://127.0.0.1:" + std::to_string(port_of("service-registry"));
+  // The dashboard's client secret: new at every start (identity-service reads
+  // its clients from its config), never printed.
+  const std::string dashboard_secret = RandomHex(24);
   // Ports: a clear one-line answer instead of a half-started stack.
   bool embedded_db = Env("MYSQL_HOST").empty(), embedded_kafka = Env("KAFKA_BOOTSTRAP_SERVERS").empty();
   uint16_t mysql_port = port_flags.count("mariadb") ? port_flags["mariadb"]
@@ -362,7 +376,8 @@ int main(int argc, char** argv) {
     y << "eureka:\n  client:\n    service-url: [" << registry_url << "/eureka]\n    registry-fetch-interval: 2s\n"
       << "  instance:\n    lease-renewal-interval: 5s\n    lease-expiration-duration: 15s\n";
     if (d.name == "dashboard") {
-      y << "kafka:\n  bootstrap.servers: \"" << bootstrap << "\"\n";
+      y << "kafka:\n  bootstrap.servers: \"" << bootstrap << "\"\n"
+        << "auth:\n  client-id: dashboard\n  client-secret: " << dashboard_secret << "\n";
       if (broker) y << "dashboard:\n  devbroker-url: " << broker->AdminUrl() << "\n";
       y.close();
       children[d.label] = std::move(c);
@@ -376,7 +391,8 @@ int main(int argc, char** argv) {
     y << "mysql:\n  host: " << mysql_host << "\n  port: " << mysql_port << "\n  user: " << mysql_user
       << "\n  password: \"" << mysql_password << "\"\n  database: " << d.database << "\n  create-database: true\n";
     if (d.name == "identity-service")  // no Kafka; tokens name the gateway, where clients reach it
-      y << "identity:\n  issuer: http://127.0.0.1:" << port_of("api-gateway") << "\n  demo-users: true\n";
+      y << "identity:\n  issuer: http://127.0.0.1:" << port_of("api-gateway") << "\n  demo-users: true\n"
+        << "  clients:\n    - {id: dashboard, secret: " << dashboard_secret << ", roles: [service]}\n";
     else
       y << "kafka:\n  bootstrap.servers: \"" << bootstrap << "\"\n";
     if (d.name == "inventory-service") y << "inventory:\n  seed-demo-data: true\n";

@@ -167,6 +167,55 @@ TEST_F(TokenVerifierTest, AnUnknownKidRefetchesTheJwksAtMostOncePerInterval) {
   EXPECT_EQ(v.Verify(Es()).error, "unknown signing key");
 }
 
+TEST_F(TokenVerifierTest, ARememberedTokenStillExpiresAndOneSignatureCheckServesItsRepeats) {
+  auto v = Make();
+  auto token = Es();
+  auto first = v.Verify(token);
+  ASSERT_TRUE(first.principal) << first.error;
+  auto again = v.Verify(token);
+  ASSERT_TRUE(again.principal);
+  EXPECT_EQ(again.principal.get(), first.principal.get()) << "the second answer came from the cache";
+  auto tampered = token;
+  char& c = tampered[tampered.size() - 10];  // inside the signature (the last character is partly padding bits)
+  c = c == 'A' ? 'B' : 'A';
+  EXPECT_FALSE(v.Verify(tampered).principal) << "another text is verified on its own";
+  clock_.Advance(std::chrono::seconds(900 + 61));
+  EXPECT_EQ(v.Verify(token).error, "the token has expired") << "a remembered token is not remembered past its exp";
+}
+
+TEST_F(TokenVerifierTest, WhileTheKeysCannotBeHadATokenIsUncheckedNotBad) {
+  bool up = false;
+  TokenVerifier v({"http://identity"}, [&](std::string* error) -> std::optional<std::string> {
+    if (!up) {
+      *error = "connection refused";
+      return std::nullopt;
+    }
+    return jwks_.dump();
+  }, clock_);
+  auto r = v.Verify(Es());
+  EXPECT_FALSE(r.principal);
+  EXPECT_TRUE(r.unavailable) << "no keys yet: the caller answers 503, not 401";
+  up = true;
+  clock_.Advance(2s);  // a failed fetch may be retried after a second
+  EXPECT_TRUE(v.Verify(Es()).principal);
+  auto made_up = v.Verify(Es({}, "made-up"));
+  EXPECT_FALSE(made_up.unavailable) << "keys in hand: an unknown kid is the token's fault";
+}
+
+TEST_F(TokenVerifierTest, WithoutAConfiguredIssuerItTakesTheKeySourcesAndOnlyThat) {
+  TokenVerifier v(VerifierOptions{}, TokenVerifier::FetchKeys([this](std::string*) -> std::optional<TokenVerifier::KeySource> {
+    return TokenVerifier::KeySource{jwks_.dump(), "http://identity"};
+  }), clock_);
+  EXPECT_TRUE(v.Verify(Es()).principal) << "the issuer learned with the keys";
+  Claims c;
+  c.iss = "http://evil";
+  EXPECT_EQ(v.Verify(Es(c)).error, "wrong issuer");
+  TokenVerifier unknown(VerifierOptions{}, TokenVerifier::FetchKeys([this](std::string*) -> std::optional<TokenVerifier::KeySource> {
+    return TokenVerifier::KeySource{jwks_.dump(), ""};
+  }), clock_);
+  EXPECT_EQ(unknown.Verify(Es()).error, "wrong issuer") << "no issuer known: nothing is accepted";
+}
+
 TEST(JwkTest, PublicKeysRoundTripAndOthersAreRefused) {
   const std::string ec = NewEcKey();
   auto jwk = PublicJwk(ec, "k1");

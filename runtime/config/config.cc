@@ -296,7 +296,17 @@ Config Config::Load(const Schema& schema, const std::string& yaml_text, const En
     auto it = env.find(EnvNameOf(key));
     if (it == env.end()) continue;
     const KeySpec* spec = schema.Find(key);
-    if (spec && spec->type == Type::kYaml) continue;
+    if (spec && spec->type == Type::kYaml) {
+      // a structure in one variable, as flow YAML or JSON:
+      // IDENTITY_CLIENTS='[{id: dashboard, secret: ..., roles: [service]}]'
+      try {
+        cfg.yaml_[key] = YAML::Load(it->second);
+      } catch (const YAML::Exception& e) {
+        throw ConfigError(fmt::format("environment {}: key '{}' must be YAML or JSON: {}", it->first, key, e.msg));
+      }
+      cfg.values_[key] = "<yaml>";
+      continue;
+    }
     check_and_store(key, it->second, "environment " + it->first);
   }
 

@@ -115,6 +115,17 @@ gateway:
 
   auto from_env = Config::Load(schema, "service: {name: a}", {{"REGISTRY_URLS", "http://x, http://y"}});
   EXPECT_EQ(from_env.GetList("registry.urls"), (std::vector<std::string>{"http://x", "http://y"}));
+
+  // A structure from one variable (containers configure by environment), over the file's.
+  auto yaml_env = Config::Load(schema, "service: {name: a}\ngateway: {routes: [{id: file}]}",
+                               {{"GATEWAY_ROUTES", R"([{"id": "env", "path": "/x/**"}])"}});
+  EXPECT_EQ(yaml_env.GetYaml("gateway.routes")[0]["id"].as<std::string>(), "env");
+  try {
+    Config::Load(schema, "service: {name: a}", {{"GATEWAY_ROUTES", "[{id: "}});
+    ADD_FAILURE() << "bad YAML in a variable is refused";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("GATEWAY_ROUTES"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Config, Durations) {

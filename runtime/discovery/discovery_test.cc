@@ -98,9 +98,9 @@ class ServiceClientTest : public ::testing::TestWithParam<bool> {
 
 TEST_P(ServiceClientTest, RetriesIdempotentCallsOnAnotherInstanceAndOpensBreakers) {
   auto ok_router = std::make_shared<http::Router>();
-  ok_router->Get("/x", [](http::Request&) { return http::Response::Text(200, "ok"); });
+  ok_router->Get("/x", op::http::Access::Public(), [](http::Request&) { return http::Response::Text(200, "ok"); });
   auto bad_router = std::make_shared<http::Router>();
-  bad_router->Get("/x", [](http::Request&) { return http::Response::Text(503, "down"); });
+  bad_router->Get("/x", op::http::Access::Public(), [](http::Request&) { return http::Response::Text(503, "down"); });
   http::ServerOptions o;
   o.host = "127.0.0.1";
   o.threads = 1;

@@ -116,6 +116,8 @@ class ServiceClient::Plan {
 };
 
 CallResult ServiceClient::Call(const std::string& app, http::ClientRequest request, const Options& options) {
+  if (token_source_ && options.with_token && !request.headers.Get("authorization"))
+    if (auto token = token_source_()) request.headers.Set("Authorization", "Bearer " + *token);
   Plan plan(*this, app, std::move(request), options);
   CallResult result;
   if (!plan.Begin(result)) return result;

@@ -6,6 +6,7 @@
 // A 5xx, a timeout or a connection error counts as a failure; a 4xx is the
 // caller's problem and counts as a success for the breakers.
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "runtime/discovery/discovery.h"
@@ -29,6 +30,7 @@ class ServiceClient {
     std::string breaker;   // default: the app's name
     std::string retry;     // default: the app's name
     bool retry_idempotent = true;
+    bool with_token = true;  // Call() adds this program's token (SetTokenSource) unless the request has one
   };
   // `request.url` is a path ("/api/products/SKU-1"); the base URL is chosen here.
   CallResult Call(const std::string& app, http::ClientRequest request) { return Call(app, std::move(request), Options{}); }
@@ -40,12 +42,21 @@ class ServiceClient {
   void CallAsync(const std::string& app, http::ClientRequest request, const Options& options,
                  http::AsyncClient& client, std::function<void(CallResult)> done);
 
+  // This program's own bearer token (client_credentials), which Call() adds
+  // to a request that has no Authorization of its own; nullopt: the request
+  // goes without (and the callee answers 401). Set by the runtime before
+  // the first call. CallAsync never adds one: fetching it may block, and its
+  // callers (the gateway) forward their client's token instead.
+  using TokenSource = std::function<std::optional<std::string>()>;
+  void SetTokenSource(TokenSource source) { token_source_ = std::move(source); }
+
   class Plan;  // one call's instance choice, breakers and retry decisions
 
  private:
   LoadBalancer& lb_;
   http::HttpClient& http_;
   resilience::ResilienceRegistry& resilience_;
+  TokenSource token_source_;
 };
 
 bool IsIdempotent(const http::ClientRequest& r);

@@ -37,15 +37,15 @@ std::vector<std::string> SplitPath(std::string_view path) {
   return out;
 }
 
-Router& Router::Add(std::string method, std::string path_template, Handler h) {
+Router& Router::Add(std::string method, std::string path_template, Access access, Handler h) {
   auto segs = SplitPath(path_template);
-  Insert(Route{std::move(method), std::move(path_template), std::move(segs), std::move(h), {}});
+  Insert(Route{std::move(method), std::move(path_template), std::move(segs), std::move(access), std::move(h), {}});
   return *this;
 }
 
-Router& Router::AddAsync(std::string method, std::string path_template, AsyncHandler h) {
+Router& Router::AddAsync(std::string method, std::string path_template, Access access, AsyncHandler h) {
   auto segs = SplitPath(path_template);
-  Insert(Route{std::move(method), std::move(path_template), std::move(segs), {}, std::move(h)});
+  Insert(Route{std::move(method), std::move(path_template), std::move(segs), std::move(access), {}, std::move(h)});
   return *this;
 }
 
@@ -101,6 +101,7 @@ Router::Match Router::Find(Request& req) const {
     if (!MatchSegments(r.segments, segs, params)) continue;
     if (r.async) m.async = &r.async;
     else m.handler = &r.handler;
+    m.access = &r.access;
     m.route = r.path_template;
     req.path_params = std::move(params);
     req.route = r.path_template;
@@ -118,6 +119,13 @@ Router::Match Router::Find(Request& req) const {
 
 Response Router::Handle(Request& req) const {
   Match m = Find(req);
+  if (m.access) {
+    try {
+      Authorize(req, *m.access);
+    } catch (const HttpError& e) {
+      return e.problem().ToResponse(req.path);
+    }
+  }
   if (m.handler) return (*m.handler)(req);
   if (m.async) {
     std::promise<Response> done;

@@ -14,11 +14,11 @@ Request Req(std::string method, std::string path) {
 
 Router TestRouter() {
   Router r;
-  r.Get("/api/orders/{id}", [](Request& q) { return Response::Text(200, "get " + q.PathParam("id")); });
-  r.Get("/api/orders/search", [](Request&) { return Response::Text(200, "search"); });
-  r.Post("/api/orders/{id}/cancel", [](Request& q) { return Response::Text(202, "cancel " + q.PathParam("id")); });
-  r.Get("/api/orders", [](Request&) { return Response::Text(200, "list"); });
-  r.Get("/static/**", [](Request& q) { return Response::Text(200, "file " + q.PathParam("**")); });
+  r.Get("/api/orders/{id}", Access::Public(), [](Request& q) { return Response::Text(200, "get " + q.PathParam("id")); });
+  r.Get("/api/orders/search", Access::Public(), [](Request&) { return Response::Text(200, "search"); });
+  r.Post("/api/orders/{id}/cancel", Access::Public(), [](Request& q) { return Response::Text(202, "cancel " + q.PathParam("id")); });
+  r.Get("/api/orders", Access::Public(), [](Request&) { return Response::Text(200, "list"); });
+  r.Get("/static/**", Access::Public(), [](Request& q) { return Response::Text(200, "file " + q.PathParam("**")); });
   return r;
 }
 
@@ -79,6 +79,91 @@ TEST(Router, AnErrorCaughtElsewhereBecomesTheSameProblem) {
   EXPECT_EQ(boom.body.find("secret detail"), std::string::npos) << "internals must not leak";
   EXPECT_NE(boom.body.find("req-7"), std::string::npos) << "the request id names it instead";
   EXPECT_EQ(ErrorResponse(caught([] { throw 42; }), req).status, 500);
+}
+
+// Tokens as a program's Authenticator would vouch for them.
+Router GuardedRouter() {
+  Router r;
+  r.SetAuthenticator([](std::string_view token) -> Verdict {
+    if (token == "alice") return {std::make_shared<auth::Principal>(auth::Principal{"alice", "alice", {"customer"}, "j1", {}}), ""};
+    if (token == "admin") return {std::make_shared<auth::Principal>(auth::Principal{"admin", "", {"admin"}, "j2", {}}), ""};
+    if (token == "while-identity-is-down") return {nullptr, "no signing keys", true};
+    return {nullptr, "bad \"signature\"\r\n"};
+  });
+  auto who = [](Request& q) { return Response::Text(200, q.principal ? q.principal->subject : "nobody"); };
+  r.Get("/open", Access::Public(), who);
+  r.Get("/me", Access::SignedIn(), who);
+  r.Put("/catalog", Access::Roles({"admin"}), who);
+  r.Get("/accounts/{customerId}", Access::OwnCustomerOr("customerId", {"admin"}), who);
+  return r;
+}
+
+Request WithToken(std::string method, std::string path, std::string authorization) {
+  auto q = Req(std::move(method), std::move(path));
+  q.headers.Set("Authorization", std::move(authorization));
+  return q;
+}
+
+TEST(Access, NoOrABadTokenIs401WithABearerChallenge) {
+  Router r = GuardedRouter();
+  auto q = Req("GET", "/me");
+  auto none = r.Handle(q);
+  EXPECT_EQ(none.status, 401);
+  EXPECT_EQ(none.headers.Get("www-authenticate"), "Bearer realm=\"order-platform\"") << "RFC 6750 §3.1: no error code without a token";
+  EXPECT_EQ(none.headers.Get("content-type"), "application/problem+json");
+  q = WithToken("GET", "/me", "Basic YWxpY2U6eA==");
+  EXPECT_EQ(r.Handle(q).status, 401) << "another scheme";
+  q = WithToken("GET", "/me", "Bearer forged");
+  auto bad = r.Handle(q);
+  EXPECT_EQ(bad.status, 401);
+  EXPECT_EQ(bad.headers.Get("www-authenticate"),
+            "Bearer realm=\"order-platform\", error=\"invalid_token\", error_description=\"bad signature\"")
+      << "the reason, made safe for a quoted-string";
+  q = WithToken("GET", "/me", "Bearer while-identity-is-down");
+  auto unavailable = r.Handle(q);
+  EXPECT_EQ(unavailable.status, 503) << "not the client's fault: no 401";
+  EXPECT_EQ(unavailable.headers.Get("retry-after"), "1");
+  q = WithToken("GET", "/me", "bearer alice");
+  EXPECT_EQ(r.Handle(q).body, "alice") << "the scheme is case-insensitive";
+  q = Req("GET", "/open");
+  EXPECT_EQ(r.Handle(q).body, "nobody") << "public routes need nothing";
+}
+
+TEST(Access, RolesAndTheCustomersOwnIdAre403WhenTheyDoNotMatch) {
+  Router r = GuardedRouter();
+  auto q = WithToken("PUT", "/catalog", "Bearer alice");
+  auto refused = r.Handle(q);
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_EQ(refused.headers.Get("content-type"), "application/problem+json");
+  q = WithToken("PUT", "/catalog", "Bearer admin");
+  EXPECT_EQ(r.Handle(q).status, 200);
+  q = WithToken("GET", "/accounts/alice", "Bearer alice");
+  EXPECT_EQ(r.Handle(q).body, "alice") << "its own";
+  q = WithToken("GET", "/accounts/bob", "Bearer alice");
+  EXPECT_EQ(r.Handle(q).status, 403) << "another's";
+  q = WithToken("GET", "/accounts/bob", "Bearer admin");
+  EXPECT_EQ(r.Handle(q).status, 200);
+}
+
+TEST(Access, WithoutAnAuthenticatorEveryRouteButThePublicOnesIsRefused) {
+  Router r;
+  r.Get("/me", Access::SignedIn(), [](Request&) { return Response::Text(200, "in"); });
+  auto q = WithToken("GET", "/me", "Bearer alice");
+  auto refused = r.Handle(q);
+  EXPECT_EQ(refused.status, 401);
+  EXPECT_NE(refused.body.find("cannot verify tokens"), std::string::npos);
+}
+
+TEST(Access, ActsForIsTheCustomerItselfOrOneOfTheRoles) {
+  Request q;
+  EXPECT_FALSE(ActsFor(q, "alice", {"admin"})) << "nobody signed in";
+  q.principal = std::make_shared<auth::Principal>(auth::Principal{"alice", "alice", {"customer"}, "j", {}});
+  EXPECT_TRUE(ActsFor(q, "alice", {}));
+  EXPECT_FALSE(ActsFor(q, "bob", {"admin"}));
+  EXPECT_THROW(RequireActsFor(q, "bob", {"admin"}), HttpError);
+  q.principal = std::make_shared<auth::Principal>(auth::Principal{"ops", "", {"service"}, "j", {}});
+  EXPECT_TRUE(ActsFor(q, "bob", {"admin", "service"}));
+  EXPECT_FALSE(ActsFor(q, "", {"admin"})) << "an empty customer id is nobody's";
 }
 
 TEST(Types, QueryParsingAndPercentCoding) {

@@ -108,6 +108,10 @@ void HttpServer::Core::Serve(Request& req, std::chrono::steady_clock::time_point
   Router::Match match;
   try {
     match = router->Find(req);
+    if (match.access) {
+      x->route = match.route;
+      router->Authorize(req, *match.access);  // 401/403 before any handler runs
+    }
   } catch (const std::exception& e) {
     return complete(req, *x, ErrorResponse(e, req));
   }

@@ -44,47 +44,47 @@ class ServerTest : public ::testing::TestWithParam<Engine> {
  protected:
   void SetUp() override {
     auto router = std::make_shared<Router>();
-    router->Get("/hello/{name}", [](Request& r) {
+    router->Get("/hello/{name}", op::http::Access::Public(), [](Request& r) {
       return Response::Json(200, {{"hello", r.PathParam("name")}, {"q", r.Query("q").value_or("")},
                                   {"requestId", r.Header("x-request-id").value_or("")},
                                   {"traceparent", r.Header("traceparent").value_or("")},
                                   {"accept", r.Header("accept").value_or("")}});
     });
-    router->Post("/echo", [](Request& r) { return Response::Json(201, r.JsonBody()); });
-    router->Get("/head", [](Request&) { return Response::Text(200, "twelve bytes"); });
-    router->Get("/boom", [](Request&) -> Response { throw std::runtime_error("secret detail"); });
-    router->Get("/inject", [](Request&) {
+    router->Post("/echo", op::http::Access::Public(), [](Request& r) { return Response::Json(201, r.JsonBody()); });
+    router->Get("/head", op::http::Access::Public(), [](Request&) { return Response::Text(200, "twelve bytes"); });
+    router->Get("/boom", op::http::Access::Public(), [](Request&) -> Response { throw std::runtime_error("secret detail"); });
+    router->Get("/inject", op::http::Access::Public(), [](Request&) {
       auto r = Response::Text(200, "ok");
       r.headers.Set("X-Note", "a\r\nInjected: yes");
       return r;
     });
-    router->Get("/nothing", [](Request&) { return Response::Empty(204); });
-    router->Get("/slow", [this](Request&) {
+    router->Get("/nothing", op::http::Access::Public(), [](Request&) { return Response::Empty(204); });
+    router->Get("/slow", op::http::Access::Public(), [this](Request&) {
       slow_started.set_value();
       std::this_thread::sleep_for(300ms);  // simulates slow work, not synchronisation
       return Response::Text(200, "done");
     });
     // Asynchronous: the answer comes later, from a timer on the server's loop.
-    router->AddAsync("GET", "/async/{n}", [this](Request& r, Respond respond) {
+    router->AddAsync("GET", "/async/{n}", op::http::Access::Public(), [this](Request& r, Respond respond) {
       auto timer = std::make_shared<boost::asio::steady_timer>(server->io_context(), 2ms);
       timer->async_wait([timer, respond, n = r.PathParam("n"), id = r.Header("x-request-id").value_or("")](auto) {
         respond(Response::Json(200, {{"n", n}, {"requestId", id}}));
       });
     });
-    router->AddAsync("GET", "/async-conflict", [](Request&, Respond) { throw HttpError(409, "taken"); });
-    router->AddAsync("GET", "/async-boom", [](Request&, Respond) { throw std::runtime_error("secret detail"); });
+    router->AddAsync("GET", "/async-conflict", op::http::Access::Public(), [](Request&, Respond) { throw HttpError(409, "taken"); });
+    router->AddAsync("GET", "/async-boom", op::http::Access::Public(), [](Request&, Respond) { throw std::runtime_error("secret detail"); });
     // Answers nobody until kGather requests wait, then everyone.
-    router->AddAsync("GET", "/gather", [this](Request&, Respond respond) {
+    router->AddAsync("GET", "/gather", op::http::Access::Public(), [this](Request&, Respond respond) {
       std::lock_guard lock(gather_mu);
       gathered.push_back(std::move(respond));
       if (gathered.size() < kGather) return;
       for (auto& r : gathered) r(Response::Text(200, "together"));
       gathered.clear();
     });
-    router->Get("/thread", [](Request&) { return Response::Text(200, ThisThread()); });
+    router->Get("/thread", op::http::Access::Public(), [](Request&) { return Response::Text(200, ThisThread()); });
     // Calls /thread on this same server through an AsyncClient on its loops;
     // answers where the handler and the upstream answer ran.
-    router->AddAsync("GET", "/via-client", [this](Request&, Respond respond) {
+    router->AddAsync("GET", "/via-client", op::http::Access::Public(), [this](Request&, Respond respond) {
       async_client->Send({"GET", base + "/thread", {}, {}, 5s}, [respond, handler = ThisThread()](ClientResponse r) {
         respond(Response::Json(200, {{"handler", handler}, {"upstreamDone", ThisThread()}, {"status", r.status}}));
       });

@@ -4,11 +4,14 @@
 #include <nlohmann/json.hpp>
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "runtime/auth/principal.h"
 
 namespace op::http {
 
@@ -39,6 +42,7 @@ struct Request {
   std::string body;
   std::string remote;        // "ip:port"
   std::string route;         // the matched template, e.g. "/api/orders/{id}"
+  std::shared_ptr<const auth::Principal> principal;  // the verified caller (access.h); null on public routes
 
   std::optional<std::string> Header(const std::string& name) const { return headers.Get(name); }
   const std::string& PathParam(const std::string& name) const;

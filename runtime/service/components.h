@@ -10,6 +10,10 @@
 //   ReadinessComponent  /actuator/health/readiness UP          (stop: DOWN)
 //   RegistrationComponent the registry lease                   (stop: cancel it)
 //
+// and AuthComponent, which verifies the access tokens of requests (keys
+// fetched on the first, then refreshed in the background) and gives this
+// program's own calls their client_credentials token.
+//
 // so on SIGTERM callers first stop choosing the instance, then consumers and
 // requests finish, then the service's own threads end, then the outbox and
 // the producer publish what those left. docs/architecture.md explains why.
@@ -18,6 +22,9 @@
 #include <vector>
 
 #include "runtime/actuator/health.h"
+#include "runtime/auth/client_tokens.h"
+#include "runtime/auth/token_verifier.h"
+#include "runtime/core/periodic_task.h"
 #include "runtime/config/config.h"
 #include "runtime/db/db.h"
 #include "runtime/db/migrations.h"
@@ -181,6 +188,36 @@ class DiscoveryComponent final : public Component {
   std::unique_ptr<discovery::Discovery> discovery_;
   std::unique_ptr<discovery::LoadBalancer> load_balancer_;
   std::unique_ptr<discovery::ServiceClient> service_client_;
+};
+
+// Identity (DESIGN section 10): verifies the bearer tokens of requests to
+// routes that are not public, with the identity service's keys, found
+// through discovery (auth.identity-service) and its discovery document
+// (issuer and jwks_uri), and, with auth.client-id and auth.client-secret,
+// gives ServiceClient::Call this program's own client_credentials token.
+class AuthComponent final : public Component {
+ public:
+  AuthComponent(const config::Config& config, HttpComponent& http, DiscoveryComponent& discovery);
+  const char* Name() const override { return "auth"; }
+  static void DeclareSchema(config::Schema& s);
+  void Start() override;  // the keys' refresh
+  void Stop() override;
+  auth::TokenVerifier& verifier() { return *verifier_; }
+  // The identity service verifies with its own keys instead (called while
+  // wiring, before any request).
+  void UseKeySource(auth::TokenVerifier::FetchKeys fetch);
+
+ private:
+  std::optional<auth::TokenVerifier::KeySource> FetchThroughDiscovery(std::string* error);
+  bool IdentityKnown(std::string* error);
+
+  auth::VerifierOptions options_;
+  std::string identity_app_;
+  DiscoveryComponent& discovery_;
+  std::unique_ptr<auth::TokenVerifier> verifier_;
+  std::unique_ptr<auth::ClientTokens> client_tokens_;
+  std::chrono::milliseconds refresh_interval_;
+  std::unique_ptr<PeriodicTask> refresh_;
 };
 
 }  // namespace op

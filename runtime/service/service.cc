@@ -57,6 +57,7 @@ int Service::Main(int argc, char** argv, const Wiring& wire) {
     Launch(*state_);
     actuator::Mount(router(), *health_, *metrics_, *resilience_,
                     {config_->GetString("service.name"), instance_id_, spec_.version, std::chrono::system_clock::now()});
+    Launch(*auth_);
     Launch(*http_);
     Launch(*consumers_);
     Launch(*readiness_);
@@ -92,6 +93,7 @@ void Service::Build() {
   http_ = std::make_unique<HttpComponent>(c, spec_.nonblocking_handlers, *metrics_, spec_.name);
   discovery_ = std::make_unique<DiscoveryComponent>(c, instance_id_, uint16_t(c.GetInt("server.port")), spec_.version,
                                                     *http_, *resilience_, *health_);
+  auth_ = std::make_unique<AuthComponent>(c, *http_, *discovery_);
   if (spec_.uses_database)
     database_ = std::make_unique<DatabaseComponent>(c, spec_.migrations, *metrics_, *health_, spec_.name);
   if (spec_.uses_kafka) producer_ = std::make_unique<ProducerComponent>(c, *metrics_, *health_, spec_.name);

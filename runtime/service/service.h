@@ -73,6 +73,8 @@ class Service {
   // Other applications by name: load-balanced, breaker-guarded, retried.
   discovery::ServiceClient& services() { return discovery_->services(); }
   discovery::Discovery& discovery() { return discovery_->discovery(); }
+  // Access tokens: the verifier behind every route's Access (http/access.h).
+  AuthComponent& auth() { return *auth_; }
 
   // Parts a service asks for in its spec. Called from the wiring only: a
   // service that did not ask fails its start ("wiring failed: ...").
@@ -119,6 +121,7 @@ class Service {
   // the reverse); started and stopped in the order components.h gives.
   std::unique_ptr<HttpComponent> http_;
   std::unique_ptr<DiscoveryComponent> discovery_;
+  std::unique_ptr<AuthComponent> auth_;
   std::unique_ptr<DatabaseComponent> database_;
   std::unique_ptr<ProducerComponent> producer_;
   std::unique_ptr<OutboxComponent> outbox_;

@@ -55,6 +55,7 @@ void DeclareRuntimeSchema(config::Schema& s, const ServiceSpec& spec) {
   resilience::ResilienceRegistry::DeclareSchema(s);
   discovery::StaticDiscovery::DeclareSchema(s);
   discovery::EurekaClientOptions::DeclareSchema(s);
+  AuthComponent::DeclareSchema(s);
   if (spec.uses_database) {
     db::DbOptions::DeclareSchema(s);
     s.Add("mysql.startup-timeout", Type::kDuration, "60s", "wait for the database at start-up at most");

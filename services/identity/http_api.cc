@@ -145,19 +145,8 @@ Response SignUp(Identity& id, Request& req) {
   return r;
 }
 
-Response Me(Identity& id, Request& req) {
-  auto header = req.Header("authorization");
-  auto unauthorized = [](const std::string& challenge, const std::string& why) {
-    http::Problem p = http::MakeProblem(401, why);
-    p.headers.Set("WWW-Authenticate", challenge);
-    return http::HttpError(p);
-  };
-  if (!header || header->rfind("Bearer ", 0) != 0) throw unauthorized("Bearer realm=\"order-platform\"", "a bearer token is required");
-  auto result = id.verifier.Verify(std::string_view(*header).substr(7));
-  if (!result.principal)
-    throw unauthorized("Bearer realm=\"order-platform\", error=\"invalid_token\", error_description=\"" + result.error + "\"",
-                       "invalid token: " + result.error);
-  const auto& p = *result.principal;
+Response Me(Request& req) {
+  const auto& p = *req.principal;
   return Response::Json(200, {{"username", p.subject}, {"customerId", p.customer_id.empty() ? Json(nullptr) : Json(p.customer_id)},
                               {"roles", p.roles}});
 }
@@ -167,10 +156,11 @@ Response Me(Identity& id, Request& req) {
 void AddRoutes(Identity& id) {
   auto* i = &id;
   auto& router = id.svc.router();
-  router.Post("/api/users", [i](Request& req) { return SignUp(*i, req); });
-  router.Get("/api/users/me", [i](Request& req) { return Me(*i, req); });
-  router.Post("/oauth2/token", [i](Request& req) { return Token(*i, req); });
-  router.Post("/oauth2/revoke", [i](Request& req) {
+  using http::Access;
+  router.Post("/api/users", Access::Public(), [i](Request& req) { return SignUp(*i, req); });
+  router.Get("/api/users/me", Access::SignedIn(), [](Request& req) { return Me(req); });
+  router.Post("/oauth2/token", Access::Public(), [i](Request& req) { return Token(*i, req); });
+  router.Post("/oauth2/revoke", Access::Public(), [i](Request& req) {
     auto form = http::ParseQuery(req.body);
     auto token = form.find("token");
     if (token == form.end() || token->second.empty() || token->second.size() > 128)
@@ -178,12 +168,12 @@ void AddRoutes(Identity& id) {
     RevokeRefreshToken(i->svc.db(), TokenHash(token->second), NowSeconds());
     return OAuthJson(200, Json::object());  // RFC 7009 §2.2: also for unknown tokens
   });
-  router.Get("/.well-known/jwks.json", [i](Request&) {
+  router.Get("/.well-known/jwks.json", Access::Public(), [i](Request&) {
     auto r = Response::Json(200, Jwks(i->Keys()));
     r.headers.Set("Cache-Control", "public, max-age=60");
     return r;
   });
-  router.Get("/.well-known/openid-configuration", [i](Request&) {
+  router.Get("/.well-known/openid-configuration", Access::Public(), [i](Request&) {
     const auto& iss = i->options.issuer;
     return Response::Json(200, {{"issuer", iss},
                                 {"token_endpoint", iss + "/oauth2/token"},

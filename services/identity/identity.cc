@@ -1,5 +1,7 @@
 #include "services/identity/identity.h"
 
+#include <algorithm>
+
 #include "runtime/logging/log.h"
 #include "services/identity/store.h"
 
@@ -10,13 +12,16 @@ Identity::Identity(Service& s, IdentityOptions o)
       options(std::move(o)),
       throttle(options.throttle, SystemClock::Instance()),
       hashing(s.resilience().GetBulkhead("password-hashing", {options.hashing_concurrency, std::chrono::milliseconds(500)})),
-      verifier({options.issuer, "order-platform", std::chrono::seconds(60), {"ES256"}, std::chrono::seconds(1)},
-               [this](std::string*) -> std::optional<std::string> { return Jwks(Keys()).dump(); }),
       rotation_("key-rotation", [this] {
         RotateKeys();
-        return std::chrono::milliseconds(std::chrono::minutes(1));
+        // often enough to retire and publish on time: a tenth of the interval, 1 s to 1 min
+        return std::clamp<std::chrono::milliseconds>(options.keys.rotate_after / 10, std::chrono::seconds(1), std::chrono::minutes(1));
       }) {
   RotateKeys();  // a signer before the first request
+  // Its own routes verify with its own keys, not through discovery.
+  svc.auth().UseKeySource([this](std::string*) -> std::optional<auth::TokenVerifier::KeySource> {
+    return auth::TokenVerifier::KeySource{Jwks(Keys()).dump(), options.issuer};
+  });
   rotation_.Start();
 }
 

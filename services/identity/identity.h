@@ -2,7 +2,8 @@
 // What identity-service's handlers share (owned by the runtime): its
 // settings, the signing keys (rotated by the "key-rotation" task, from
 // identity_db), the sign-in throttle, the bulkhead that bounds password
-// hashing, and a verifier for its own access tokens (/api/users/me).
+// hashing. Its own access tokens (/api/users/me) are verified by the
+// runtime's verifier, given these keys.
 #include <map>
 #include <memory>
 #include <mutex>
@@ -43,7 +44,6 @@ class Identity : public ServiceState {
   const IdentityOptions options;
   SignInThrottle throttle;
   resilience::Bulkhead& hashing;
-  auth::TokenVerifier verifier;
 
   std::vector<SigningKey> Keys() const;
   void RotateKeys();  // now, from identity_db

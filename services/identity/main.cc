@@ -18,6 +18,8 @@ void DeclareConfig(config::Schema& s) {
   s.Add("identity.access-token-ttl", Type::kDuration, "15m", "access token lifetime (at most 15m)");
   s.Add("identity.refresh-token-ttl", Type::kDuration, "720h", "refresh token lifetime");
   s.Add("identity.key-rotation", Type::kDuration, "24h", "a new signing key after this long");
+  s.Add("identity.key-publish-ahead", Type::kDuration, "10m",
+        "a new key is in the JWKS this long before it signs (more than the verifiers' auth.jwks-refresh-interval)");
   s.Add("identity.clients", Type::kYaml, std::nullopt, "clients of the client_credentials grant: [{id, secret, roles: [...]}]");
   s.Add("identity.demo-users", Type::kBool, "false",
         "create the demo identities at start (alice, bob, carol, dave, admin, viewer; existing users kept)");
@@ -39,8 +41,11 @@ IdentityOptions OptionsOf(const config::Config& c) {
   if (o.access_ttl < std::chrono::seconds(30) || o.access_ttl > std::chrono::minutes(15))
     throw config::ConfigError("key 'identity.access-token-ttl' must be from 30s to 15m");
   o.refresh_ttl = std::chrono::duration_cast<std::chrono::seconds>(c.GetDuration("identity.refresh-token-ttl"));
-  o.keys = {std::chrono::duration_cast<std::chrono::seconds>(c.GetDuration("identity.key-rotation")), o.access_ttl};
-  if (o.keys.rotate_after < std::chrono::minutes(1)) throw config::ConfigError("key 'identity.key-rotation' must be at least 1m");
+  o.keys = {std::chrono::duration_cast<std::chrono::seconds>(c.GetDuration("identity.key-rotation")), o.access_ttl,
+            std::chrono::duration_cast<std::chrono::seconds>(c.GetDuration("identity.key-publish-ahead"))};
+  if (o.keys.rotate_after < std::chrono::seconds(10)) throw config::ConfigError("key 'identity.key-rotation' must be at least 10s");
+  if (o.keys.publish_ahead >= o.keys.rotate_after)
+    throw config::ConfigError("key 'identity.key-publish-ahead' must be less than identity.key-rotation");
   auto clients = c.GetYaml("identity.clients");
   if (clients.IsDefined() && !clients.IsNull()) {
     if (!clients.IsSequence()) throw config::ConfigError("key 'identity.clients' must be a list");

@@ -29,10 +29,18 @@ SigningKey NewSigningKey(std::chrono::system_clock::time_point now) {
 bool Rotate(std::vector<SigningKey>& keys, std::chrono::system_clock::time_point now, const KeyPolicy& policy) {
   bool changed = false;
   const SigningKey* signer = Signer(keys);
-  if (!signer || now - signer->created >= policy.rotate_after) {
+  const SigningKey* successor = nullptr;
+  for (const auto& k : keys)
+    if (!k.retired && &k != signer) successor = &k;
+  if (!signer || (!successor && now - signer->created >= policy.rotate_after - policy.publish_ahead)) {
+    keys.push_back(NewSigningKey(now));  // the first key signs at once; a successor waits its turn
+    signer = Signer(keys);
+    successor = signer == &keys.back() ? nullptr : &keys.back();
+    changed = true;
+  }
+  if (successor && now >= successor->created + policy.publish_ahead) {
     for (auto& k : keys)
-      if (!k.retired) k.retired = now;
-    keys.push_back(NewSigningKey(now));
+      if (&k == signer) k.retired = now;
     changed = true;
   }
   // Kept until the last token it signed has expired (plus a minute of the
@@ -50,7 +58,7 @@ bool Rotate(std::vector<SigningKey>& keys, std::chrono::system_clock::time_point
 const SigningKey* Signer(const std::vector<SigningKey>& keys) {
   const SigningKey* best = nullptr;
   for (const auto& k : keys)
-    if (!k.retired && (!best || k.created > best->created)) best = &k;
+    if (!k.retired && (!best || k.created < best->created)) best = &k;
   return best;
 }
 

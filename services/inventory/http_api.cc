@@ -32,20 +32,20 @@ std::vector<db::Param> ParseSkuFilter(const std::string& list) {
 }  // namespace
 
 void AddRoutes(Service& svc) {
-  svc.router().Get("/api/products", [&svc](http::Request& req) {
+  svc.router().Get("/api/products", http::Access::Public(), [&svc](http::Request& req) {
     auto filter = req.Query("skus");
     auto items = filter ? ProductsBySku(svc.db(), ParseSkuFilter(*filter)) : ListProducts(svc.db());
     return http::Response::Json(200, {{"items", items}});
   });
 
-  svc.router().Get("/api/products/{sku}", [&svc](http::Request& req) {
+  svc.router().Get("/api/products/{sku}", http::Access::Public(), [&svc](http::Request& req) {
     const auto& sku = req.PathParam("sku");
     auto product = events::ValidSku(sku) ? FindProduct(svc.db(), sku) : std::nullopt;
     if (!product) throw http::HttpError(404, "no product '" + sku + "'");
     return http::Response::Json(200, *product);
   });
 
-  svc.router().Put("/api/products/{sku}", [&svc](http::Request& req) {
+  svc.router().Put("/api/products/{sku}", http::Access::Roles({auth::kAdmin}), [&svc](http::Request& req) {
     const auto& sku = req.PathParam("sku");
     if (!events::ValidSku(sku))
       throw http::HttpError(http::Problem(http::MakeProblem(400, "invalid sku").Field("sku", events::kSkuRule)));

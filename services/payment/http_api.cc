@@ -18,7 +18,8 @@ http::HttpError NoAccount(const std::string& id) { return http::HttpError(404, "
 }  // namespace
 
 void AddRoutes(Service& svc) {
-  svc.router().Get("/api/accounts/{customerId}", [&svc](http::Request& req) {
+  using http::Access;
+  svc.router().Get("/api/accounts/{customerId}", Access::OwnCustomerOr("customerId", {auth::kAdmin, auth::kService}), [&svc](http::Request& req) {
     const auto& id = CustomerParam(req);
     auto lease = svc.db().Acquire();
     auto s = lease.session();
@@ -27,7 +28,7 @@ void AddRoutes(Service& svc) {
     return http::Response::Json(200, AccountJson(*account));
   });
 
-  svc.router().Put("/api/accounts/{customerId}", [&svc](http::Request& req) {
+  svc.router().Put("/api/accounts/{customerId}", Access::Roles({auth::kAdmin}), [&svc](http::Request& req) {
     const auto& id = CustomerParam(req);
     int64_t balance = ParseBalance(req.JsonBody());
     auto [account, created] = svc.db().Transact([&](db::Session& s) { return SetBalance(s, id, balance); });
@@ -36,7 +37,7 @@ void AddRoutes(Service& svc) {
     return resp;
   });
 
-  svc.router().Post("/api/accounts/{customerId}/deposit",
+  svc.router().Post("/api/accounts/{customerId}/deposit", Access::Roles({auth::kAdmin}),
                     svc.idempotency().Wrap("POST /api/accounts/deposit", [&svc](http::Request& req) {
                       const auto& id = CustomerParam(req);
                       int64_t amount = ParseDeposit(req.JsonBody());

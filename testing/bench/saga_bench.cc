@@ -77,7 +77,7 @@ int main(int argc, char** argv) {
   po.extra_yaml = std::string("server:\n  access-log: false\nlogging:\n  level: warn\n") + (getenv("SAGA_BENCH_YAML") ? getenv("SAGA_BENCH_YAML") : "");
   op::testing::Platform platform(po);
   platform.Start();
-  op::http::HttpClient http;
+  op::testing::ApiClient http(platform.Token("admin"));
   auto U = [&](const std::string& s) { return platform.Url(s); };
 
   // MariaDB's own commit rate, same server, same run.
@@ -142,7 +142,7 @@ int main(int argc, char** argv) {
   std::vector<std::thread> threads;
   for (int t = 0; t < concurrency; ++t)
     threads.emplace_back([&] {
-      op::http::HttpClient client;
+      op::testing::ApiClient client(platform.Token("admin"));
       for (int i; (i = next++) < orders;) {
         if (rate > 0)  // the schedule of the offered load (not synchronisation)
           std::this_thread::sleep_until(start + duration_cast<steady_clock::duration>(duration<double>(i / rate)));

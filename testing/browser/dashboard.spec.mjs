@@ -32,10 +32,14 @@ async function waitFor(what, fn, timeout = TIMEOUT) {
   fail(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
 }
 
+// As the demo admin (the test signs in for it): writes the catalog and
+// balances, and places orders for the demo customers.
 async function gateway(method, path, body, base = GATEWAY_URL) {
+  const headers = { Authorization: `Bearer ${process.env.ADMIN_TOKEN}` };
+  if (body) headers['Content-Type'] = 'application/json';
   const r = await fetch(base + path, {
     method,
-    headers: body ? { 'Content-Type': 'application/json' } : {},
+    headers,
     body: body ? JSON.stringify(body) : undefined,
   });
   const text = await r.text();

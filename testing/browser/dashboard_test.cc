@@ -41,6 +41,7 @@ class DashboardBrowserTest : public ::testing::Test {
                             {"GATEWAY_URL", platform_->Url("api-gateway")},
                             {"ORDER_URL", platform_->Url("order-service")},
                             {"PHASE", phase},
+                            {"ADMIN_TOKEN", platform_->Token("admin")},
                             {"SHOTS", shots},
                             {"PLAYWRIGHT", testing::Runfile("testing/browser/node_modules/playwright-core/index.mjs")}},
                            shots + "/node-" + phase + ".log"});

@@ -48,7 +48,7 @@ class FaultTest : public ::testing::Test {
   }
 
   static testing::Platform* platform_;
-  http::HttpClient http_;
+  testing::ApiClient http_{platform_->Token("admin")};
 };
 testing::Platform* FaultTest::platform_ = nullptr;
 
@@ -66,7 +66,7 @@ TEST_F(FaultTest, TwoHundredConcurrentOrdersForFiftyItemsConfirmExactlyFifty) {
   std::vector<std::thread> threads;
   for (int t = 0; t < 8; ++t)
     threads.emplace_back([&] {
-      http::HttpClient client;
+      testing::ApiClient client(platform_->Token("admin"));
       for (int i; (i = next++) < 200;) {
         json body = {{"customerId", customers[i % 20]}, {"items", {{{"sku", sku}, {"quantity", 1}}}}};
         auto r = client.PostJson(U("order-service") + "/api/orders", body);
@@ -113,7 +113,7 @@ TEST_F(FaultTest, ConcurrentOrdersOfOneCustomerSpendExactlyTheBalance) {
   std::vector<std::thread> threads;
   for (int t = 0; t < 8; ++t)
     threads.emplace_back([&] {
-      http::HttpClient client;
+      testing::ApiClient client(platform_->Token("admin"));
       for (int i; (i = next++) < 80;) {
         auto r = client.PostJson(U("order-service") + "/api/orders", {{"customerId", customer}, {"items", {{{"sku", sku}, {"quantity", 1}}}}});
         ASSERT_EQ(r.status, 202) << r.body;
@@ -153,7 +153,7 @@ TEST_F(FaultTest, SigtermOfEachServiceMidStreamExitsCleanlyAndLosesNoOrder) {
   std::vector<std::thread> clients;
   for (int t = 0; t < 8; ++t)
     clients.emplace_back([&] {
-      http::HttpClient client;
+      testing::ApiClient client(platform_->Token("admin"));
       while (!stop) {
         auto r = client.PostJson(U("order-service") + "/api/orders", {{"customerId", customer}, {"items", {{{"sku", sku}, {"quantity", 1}}}}});
         std::this_thread::sleep_for(50ms);  // pacing of the stream (at most 160/s), not synchronisation
@@ -219,7 +219,7 @@ TEST_F(FaultTest, KillNineOfEachServiceMidStreamKeepsEveryInvariant) {
   std::vector<std::string> accepted;
   std::atomic<bool> stop{false};
   std::thread stream([&] {
-    http::HttpClient client;
+    testing::ApiClient client(platform_->Token("admin"));
     for (int i = 0; !stop; ++i) {
       json body = {{"customerId", customers[i % 5]}, {"items", {{{"sku", sku}, {"quantity", 1 + i % 2}}}},
                    {"contact", {{"phone", "+491511234567" + std::to_string(i % 10)}}}};

@@ -30,7 +30,7 @@ class SagaTest : public ::testing::Test {
   static void SetUpTestSuite() {
     // An SMS gateway stand-in: a real HTTP server recording what it receives.
     auto router = std::make_shared<http::Router>();
-    router->Post("/sms", [](http::Request& r) {
+    router->Post("/sms", op::http::Access::Public(), [](http::Request& r) {
       std::lock_guard lock(sms_mu_);
       sms_.push_back(json::parse(r.body));
       return http::Response::Json(202, {{"queued", true}});
@@ -137,7 +137,7 @@ class SagaTest : public ::testing::Test {
   static http::HttpServer* sms_server_;
   static std::mutex sms_mu_;
   static std::vector<json> sms_;
-  http::HttpClient http_;
+  testing::ApiClient http_{platform_->Token("admin")};
 };
 testing::Platform* SagaTest::platform_ = nullptr;
 http::HttpServer* SagaTest::sms_server_ = nullptr;
