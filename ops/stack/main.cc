@@ -504,9 +504,12 @@ int main(int argc, char** argv) {
               << "  MySQL                  " << mysql_host << ":" << mysql_port << " (user " << mysql_user << ")\n\n"
               << "  Demo identities (user / password): alice, bob, carol, dave / <name>-secret (customers),\n"
               << "    admin / admin-secret, viewer / viewer-secret. A token:\n"
-              << "    curl -s http://127.0.0.1:" << port_of("api-gateway") << "/oauth2/token -d grant_type=password -d username=alice -d password=alice-secret\n\n"
-              << "  Place an order:\n"
-              << "    curl -s -XPOST http://127.0.0.1:" << port_of("api-gateway") << "/api/orders -H 'Content-Type: application/json' \\\n"
+              << "    TOKEN=$(curl -s http://127.0.0.1:" << port_of("api-gateway")
+              << "/oauth2/token -d grant_type=password -d username=alice -d password=alice-secret \\\n"
+              << "      | sed 's/.*\"access_token\":\"\\([^\"]*\\)\".*/\\1/')\n\n"
+              << "  Place an order with it:\n"
+              << "    curl -s -XPOST http://127.0.0.1:" << port_of("api-gateway")
+              << "/api/orders -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' \\\n"
               << "      -d '{\"customerId\":\"alice\",\"items\":[{\"sku\":\"SKU-BOOK\",\"quantity\":1}]}'\n\n"
               << "  Ctrl-C stops everything.\n\n"
               << std::flush;
