@@ -147,6 +147,7 @@ Json Collector::PollRegistry() {
     error = "no registry configured (eureka.client.service-url)";
   } else {
     http::ClientRequest req{"GET", options_.registry_url + "/registry/view", {}, {}, options_.probe_timeout};
+    if (!options_.registry_authorization.empty()) req.headers.Set("Authorization", options_.registry_authorization);
     auto r = http_.Send(req);
     if (!r.ok()) error = r.error_message;
     else if (r.status != 200) error = "registry answered " + std::to_string(r.status);

@@ -29,6 +29,7 @@ namespace op::dashboard {
 
 struct CollectorOptions {
   std::string registry_url;   // base URL of a registry (http://host:8761), "" for none
+  std::string registry_authorization;  // its HTTP Basic value (from the service URL's credentials)
   std::string devbroker_url;  // admin URL of the dev broker, "" for none
   std::string bootstrap_servers;
   std::vector<std::string> consumer_groups;  // whose lag is shown

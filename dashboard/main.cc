@@ -19,13 +19,15 @@ using http::Request;
 using http::Response;
 using Json = nlohmann::json;
 
-std::string RegistryBase(const config::Config& c) {
+// The first registry's base URL, its credentials taken out (CollectorOptions).
+discovery::CredentialedUrl RegistryBase(const config::Config& c) {
   auto urls = c.GetList("eureka.client.service-url");
-  if (urls.empty()) return "";
-  std::string u = urls.front();
+  if (urls.empty()) return {};
+  auto split = discovery::SplitCredentials(urls.front());
+  std::string& u = split.url;
   while (!u.empty() && u.back() == '/') u.pop_back();
   if (u.size() >= 7 && u.compare(u.size() - 7, 7, "/eureka") == 0) u.resize(u.size() - 7);
-  return u;
+  return split;
 }
 
 // Passes an upstream's answer through, or a 502/503 problem naming it.
@@ -55,7 +57,9 @@ struct Dashboard : ServiceState {
 
 CollectorOptions CollectorOptionsOf(const config::Config& c) {
   CollectorOptions o;
-  o.registry_url = RegistryBase(c);
+  auto registry = RegistryBase(c);
+  o.registry_url = registry.url;
+  o.registry_authorization = registry.authorization;
   o.devbroker_url = c.GetString("dashboard.devbroker-url");
   while (!o.devbroker_url.empty() && o.devbroker_url.back() == '/') o.devbroker_url.pop_back();
   o.bootstrap_servers = c.GetString("kafka.bootstrap.servers");

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "runtime/http/client.h"
+#include "testing/fixtures/api_client.h"
 #include "testing/fixtures/process.h"
 
 namespace op {
@@ -19,13 +20,14 @@ using testing::WaitUntil;
 TEST(EurekaJsClient, RegistersRenewsDiscoversAndDeregisters) {
   std::string dir = testing::MakeTempDir("ejs");
   uint16_t port = testing::FreePort();
-  std::ofstream(dir + "/r.yaml") << "server: {port: " << port << ", host: 127.0.0.1, access-log: false}\n";
+  std::ofstream(dir + "/r.yaml") << "server: {port: " << port << ", host: 127.0.0.1, access-log: false}\n"
+                                 << "registry.security.password: eureka-secret\n";
   Process registry({{testing::Runfile("registry/service-registry"), "--config", dir + "/r.yaml"}, {}, dir + "/r.log"});
   registry.Start();
   std::string base = "http://127.0.0.1:" + std::to_string(port);
   ASSERT_TRUE(testing::WaitForHttp(base + "/actuator/health/readiness", 200, 30s, &registry));
 
-  http::HttpClient http;
+  testing::ApiClient http(testing::ApiClient::Basic("eureka", "eureka-secret"));
   http::ClientRequest reg{"POST", base + "/eureka/apps/ORDER-SERVICE", {},
                           R"({"instance":{"instanceId":"o1","hostName":"127.0.0.1","app":"ORDER-SERVICE","status":"UP",
                              "port":{"$":8081,"@enabled":"true"},"vipAddress":"order-service",
@@ -34,7 +36,9 @@ TEST(EurekaJsClient, RegistersRenewsDiscoversAndDeregisters) {
   reg.headers.Set("Content-Type", "application/json");
   ASSERT_EQ(http.Send(reg).status, 204);
 
-  Process client({{"/usr/bin/node", testing::Runfile("testing/eureka_client/client.js"), std::to_string(port), "9999"},
+  // the npm client, credentials in its service URL
+  const std::string service_url = "http://eureka:eureka-secret@127.0.0.1:" + std::to_string(port) + "/eureka/apps/";
+  Process client({{"/usr/bin/node", testing::Runfile("testing/eureka_client/client.js"), service_url, "9999"},
                   {},
                   dir + "/client.log"});
   client.Start();

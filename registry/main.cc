@@ -9,6 +9,7 @@
 // Threads: HTTP handlers; one "evictor"; one "replicator" per peer.
 #include <fmt/format.h>
 
+#include "registry/basic_auth.h"
 #include "registry/eureka_codec.h"
 #include "registry/instance_registry.h"
 #include "registry/peer_replicator.h"
@@ -21,7 +22,6 @@
 namespace op::registry {
 namespace {
 
-bool IsReplication(const http::Request& r) { return r.Header(kReplicationHeader).value_or("") == "true"; }
 bool WantsJson(const http::Request& r) { return r.Header("accept").value_or("").find("json") != std::string::npos; }
 
 http::Response Negotiated(const http::Request& r, const nlohmann::json& json, const std::string& xml) {
@@ -47,6 +47,7 @@ class RegistryServer : public ServiceState {
  public:
   explicit RegistryServer(Service& svc)
       : svc_(svc),
+        auth_(BasicAuth::FromConfig(svc.config())),
         reg_(RegistryOptions{svc.config().GetDouble("registry.renewal-percent-threshold"),
                              svc.config().GetBool("registry.enable-self-preservation"),
                              int(svc.config().GetDuration("registry.expected-client-renewal-interval").count() / 1000)}) {
@@ -68,9 +69,10 @@ class RegistryServer : public ServiceState {
       for (auto* f : {&inst, &renews, &threshold, &sp}) out.push_back(std::move(*f));
     });
     for (const auto& peer : svc.config().GetList("registry.peers")) {
-      std::string p = peer;
+      std::string p = discovery::SplitCredentials(peer).url;  // the peer credential is the config's
       while (!p.empty() && p.back() == '/') p.pop_back();
-      peers_.push_back(std::make_unique<PeerReplicator>(p, svc.http_client(), reg_, *replication_failures_, *replication_batches_));
+      peers_.push_back(std::make_unique<PeerReplicator>(p, auth_.PeerAuthorization(), svc.http_client(), reg_,
+                                                        *replication_failures_, *replication_batches_));
     }
     SyncFromPeers();
     evictor_ = std::make_unique<PeriodicTask>("evictor", [this, interval = svc.config().GetDuration("registry.eviction-interval")] {
@@ -80,50 +82,65 @@ class RegistryServer : public ServiceState {
     evictor_->Start();
   }
 
+  // Every route: HTTP Basic, checked here (the router's Access is for bearer
+  // tokens; Eureka clients send Basic).
+  inline static const http::Access kBasic = http::Access::Public();
+  template <class F>
+  http::Handler Guarded(F f) {
+    return [this, f](http::Request& r) {
+      auth_.Require(r);
+      return f(r);
+    };
+  }
+  // A change a peer sent (marked, and from a peer): not forwarded again.
+  bool IsReplication(const http::Request& r) const {
+    return r.Header(kReplicationHeader).value_or("") == "true" && auth_.Check(r) == BasicAuth::Caller::kPeer;
+  }
+
   void Mount(http::Router& router) {
-    router.Post("/eureka/apps/{app}", op::http::Access::Public(), [this](http::Request& r) { return Register(r); });
-    router.Put("/eureka/apps/{app}/{id}", op::http::Access::Public(), [this](http::Request& r) { return Renew(r); });
-    router.Delete("/eureka/apps/{app}/{id}", op::http::Access::Public(), [this](http::Request& r) {
+    router.Post("/eureka/apps/{app}", kBasic, Guarded([this](http::Request& r) { return Register(r); }));
+    router.Put("/eureka/apps/{app}/{id}", kBasic, Guarded([this](http::Request& r) { return Renew(r); }));
+    router.Delete("/eureka/apps/{app}/{id}", kBasic, Guarded([this](http::Request& r) {
       if (!reg_.Cancel(r.PathParam("app"), r.PathParam("id"), IsReplication(r)))
         throw http::HttpError(404, "no instance " + r.PathParam("id") + " of " + r.PathParam("app"));
       Replicate(r, {"Cancel", r.PathParam("app"), r.PathParam("id"), std::nullopt, ""});
       log::Info("instance cancelled", {{"app", r.PathParam("app")}, {"id", r.PathParam("id")}, {"replication", IsReplication(r)}});
       return http::Response::Empty(200);
-    });
-    router.Get("/eureka/apps", op::http::Access::Public(), [this](http::Request& r) {
+    }));
+    router.Get("/eureka/apps", kBasic, Guarded([this](http::Request& r) {
       auto all = reg_.Instances();
       return Negotiated(r, ApplicationsJson(all, reg_.Version(), reg_.AppsHashCode()),
                         ApplicationsXml(all, reg_.Version(), reg_.AppsHashCode()));
-    });
-    router.Get("/eureka/apps/delta", op::http::Access::Public(), [this](http::Request& r) {
+    }));
+    router.Get("/eureka/apps/delta", kBasic, Guarded([this](http::Request& r) {
       auto delta = reg_.Delta();
       return Negotiated(r, ApplicationsJson(delta, reg_.Version(), reg_.AppsHashCode()),
                         ApplicationsXml(delta, reg_.Version(), reg_.AppsHashCode()));
-    });
-    router.Get("/eureka/apps/{app}", op::http::Access::Public(), [this](http::Request& r) {
+    }));
+    router.Get("/eureka/apps/{app}", kBasic, Guarded([this](http::Request& r) {
       auto list = reg_.App(r.PathParam("app"));
       if (list.empty()) throw http::HttpError(404, "no application " + r.PathParam("app"));
       std::string name = list.front().app;
       return Negotiated(r, {{"application", ApplicationJson(name, list)}}, ApplicationXml(name, list));
-    });
-    router.Get("/eureka/apps/{app}/{id}", op::http::Access::Public(), [this](http::Request& r) {
+    }));
+    router.Get("/eureka/apps/{app}/{id}", kBasic, Guarded([this](http::Request& r) {
       auto i = reg_.Get(r.PathParam("app"), r.PathParam("id"));
       if (!i) throw http::HttpError(404, "no instance " + r.PathParam("id") + " of " + r.PathParam("app"));
       return Negotiated(r, {{"instance", InstanceJson(*i)}}, InstanceXml(*i));
-    });
-    router.Get("/eureka/instances/{id}", op::http::Access::Public(), [this](http::Request& r) {
+    }));
+    router.Get("/eureka/instances/{id}", kBasic, Guarded([this](http::Request& r) {
       auto i = reg_.FindById(r.PathParam("id"));
       if (!i) throw http::HttpError(404, "no instance " + r.PathParam("id"));
       return Negotiated(r, {{"instance", InstanceJson(*i)}}, InstanceXml(*i));
-    });
-    router.Get("/eureka/vips/{vip}", op::http::Access::Public(), [this](http::Request& r) {
+    }));
+    router.Get("/eureka/vips/{vip}", kBasic, Guarded([this](http::Request& r) {
       std::vector<InstanceInfo> match;
       for (auto& i : reg_.Instances())
         if (i.vip_address == r.PathParam("vip")) match.push_back(i);
       return Negotiated(r, ApplicationsJson(match, reg_.Version(), reg_.AppsHashCode()),
                         ApplicationsXml(match, reg_.Version(), reg_.AppsHashCode()));
-    });
-    router.Put("/eureka/apps/{app}/{id}/status", op::http::Access::Public(), [this](http::Request& r) {
+    }));
+    router.Put("/eureka/apps/{app}/{id}/status", kBasic, Guarded([this](http::Request& r) {
       std::string value = r.Query("value").value_or("");
       if (!ValidStatus(value))
         throw http::HttpError(http::Problem(http::MakeProblem(400, "invalid status").Field("value", "UP, DOWN, STARTING, OUT_OF_SERVICE or UNKNOWN")));
@@ -131,8 +148,8 @@ class RegistryServer : public ServiceState {
         throw http::HttpError(404, "no instance " + r.PathParam("id"));
       Replicate(r, {"StatusUpdate", r.PathParam("app"), r.PathParam("id"), reg_.Get(r.PathParam("app"), r.PathParam("id")), value});
       return http::Response::Empty(200);
-    });
-    router.Delete("/eureka/apps/{app}/{id}/status", op::http::Access::Public(), [this](http::Request& r) {
+    }));
+    router.Delete("/eureka/apps/{app}/{id}/status", kBasic, Guarded([this](http::Request& r) {
       std::string value = r.Query("value").value_or("");
       if (!value.empty() && !ValidStatus(value))
         throw http::HttpError(http::Problem(http::MakeProblem(400, "invalid status").Field("value", "UP, DOWN, STARTING, OUT_OF_SERVICE or UNKNOWN")));
@@ -140,14 +157,14 @@ class RegistryServer : public ServiceState {
         throw http::HttpError(404, "no instance " + r.PathParam("id"));
       Replicate(r, {"DeleteStatusOverride", r.PathParam("app"), r.PathParam("id"), reg_.Get(r.PathParam("app"), r.PathParam("id")), value});
       return http::Response::Empty(200);
-    });
-    router.Put("/eureka/apps/{app}/{id}/metadata", op::http::Access::Public(), [this](http::Request& r) {
+    }));
+    router.Put("/eureka/apps/{app}/{id}/metadata", kBasic, Guarded([this](http::Request& r) {
       if (!reg_.UpdateMetadata(r.PathParam("app"), r.PathParam("id"), {r.query.begin(), r.query.end()}))
         throw http::HttpError(404, "no instance " + r.PathParam("id"));
       return http::Response::Empty(200);
-    });
-    router.Post("/eureka/peerreplication/batch", op::http::Access::Public(), [this](http::Request& r) { return Batch(r); });
-    router.Get("/registry/view", op::http::Access::Public(), [this](http::Request&) { return http::Response::Json(200, View()); });
+    }));
+    router.Post("/eureka/peerreplication/batch", kBasic, Guarded([this](http::Request& r) { return Batch(r); }));
+    router.Get("/registry/view", kBasic, Guarded([this](http::Request&) { return http::Response::Json(200, View()); }));
   }
 
  private:
@@ -182,6 +199,7 @@ class RegistryServer : public ServiceState {
   }
 
   http::Response Batch(http::Request& r) {
+    if (auth_.Check(r) != BasicAuth::Caller::kPeer) throw http::HttpError(403, "replication batches come from peers (their own credential)");
     auto body = r.JsonBody();
     nlohmann::json responses = nlohmann::json::array();
     for (const auto& item : body.value("replicationList", nlohmann::json::array())) {
@@ -219,6 +237,7 @@ class RegistryServer : public ServiceState {
     for (auto& p : peers_) {
       http::ClientRequest req{"GET", p->peer() + "/apps", {}, {}, std::chrono::milliseconds(3000)};
       req.headers.Set("Accept", "application/json");
+      if (auto a = auth_.PeerAuthorization(); !a.empty()) req.headers.Set("Authorization", a);
       auto resp = svc_.http_client().Send(req);
       if (!resp.ok() || resp.status != 200) continue;
       int n = 0;
@@ -273,6 +292,7 @@ class RegistryServer : public ServiceState {
   }
 
   Service& svc_;
+  const BasicAuth auth_;
   InstanceRegistry reg_;
   std::vector<std::unique_ptr<PeerReplicator>> peers_;
   prometheus::Counter *evictions_, *replication_failures_, *replication_batches_;
@@ -301,6 +321,7 @@ int main(int argc, char** argv) {
     s.Add("registry.enable-self-preservation", Type::kBool, "true", "keep instances when renewals collapse");
     s.Add("registry.expected-client-renewal-interval", Type::kDuration, "30s", "clients' renewal interval, for the threshold");
     s.Add("registry.peers", Type::kStringList, "", "peer registries (http://host:8761/eureka, ...)");
+    op::registry::BasicAuth::DeclareSchema(s);
   };
   return op::Service::Run(spec, argc, argv, op::registry::Wire);
 }

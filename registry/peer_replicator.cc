@@ -8,9 +8,9 @@
 
 namespace op::registry {
 
-PeerReplicator::PeerReplicator(std::string peer, http::HttpClient& http, InstanceRegistry& reg,
+PeerReplicator::PeerReplicator(std::string peer, std::string authorization, http::HttpClient& http, InstanceRegistry& reg,
                                prometheus::Counter& failures, prometheus::Counter& batches)
-    : peer_(std::move(peer)), http_(http), reg_(reg), failures_(failures), batches_(batches),
+    : peer_(std::move(peer)), authorization_(std::move(authorization)), http_(http), reg_(reg), failures_(failures), batches_(batches),
       task_("replicator", [this] { return SendQueued(); }) {
   task_.Start();
 }
@@ -63,6 +63,7 @@ bool PeerReplicator::Send(const std::vector<ReplicationTask>& batch) {
   r.headers.Set("Content-Type", "application/json");
   r.headers.Set("Accept", "application/json");
   r.headers.Set(kReplicationHeader, "true");
+  if (!authorization_.empty()) r.headers.Set("Authorization", authorization_);
   auto resp = http_.Send(r);
   if (!resp.ok() || resp.status != 200) {
     log::Warn("replication to peer failed", {{"peer", peer_}, {"error", resp.ok() ? std::to_string(resp.status) : resp.error_message}});

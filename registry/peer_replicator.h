@@ -37,8 +37,9 @@ class PeerReplicator {
   static constexpr size_t kMaxQueued = 10'000;  // a peer that is down that long re-syncs at its start anyway
   static constexpr size_t kBatchSize = 250;
 
-  PeerReplicator(std::string peer, http::HttpClient& http, InstanceRegistry& reg, prometheus::Counter& failures,
-                 prometheus::Counter& batches);
+  // `authorization`: the peer credential's HTTP Basic value.
+  PeerReplicator(std::string peer, std::string authorization, http::HttpClient& http, InstanceRegistry& reg,
+                 prometheus::Counter& failures, prometheus::Counter& batches);
   void Add(ReplicationTask t);
   const std::string& peer() const { return peer_; }
 
@@ -47,6 +48,7 @@ class PeerReplicator {
   bool Send(const std::vector<ReplicationTask>& batch);
 
   const std::string peer_;
+  const std::string authorization_;
   http::HttpClient& http_;
   InstanceRegistry& reg_;
   prometheus::Counter& failures_;

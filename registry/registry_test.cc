@@ -7,6 +7,7 @@
 
 #include "runtime/core/time_format.h"
 #include "runtime/http/client.h"
+#include "testing/fixtures/api_client.h"
 #include "testing/fixtures/process.h"
 
 namespace op {
@@ -27,7 +28,9 @@ class RegistryTest : public ::testing::Test {
   // Starts a registry node on `port` with the given extra YAML.
   Process& Start(uint16_t port, const std::string& extra) {
     std::string cfg = dir_ + "/r" + std::to_string(port) + ".yaml";
-    std::ofstream(cfg) << "server: {port: " << port << ", host: 127.0.0.1, access-log: false}\n" << extra;
+    std::ofstream(cfg) << "server: {port: " << port << ", host: 127.0.0.1, access-log: false}\n"
+                       << "registry.security.password: eureka-secret\n"
+                       << "registry.peer-security.password: peer-secret-123\n" << extra;
     auto p = std::make_unique<Process>(Process::Options{
         {testing::Runfile("registry/service-registry"), "--config", cfg}, {}, dir_ + "/r" + std::to_string(port) + ".log"});
     p->Start();
@@ -63,7 +66,7 @@ class RegistryTest : public ::testing::Test {
 
   std::string dir_;
   std::map<uint16_t, std::unique_ptr<Process>> nodes_;
-  http::HttpClient http_;
+  testing::ApiClient http_{testing::ApiClient::Basic("eureka", "eureka-secret")};  // a client's credential
 };
 
 TEST_F(RegistryTest, EurekaApiRegisterRenewQueryStatusCancel) {
@@ -98,6 +101,31 @@ TEST_F(RegistryTest, EurekaApiRegisterRenewQueryStatusCancel) {
   EXPECT_EQ(http_.Send({"DELETE", Url(n) + "/eureka/apps/ORDER-SERVICE/h:order-service:8081", {}, "", {}}).status, 200);
   EXPECT_EQ(Count(n, "ORDER-SERVICE"), 0);
   EXPECT_EQ(http_.Get(Url(n) + "/registry/view").Json()["recentEvents"][0]["kind"], "CANCELLED");
+}
+
+TEST_F(RegistryTest, EveryEurekaCallNeedsTheClientsOrThePeersCredential) {
+  uint16_t n = testing::FreePort();
+  Start(n, "");
+  http::HttpClient anonymous;
+  http::ClientRequest forged{"POST", Url(n) + "/eureka/apps/ORDER-SERVICE", {},
+                             Instance("ORDER-SERVICE", "evil:8081", 8081).dump(), {}};
+  forged.headers.Set("Content-Type", "application/json");
+  auto refused = anonymous.Send(forged);
+  EXPECT_EQ(refused.status, 401) << "an unauthenticated write";
+  EXPECT_EQ(refused.headers.Get("www-authenticate"), "Basic realm=\"eureka\", charset=\"UTF-8\"");
+  forged.headers.Set("Authorization", testing::ApiClient::Basic("eureka", "wrong-password").value);
+  EXPECT_EQ(anonymous.Send(forged).status, 401) << "a wrong password";
+  for (const char* path : {"/eureka/apps", "/eureka/apps/delta", "/eureka/apps/ORDER-SERVICE", "/registry/view"})
+    EXPECT_EQ(anonymous.Get(Url(n) + path).status, 401) << path << ": reads reveal every instance's address";
+  EXPECT_EQ(Count(n, "ORDER-SERVICE"), 0) << "nothing was registered";
+  EXPECT_EQ(anonymous.Get(Url(n) + "/actuator/health").status, 200) << "probes need no credential";
+
+  // A client cannot pass its change off as a peer's (it would not reach the other nodes).
+  http::ClientRequest batch{"POST", Url(n) + "/eureka/peerreplication/batch", {}, R"({"replicationList":[]})", {}};
+  batch.headers.Set("Content-Type", "application/json");
+  EXPECT_EQ(http_.Send(batch).status, 403) << "batches come from peers only";
+  testing::ApiClient peer(testing::ApiClient::Basic("eureka-peer", "peer-secret-123"));
+  EXPECT_EQ(peer.Send(batch).status, 200);
 }
 
 TEST_F(RegistryTest, PeersReplicateAndARestartedNodeResyncs) {
@@ -139,7 +167,9 @@ TEST_F(RegistryTest, PrometheusDiscoversTargetsThroughEurekaSd) {
       << "global: {scrape_interval: 1s}\n"
       << "scrape_configs:\n  - job_name: platform\n    eureka_sd_configs:\n      - server: " << Url(n) << "/eureka\n"
       << "        refresh_interval: 1s\n"
+      << "        basic_auth: {username: eureka, password_file: " << dir_ << "/eureka-password}\n"
       << "    relabel_configs:\n      - source_labels: [__meta_eureka_app_name]\n        target_label: application\n";
+  std::ofstream(dir_ + "/eureka-password") << "eureka-secret";
   Process p(Process::Options{{"/usr/bin/prometheus", "--config.file=" + dir_ + "/prometheus.yml",
                               "--storage.tsdb.path=" + dir_ + "/tsdb", "--web.listen-address=127.0.0.1:" + std::to_string(prom)},
                              {}, dir_ + "/prometheus.log"});

@@ -31,6 +31,7 @@ const std::map<std::string, Program> kPrograms = {
     {"payment-service", {"services/payment/payment-service", 8082}},
     {"notification-service", {"services/notification/notification-service", 8083}},
     {"inventory-service", {"services/inventory/inventory-service", 8084}},
+    {"identity-service", {"services/identity/identity-service", 8085}},
     {"dashboard", {"dashboard/dashboard", 8090}},
 };
 
@@ -97,7 +98,8 @@ TEST(ComposeTest, ServicesUseBuiltImagesDeclaredSettingsAndStartInLayers) {
   auto dir = std::filesystem::path(path).parent_path();
   const std::map<std::string, int> layer = {
       {"kafka", 1}, {"kafka-topics", 1}, {"mysql", 1}, {"prometheus", 2}, {"service-registry", 2}, {"api-gateway", 2},
-      {"order-service", 3}, {"payment-service", 3}, {"notification-service", 3}, {"inventory-service", 3}, {"dashboard", 3}};
+      {"order-service", 3}, {"payment-service", 3}, {"notification-service", 3}, {"inventory-service", 3},
+      {"identity-service", 3}, {"dashboard", 3}};
   std::set<std::string> ours;
   for (const auto& kv : compose["services"]) {
     std::string name = kv.first.as<std::string>();
@@ -119,7 +121,9 @@ TEST(ComposeTest, ServicesUseBuiltImagesDeclaredSettingsAndStartInLayers) {
       EXPECT_EQ(s["environment"]["SERVER_PORT"].as<std::string>(), std::to_string(kPrograms.at(program).port));
       if (name != "service-registry") {
         EXPECT_EQ(s["environment"]["EUREKA_INSTANCE_HOSTNAME"].as<std::string>(), name) << "reachable by its service name";
-        EXPECT_EQ(s["environment"]["EUREKA_CLIENT_SERVICE_URL"].as<std::string>(), "http://service-registry:8761/eureka");
+        // the registry's credential in the service URL, its password from the environment
+        EXPECT_EQ(s["environment"]["EUREKA_CLIENT_SERVICE_URL"].as<std::string>(),
+                  "http://eureka:${EUREKA_PASSWORD:?set it in ops/deploy/.env}@service-registry:8761/eureka");
       }
     } else {
       EXPECT_TRUE(image.rfind("mysql:", 0) == 0 || image.rfind("apache/kafka:", 0) == 0 ||
@@ -147,6 +151,53 @@ TEST(ComposeTest, ServicesUseBuiltImagesDeclaredSettingsAndStartInLayers) {
   std::stringstream ss;
   ss << prom.rdbuf();
   EXPECT_NE(ss.str().find("http://service-registry:8761/eureka"), std::string::npos);
+}
+
+// A setting that holds a secret, by its name.
+bool SecretSetting(const std::string& name) {
+  static const std::regex secret(".*(PASSWORD|SECRET|CLIENTS|SERVICE_URL).*");
+  return std::regex_match(name, secret);
+}
+
+TEST(ComposeTest, NoSecretIsWrittenInTheFile) {
+  YAML::Node compose = Merged(YAML::LoadFile(testing::Runfile("ops/deploy/compose.yaml")));
+  size_t checked = 0;
+  for (const auto& kv : compose["services"])
+    for (const auto& e : kv.second["environment"]) {
+      const std::string key = e.first.as<std::string>(), value = e.second.as<std::string>();
+      if (!SecretSetting(key) || value.empty()) continue;
+      ++checked;
+      EXPECT_NE(value.find("${"), std::string::npos) << kv.first << " writes " << key << " in the file";
+    }
+  EXPECT_GE(checked, 10u) << "the database, registry and client secrets of every program";
+  // and every secret compose needs is listed for the user to set
+  std::ifstream example(testing::Runfile("ops/deploy/env.example"));
+  std::stringstream ss;
+  ss << example.rdbuf();
+  for (const char* v : {"MYSQL_ROOT_PASSWORD=", "MYSQL_APP_PASSWORD=", "EUREKA_PASSWORD=", "DASHBOARD_CLIENT_SECRET="})
+    EXPECT_NE(ss.str().find(v), std::string::npos) << v;
+}
+
+TEST(KubernetesTest, SecretsLiveInSecretsNotInConfigMapsOrPodSpecs) {
+  for (const char* f : {"10-config.yaml", "20-infrastructure.yaml", "30-platform.yaml", "40-services.yaml"})
+    for (const auto& d : YAML::LoadAllFromFile(testing::Runfile(std::string("ops/deploy/k8s/") + f))) {
+      if (!d || !d.IsMap()) continue;
+      const std::string kind = d["kind"].as<std::string>();
+      if (kind == "ConfigMap") {
+        for (const auto& kv : d["data"]) {
+          EXPECT_FALSE(SecretSetting(kv.first.as<std::string>())) << d["metadata"]["name"] << " holds " << kv.first;
+        }
+      }
+      if (kind != "Deployment" && kind != "StatefulSet") continue;
+      for (const auto& c : d["spec"]["template"]["spec"]["containers"]) {
+        for (const auto& e : c["env"]) {
+          const std::string name = e["name"].as<std::string>();
+          if (SecretSetting(name) && name != "MYSQL_RANDOM_ROOT_PASSWORD") {  // "yes": a switch, no secret
+            EXPECT_TRUE(e["valueFrom"]) << d["metadata"]["name"] << " writes " << e["name"] << " in its pod spec";
+          }
+        }
+      }
+    }
 }
 
 TEST(KubernetesTest, WorkloadsHaveProbesLimitsAndOnlyDeclaredSettings) {

@@ -143,7 +143,8 @@ TEST_F(ImagesTest, ThePlatformRunsInContainersAndTheRegistryEvictsAKilledOne) {
     return std::map<std::string, std::string>{
         {"SERVER_PORT", std::to_string(port[n])},
         {"SERVER_ACCESS_LOG", "false"},
-        {"EUREKA_CLIENT_SERVICE_URL", url("service-registry") + "/eureka"},
+        // the registry's credential in the service URL, as Eureka clients are given it
+        {"EUREKA_CLIENT_SERVICE_URL", "http://eureka:eureka-secret@127.0.0.1:" + std::to_string(port["service-registry"]) + "/eureka"},
         {"EUREKA_CLIENT_REGISTRY_FETCH_INTERVAL", "1s"},
         {"EUREKA_INSTANCE_LEASE_RENEWAL_INTERVAL", "1s"},
         {"EUREKA_INSTANCE_LEASE_EXPIRATION_DURATION", "3s"},
@@ -161,6 +162,7 @@ TEST_F(ImagesTest, ThePlatformRunsInContainersAndTheRegistryEvictsAKilledOne) {
   auto logs = [&](const std::string& n) { return Podman({"logs", n}).out; };
 
   auto r = Start("service-registry", {{"SERVER_PORT", std::to_string(port["service-registry"])},
+                                      {"REGISTRY_SECURITY_PASSWORD", "eureka-secret"},
                                       {"REGISTRY_EVICTION_INTERVAL", "1s"},
                                       {"REGISTRY_ENABLE_SELF_PRESERVATION", "false"},
                                       {"REGISTRY_EXPECTED_CLIENT_RENEWAL_INTERVAL", "1s"}});
@@ -200,8 +202,10 @@ TEST_F(ImagesTest, ThePlatformRunsInContainersAndTheRegistryEvictsAKilledOne) {
   for (const std::string n : {"api-gateway", "dashboard"}) ASSERT_TRUE(ready(n)) << n << ":\n" << logs(n);
 
   // Everyone registered with the containerized registry.
+  const std::string registry_basic = "Basic ZXVyZWthOmV1cmVrYS1zZWNyZXQ=";  // eureka / eureka-secret
   http::ClientRequest apps{"GET", url("service-registry") + "/eureka/apps", {}, {}, {}};
   apps.headers.Set("Accept", "application/json");
+  apps.headers.Set("Authorization", registry_basic);
   ASSERT_TRUE(WaitUntil([&] {
     auto j = http_.Send(apps).Json();
     return j["applications"]["application"].size() == 7;
@@ -244,9 +248,13 @@ TEST_F(ImagesTest, ThePlatformRunsInContainersAndTheRegistryEvictsAKilledOne) {
   // A killed container sends no cancel: the registry evicts its lease.
   ASSERT_EQ(Podman({"kill", "-s", "KILL", "inventory-service"}).code, 0);
   EXPECT_TRUE(WaitUntil([&] {
-    return http_.Get(url("service-registry") + "/eureka/apps/INVENTORY-SERVICE").status == 404;
+    http::ClientRequest inv{"GET", url("service-registry") + "/eureka/apps/INVENTORY-SERVICE", {}, {}, {}};
+    inv.headers.Set("Authorization", registry_basic);
+    return http_.Send(inv).status == 404;
   }, 30s));
-  auto view = http_.Get(url("service-registry") + "/registry/view").Json();
+  http::ClientRequest view_req{"GET", url("service-registry") + "/registry/view", {}, {}, {}};
+  view_req.headers.Set("Authorization", registry_basic);
+  auto view = http_.Send(view_req).Json();
   EXPECT_GE(view["evictions"].get<int>(), 1) << view.dump();
 
   // A container stopped with SIGTERM drains and exits 0.

@@ -285,6 +285,12 @@ int main(int argc, char** argv) {
     return uint16_t(0);
   };
   const std::string registry_url = "http://127.0.0.1:" + std::to_string(port_of("service-registry"));
+  // The registry's credential (DESIGN section 10's demo one unless given);
+  // clients carry it in their service URL, as Eureka clients do.
+  const std::string registry_user = Env("STACK_REGISTRY_USER", "eureka"),
+                    registry_password = Env("STACK_REGISTRY_PASSWORD", "eureka-secret");
+  const std::string registry_service_url =
+      "http://" + registry_user + ":" + registry_password + "@" + registry_url.substr(7) + "/eureka";
   // The dashboard's client secret: new at every start (identity-service reads
   // its clients from its config), never printed.
   const std::string dashboard_secret = RandomHex(24);
@@ -368,12 +374,13 @@ int main(int argc, char** argv) {
       // one machine, few instances: a stopped service should disappear within
       // seconds, so self-preservation is off and leases are short
       y << "registry:\n  eviction-interval: 5s\n  enable-self-preservation: false\n"
-        << "  expected-client-renewal-interval: 5s\n";
+        << "  expected-client-renewal-interval: 5s\n"
+        << "  security: {username: \"" << registry_user << "\", password: \"" << registry_password << "\"}\n";
       y.close();
       children[d.label] = std::move(c);
       continue;
     }
-    y << "eureka:\n  client:\n    service-url: [" << registry_url << "/eureka]\n    registry-fetch-interval: 2s\n"
+    y << "eureka:\n  client:\n    service-url: [\"" << registry_service_url << "\"]\n    registry-fetch-interval: 2s\n"
       << "  instance:\n    lease-renewal-interval: 5s\n    lease-expiration-duration: 15s\n";
     if (d.name == "dashboard") {
       y << "kafka:\n  bootstrap.servers: \"" << bootstrap << "\"\n"
@@ -454,6 +461,13 @@ int main(int argc, char** argv) {
     };
     std::string cfg = read(op::testing::Runfile("ops/prometheus/prometheus.yml"));
     cfg = subst(cfg, "service-registry:8761", registry_url.substr(7));  // http://127.0.0.1:PORT
+    cfg = subst(cfg, "username: eureka", "username: " + registry_user);
+    cfg = subst(cfg, "/etc/prometheus/secrets/eureka-password", data + "/prometheus/eureka-password");
+    {
+      std::ofstream pw(data + "/prometheus/eureka-password");
+      pw << registry_password;
+    }
+    fs::permissions(data + "/prometheus/eureka-password", fs::perms::owner_read | fs::perms::owner_write);
     std::ofstream(data + "/prometheus/prometheus.yml") << cfg;
     std::ofstream(data + "/prometheus/alerts.yml") << read(op::testing::Runfile("ops/prometheus/alerts.yml"));
     Process::Options o;
@@ -490,7 +504,8 @@ int main(int argc, char** argv) {
     std::cout << "\n  Order platform is up.\n\n"
               << "  dashboard              " << url("dashboard", "/") << "\n"
               << "  API gateway (REST API) " << url("api-gateway", "/api/orders") << "\n"
-              << "  service registry       " << url("service-registry", "/eureka/apps") << "  (view: /registry/view)\n"
+              << "  service registry       " << url("service-registry", "/eureka/apps") << "  (view: /registry/view; HTTP Basic "
+              << registry_user << " / " << (registry_password == "eureka-secret" ? registry_password : "<STACK_REGISTRY_PASSWORD>") << ")\n"
               << "  order-service          " << url("order-service", "/api/orders") << "\n"
               << "  payment-service        " << url("payment-service", "/api/accounts/alice") << "\n"
               << "  notification-service   " << url("notification-service", "/api/notifications") << "\n"

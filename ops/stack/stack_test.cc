@@ -94,6 +94,8 @@ TEST_F(StackTest, StartsServesStopsCleanlyAndKeepsItsData) {
 
   http::ClientRequest apps{"GET", "http://127.0.0.1:8761/eureka/apps", {}, {}, {}};
   apps.headers.Set("Accept", "application/json");
+  EXPECT_EQ(http_.Send(apps).status, 401) << "the registry asks for its credential";
+  apps.headers.Set("Authorization", "Basic ZXVyZWthOmV1cmVrYS1zZWNyZXQ=");  // eureka / eureka-secret, the demo credential
   auto registered = http_.Send(apps).Json()["applications"]["application"];
   std::set<std::string> names;
   for (auto& a : registered) names.insert(a["name"]);

@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "runtime/discovery/discovery.h"
+#include "runtime/discovery/eureka_client.h"
 
 #include <gtest/gtest.h>
 
@@ -162,6 +163,25 @@ TEST(RecordOutcome, A5xxOrNoAnswerFailsTheBreakerA4xxDoesNot) {
 
 INSTANTIATE_TEST_SUITE_P(Modes, ServiceClientTest, ::testing::Bool(),
                          [](const auto& info) { return info.param ? "async" : "blocking"; });
+
+}  // namespace
+}  // namespace op::discovery
+
+namespace op::discovery {
+namespace {
+
+TEST(SplitCredentials, TakesTheUserinfoOutOfARegistryUrl) {
+  auto s = SplitCredentials("http://eureka:eureka-secret@registry:8761/eureka");
+  EXPECT_EQ(s.url, "http://registry:8761/eureka");
+  EXPECT_EQ(s.authorization, "Basic ZXVyZWthOmV1cmVrYS1zZWNyZXQ=");  // eureka:eureka-secret
+  auto encoded = SplitCredentials("https://us%40r:p%3Ass@h:1/eureka");
+  EXPECT_EQ(encoded.url, "https://h:1/eureka");
+  EXPECT_EQ(encoded.authorization, "Basic dXNAcjpwOnNz") << "percent-decoded: us@r:p:ss";
+  auto plain = SplitCredentials("http://registry:8761/eureka");
+  EXPECT_EQ(plain.url, "http://registry:8761/eureka");
+  EXPECT_EQ(plain.authorization, "");
+  EXPECT_EQ(SplitCredentials("http://h:1/path@not-userinfo").url, "http://h:1/path@not-userinfo") << "an @ in the path is no userinfo";
+}
 
 }  // namespace
 }  // namespace op::discovery

@@ -1,5 +1,7 @@
 #include "runtime/discovery/eureka_client.h"
 
+#include "runtime/auth/jwk.h"
+
 #include <algorithm>
 
 #include "runtime/core/json.h"
@@ -32,13 +34,29 @@ void EurekaClientOptions::DeclareSchema(config::Schema& s) {
   s.Add("eureka.instance.hostname", Type::kString, "127.0.0.1", "host name other instances use to reach this one");
 }
 
+CredentialedUrl SplitCredentials(const std::string& url) {
+  const auto scheme = url.find("://");
+  if (scheme == std::string::npos) return {url, ""};
+  const auto authority_end = url.find('/', scheme + 3);
+  const auto at = url.rfind('@', authority_end == std::string::npos ? std::string::npos : authority_end);
+  if (at == std::string::npos || at < scheme) return {url, ""};
+  const std::string userinfo = url.substr(scheme + 3, at - scheme - 3);
+  const auto colon = userinfo.find(':');
+  const std::string user = http::PercentDecode(userinfo.substr(0, colon));
+  const std::string password = colon == std::string::npos ? "" : http::PercentDecode(userinfo.substr(colon + 1));
+  return {url.substr(0, scheme + 3) + url.substr(at + 1), "Basic " + auth::Base64Encode(user + ":" + password)};
+}
+
 EurekaClientOptions EurekaClientOptions::FromConfig(const config::Config& c) {
   EurekaClientOptions o;
   for (auto u : c.GetList("eureka.client.service-url")) {
     while (!u.empty() && u.back() == '/') u.pop_back();
-    if (u.rfind("http://", 0) != 0 && u.rfind("https://", 0) != 0)
-      throw config::ConfigError("key 'eureka.client.service-url' must list http(s) URLs: got '" + u + "'");
-    o.service_urls.push_back(u);
+    auto split = SplitCredentials(u);
+    // the message names the URL without its password
+    if (split.url.rfind("http://", 0) != 0 && split.url.rfind("https://", 0) != 0)
+      throw config::ConfigError("key 'eureka.client.service-url' must list http(s) URLs: got '" + split.url + "'");
+    o.service_urls.push_back(split.url);
+    o.authorizations.push_back(split.authorization);
   }
   o.register_with_eureka = c.GetBool("eureka.client.register-with-eureka");
   o.fetch_registry = c.GetBool("eureka.client.fetch-registry");
@@ -65,6 +83,10 @@ std::optional<http::ClientResponse> EurekaClient::Send(http::ClientRequest r) {
   for (size_t k = 0; k < n; ++k) {
     size_t idx = (preferred_url_.load() + k) % n;
     r.url = options_.service_urls[idx] + path;
+    if (idx < options_.authorizations.size() && !options_.authorizations[idx].empty())
+      r.headers.Set("Authorization", options_.authorizations[idx]);
+    else
+      r.headers.Remove("authorization");
     auto resp = http_.Send(r);
     if (resp.ok() && resp.status < 500) {
       preferred_url_ = idx;  // stick to a registry that answers

@@ -27,8 +27,19 @@
 
 namespace op::discovery {
 
+// A registry URL the way Eureka clients give credentials,
+// http://user:pass@host:8761/eureka, as the URL without them and the HTTP
+// Basic Authorization value ("" without credentials; userinfo is
+// percent-decoded).
+struct CredentialedUrl {
+  std::string url;
+  std::string authorization;
+};
+CredentialedUrl SplitCredentials(const std::string& url);
+
 struct EurekaClientOptions {
-  std::vector<std::string> service_urls;  // http://host:8761/eureka
+  std::vector<std::string> service_urls;  // http://host:8761/eureka (credentials taken out)
+  std::vector<std::string> authorizations;  // for service_urls[i]: Basic, or ""
   std::string app;                        // "order-service" (shown upper-case)
   std::string instance_id;
   std::string host_name = "127.0.0.1";

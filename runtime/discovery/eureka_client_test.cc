@@ -5,6 +5,7 @@
 
 #include <fstream>
 
+#include "testing/fixtures/api_client.h"
 #include "testing/fixtures/process.h"
 
 namespace op::discovery {
@@ -26,7 +27,8 @@ class EurekaClientTest : public ::testing::Test {
     testing::RemoveTree(dir_);
   }
   void StartRegistry() {
-    std::ofstream(dir_ + "/r.yaml") << "server: {port: " << port_ << ", host: 127.0.0.1, access-log: false}\n";
+    std::ofstream(dir_ + "/r.yaml") << "server: {port: " << port_ << ", host: 127.0.0.1, access-log: false}\n"
+                                    << "registry.security.password: eureka-secret\n";
     registry_ = std::make_unique<Process>(Process::Options{
         {testing::Runfile("registry/service-registry"), "--config", dir_ + "/r.yaml"}, {}, dir_ + "/r.log"});
     registry_->Start();
@@ -35,7 +37,10 @@ class EurekaClientTest : public ::testing::Test {
   std::string Url() { return "http://127.0.0.1:" + std::to_string(port_); }
   EurekaClientOptions Options(const std::string& app, const std::string& id, uint16_t port) {
     EurekaClientOptions o;
-    o.service_urls = {"http://127.0.0.1:" + std::to_string(testing::FreePort()) + "/eureka", Url() + "/eureka"};  // first is dead
+    // the first is dead; the second has the registry's credentials in it, as configured
+    auto live = SplitCredentials("http://eureka:eureka-secret@127.0.0.1:" + std::to_string(port_) + "/eureka");
+    o.service_urls = {"http://127.0.0.1:" + std::to_string(testing::FreePort()) + "/eureka", live.url};
+    o.authorizations = {"", live.authorization};
     o.app = app;
     o.instance_id = id;
     o.port = port;
@@ -48,14 +53,15 @@ class EurekaClientTest : public ::testing::Test {
   int RegistryCount(const std::string& app) {
     http::ClientRequest r{"GET", Url() + "/eureka/apps/" + app, {}, {}, {}};
     r.headers.Set("Accept", "application/json");
-    auto resp = http_.Send(r);
+    auto resp = registry_api_.Send(r);
     return resp.status == 200 ? int(resp.Json()["application"]["instance"].size()) : 0;
   }
 
   std::string dir_;
   uint16_t port_ = 0;
   std::unique_ptr<Process> registry_;
-  http::HttpClient http_;
+  http::HttpClient http_;  // the clients'
+  testing::ApiClient registry_api_{testing::ApiClient::Basic("eureka", "eureka-secret")};  // the test's own look
 };
 
 TEST_F(EurekaClientTest, RegistersDiscoversThroughDeltasAndCancelsOnStop) {

@@ -67,9 +67,13 @@ class AccessTest : public ::testing::Test {
     platform_ = new testing::Platform(o);
     platform_->Start();
     ApiClient admin(platform_->Token("admin"));
-    auto p = admin.PutJson(platform_->Url("api-gateway") + "/api/products/SKU-ACCESS",
-                           {{"name", "access"}, {"priceCents", 100}, {"available", 100000}});
-    ASSERT_TRUE(p.status == 200 || p.status == 201) << p.body;
+    http::ClientResponse p;
+    // (the gateway may not have fetched inventory-service's instance or the keys yet: 503 meanwhile)
+    ASSERT_TRUE(WaitUntil([&] {
+      p = admin.PutJson(platform_->Url("api-gateway") + "/api/products/SKU-ACCESS",
+                        {{"name", "access"}, {"priceCents", 100}, {"available", 100000}});
+      return p.status == 200 || p.status == 201;
+    }, 30s)) << p.status << " " << p.body;
     for (const char* c : {"alice", "bob"})
       ASSERT_EQ(admin.PutJson(platform_->Url("api-gateway") + "/api/accounts/" + c, {{"balanceCents", 10'000'000}}).status / 100, 2);
   }

@@ -1,9 +1,12 @@
 // Drives the npm eureka-js-client against our registry, unchanged:
-//   node client.js REGISTRY_PORT INSTANCE_PORT
+//   node client.js SERVICE_URL INSTANCE_PORT
+// SERVICE_URL carries the registry's credentials the way Eureka clients give
+// them: http://user:password@host:port/eureka/apps/
 // Prints one JSON line per event (registered, heartbeat, registryUpdated with
 // what it discovered); deregisters on SIGTERM and exits 0.
 const Eureka = require('eureka-js-client').Eureka;
-const [registryPort, instancePort] = process.argv.slice(2).map(Number);
+const serviceUrl = process.argv[2];
+const instancePort = Number(process.argv[3]);
 const client = new Eureka({
   logger: { debug() {}, info() {}, warn() {}, error(...a) { console.error(...a); } },
   instance: {
@@ -18,7 +21,7 @@ const client = new Eureka({
     metadata: { language: 'javascript' },
   },
   eureka: {
-    host: '127.0.0.1', port: registryPort, servicePath: '/eureka/apps/',
+    serviceUrls: { default: [serviceUrl] },
     heartbeatInterval: 500, registryFetchInterval: 500, maxRetries: 3, requestRetryDelay: 200,
   },
 });
