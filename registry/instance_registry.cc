@@ -1,5 +1,7 @@
 #include "registry/instance_registry.h"
 
+#include "registry/validation.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -138,7 +140,10 @@ bool InstanceRegistry::UpdateMetadata(const std::string& app_name, const std::st
   auto app = apps_.find(Upper(app_name));
   if (app == apps_.end() || !app->second.count(id)) return false;
   InstanceInfo& i = app->second[id];
-  for (const auto& [k, v] : kv) i.metadata[k] = v;
+  auto merged = i.metadata;
+  for (const auto& [k, v] : kv) merged[k] = v;
+  ValidateMetadata(merged);  // the caps hold after a merge too
+  i.metadata = std::move(merged);
   RecordChangeLocked(i, "MODIFIED");
   return true;
 }

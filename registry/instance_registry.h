@@ -69,6 +69,7 @@ class InstanceRegistry {
   bool Cancel(const std::string& app, const std::string& id, bool is_replication);
   bool StatusUpdate(const std::string& app, const std::string& id, const std::string& status);
   bool DeleteStatusOverride(const std::string& app, const std::string& id, const std::string& new_status);
+  // Throws std::invalid_argument when the merged metadata would pass the caps (validation.h).
   bool UpdateMetadata(const std::string& app, const std::string& id, const std::map<std::string, std::string>& kv);
 
   // Removes expired leases (respecting self-preservation). Returns the evicted.

@@ -13,6 +13,7 @@
 #include "registry/eureka_codec.h"
 #include "registry/instance_registry.h"
 #include "registry/peer_replicator.h"
+#include "registry/validation.h"
 #include "runtime/core/json.h"
 #include "runtime/core/periodic_task.h"
 #include "runtime/core/time_format.h"
@@ -22,6 +23,9 @@
 namespace op::registry {
 namespace {
 
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
 bool WantsJson(const http::Request& r) { return r.Header("accept").value_or("").find("json") != std::string::npos; }
 
 http::Response Negotiated(const http::Request& r, const nlohmann::json& json, const std::string& xml) {
@@ -159,8 +163,15 @@ class RegistryServer : public ServiceState {
       return http::Response::Empty(200);
     }));
     router.Put("/eureka/apps/{app}/{id}/metadata", kBasic, Guarded([this](http::Request& r) {
-      if (!reg_.UpdateMetadata(r.PathParam("app"), r.PathParam("id"), {r.query.begin(), r.query.end()}))
-        throw http::HttpError(404, "no instance " + r.PathParam("id"));
+      bool found = false;
+      try {
+        found = reg_.UpdateMetadata(r.PathParam("app"), r.PathParam("id"), {r.query.begin(), r.query.end()});
+      } catch (const std::invalid_argument& e) {
+        std::string what = e.what();
+        auto colon = what.find(':');
+        throw http::HttpError(http::Problem(http::MakeProblem(400, "invalid metadata").Field(what.substr(0, colon), what.substr(colon + 2))));
+      }
+      if (!found) throw http::HttpError(404, "no instance " + r.PathParam("id"));
       return http::Response::Empty(200);
     }));
     router.Post("/eureka/peerreplication/batch", kBasic, Guarded([this](http::Request& r) { return Batch(r); }));
@@ -175,6 +186,7 @@ class RegistryServer : public ServiceState {
     if (!body) throw http::HttpError(http::Problem(http::MakeProblem(400, "register body is not Eureka JSON").Field("body", error)));
     try {
       info = ParseInstanceJson(*body, r.PathParam("app"));
+      ValidateInstance(info, NowMs());
     } catch (const nlohmann::json::exception& e) {
       throw http::HttpError(http::Problem(http::MakeProblem(400, "register body is not Eureka JSON").Field("body", e.what())));
     } catch (const std::invalid_argument& e) {
@@ -190,6 +202,13 @@ class RegistryServer : public ServiceState {
   }
 
   http::Response Renew(http::Request& r) {
+    if (auto dirty = QueryInt(r, "lastDirtyTimestamp")) {
+      try {
+        ValidateDirtyTimestamp(*dirty, NowMs());
+      } catch (const std::invalid_argument&) {
+        throw http::HttpError(http::Problem(http::MakeProblem(400, "invalid renewal").Field("lastDirtyTimestamp", "is in the future")));
+      }
+    }
     InstanceInfo conflicting;
     auto res = reg_.Renew(r.PathParam("app"), r.PathParam("id"), QueryInt(r, "lastDirtyTimestamp"), IsReplication(r), &conflicting);
     if (res == InstanceRegistry::Result::kNotFound) throw http::HttpError(404, "no instance " + r.PathParam("id") + ": register again");

@@ -128,6 +128,53 @@ TEST_F(RegistryTest, EveryEurekaCallNeedsTheClientsOrThePeersCredential) {
   EXPECT_EQ(peer.Send(batch).status, 200);
 }
 
+TEST_F(RegistryTest, BadRegistrationsAre400AndAForgedOneCannotDisplaceTheRealInstance) {
+  uint16_t n = testing::FreePort();
+  Start(n, "");
+  auto post = [&](json body) {
+    http::ClientRequest r{"POST", Url(n) + "/eureka/apps/ORDER-SERVICE", {}, body.dump(), {}};
+    r.headers.Set("Content-Type", "application/json");
+    return http_.Send(r);
+  };
+  auto real = Instance("ORDER-SERVICE", "o1", 8081);
+  real["instance"]["lastDirtyTimestamp"] = std::to_string(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+  ASSERT_EQ(post(real).status, 204);
+
+  auto field_of = [](const http::ClientResponse& r) { return r.Json()["errors"][0]["field"].get<std::string>(); };
+  auto bad_url = real;
+  bad_url["instance"]["homePageUrl"] = "http://169.254.169.254/latest/meta-data/";
+  auto r = post(bad_url);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(field_of(r), "instance.homePageUrl");
+  auto bad_host = real;
+  bad_host["instance"]["hostName"] = "evil.example/x";
+  r = post(bad_host);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(field_of(r), "instance.hostName");
+  auto fat = real;
+  for (int k = 0; k < 40; ++k) fat["instance"]["metadata"]["k" + std::to_string(k)] = "v";
+  r = post(fat);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(field_of(r), "instance.metadata");
+  http::ClientRequest grow{"PUT", Url(n) + "/eureka/apps/ORDER-SERVICE/o1/metadata?huge=" + std::string(300, 'x'), {}, "", {}};
+  EXPECT_EQ(http_.Send(grow).status, 400) << "metadata merged later is capped too";
+
+  // A forgery of o1 from the future, pointing at the attacker: refused, and o1 stays as it was.
+  auto forged = real;
+  forged["instance"]["hostName"] = "10.6.6.6";
+  forged["instance"]["ipAddr"] = "10.6.6.6";
+  forged["instance"]["lastDirtyTimestamp"] = "9999999999999";
+  r = post(forged);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(field_of(r), "instance.lastDirtyTimestamp");
+  http::ClientRequest renew{"PUT", Url(n) + "/eureka/apps/ORDER-SERVICE/o1?status=UP&lastDirtyTimestamp=9999999999999", {}, "", {}};
+  EXPECT_EQ(http_.Send(renew).status, 400);
+  http::ClientRequest get{"GET", Url(n) + "/eureka/apps/ORDER-SERVICE/o1", {}, {}, {}};
+  get.headers.Set("Accept", "application/json");
+  EXPECT_EQ(http_.Send(get).Json()["instance"]["hostName"], "127.0.0.1");
+}
+
 TEST_F(RegistryTest, PeersReplicateAndARestartedNodeResyncs) {
   uint16_t a = testing::FreePort(), b = testing::FreePort();
   Start(a, "registry: {peers: [" + Url(b) + "/eureka]}\n");
