@@ -1,6 +1,8 @@
-// The dashboard page: polls /api/snapshot every second (short polling keeps
-// the server simple: any number of tabs cost one cached JSON each), renders
-// each section, and polls the selected order's timeline while it is open.
+// The dashboard page: signs in (a session cookie the server sets, HttpOnly),
+// then polls /api/snapshot every second (short polling keeps the server
+// simple: any number of tabs cost one cached JSON each), renders each
+// section, and polls the selected order's timeline while it is open. Action
+// buttons are shown to admin only (the server refuses everyone else anyway).
 'use strict';
 
 const POLL_MS = 1000;
@@ -18,17 +20,43 @@ const ms = (sec) => (sec === undefined || sec === null ? '–' : `${(sec * 1000)
 const money = (cents, cur) => (cents === undefined ? '' : `${(cents / 100).toFixed(2)} ${esc(cur || '')}`);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+let session = null;  // {username, roles, admin} once signed in
 let selectedOrder = null;
 let search = null;   // {customerId} while a search result is shown
 let lastOk = 0;
+
+class HttpError extends Error {
+  constructor(status, message) { super(message); this.status = status; }
+}
 
 async function getJson(url, options) {
   const r = await fetch(url, Object.assign({ cache: 'no-store' }, options));
   const text = await r.text();
   let body = null;
   try { body = text ? JSON.parse(text) : null; } catch (e) { body = { detail: text }; }
-  if (!r.ok) throw new Error((body && (body.detail || body.title)) || `HTTP ${r.status}`);
+  if (!r.ok) throw new HttpError(r.status, (body && (body.detail || body.title)) || `HTTP ${r.status}`);
   return body;
+}
+
+// Only http(s) links: a registered URL could be javascript: or data:.
+const safeUrl = (u) => (/^https?:\/\//i.test(String(u || '')) ? String(u) : '');
+
+function showSignIn(message) {
+  session = null;
+  $('main').hidden = true;
+  $('who').hidden = true;
+  $('sign-out').hidden = true;
+  $('sign-in').hidden = false;
+  $('sign-in-error').textContent = message || '';
+}
+
+function signedIn(s) {
+  session = s;
+  $('sign-in').hidden = true;
+  $('main').hidden = false;
+  $('who').hidden = false;
+  $('who').textContent = `${s.username} (${s.admin ? 'admin' : 'viewer'})`;
+  $('sign-out').hidden = false;
 }
 
 function renderRegistry(reg) {
@@ -42,7 +70,7 @@ function renderRegistry(reg) {
       if (i.status === 'UP') up++;
       const md = i.metadata || {};
       rows.push(`<tr class="instance${i.dead ? ' dead' : ''}" data-app="${esc(app.name)}" data-instance="${esc(i.instanceId)}" data-status="${esc(i.status)}">
-        <td>${esc(app.name)}</td><td><a href="${esc(i.homePageUrl)}actuator/info">${esc(i.instanceId)}</a></td>
+        <td>${esc(app.name)}</td><td>${safeUrl(i.homePageUrl) ? `<a href="${esc(safeUrl(i.homePageUrl))}actuator/info">${esc(i.instanceId)}</a>` : esc(i.instanceId)}</td>
         <td class="status">${badge(i.status)}${i.registryStatus && i.registryStatus !== i.status ? ` <small>(registry: ${esc(i.registryStatus)})</small>` : ''}</td>
         <td class="reason">${i.dead ? `<span class="error">${esc(i.deadReason)}</span>` : badge(i.health || '?')}</td>
         <td title="${esc(i.lastRenewal)}">${esc(ago(i.lastRenewal))}</td>
@@ -139,7 +167,7 @@ async function runSearch() {
 function renderKafka(k, dlt) {
   $('kafka-error').textContent = k.reachable ? '' : `Kafka: ${k.error}`;
   $('kafka-summary').textContent = `bootstrap ${k.bootstrap || '–'}${k.devbroker ? ' · dev broker (faults enabled)' : ''}`;
-  const faults = !!k.devbroker;
+  const faults = !!k.devbroker && session && session.admin;
   $('brokers').innerHTML = (k.brokers || []).map((b) => `<div class="tile broker ${esc(b.state)}" data-broker="${b.id}" data-state="${esc(b.state)}">
       <h4>broker ${b.id} ${badge(b.state)}</h4><div class="where">${esc(b.host)}:${b.port}${b.rttMs ? ` · +${b.rttMs} ms RTT` : ''}</div>
       ${faults ? `<button data-fault="${b.state === 'DOWN' ? 'up' : 'down'}" data-broker="${b.id}">${b.state === 'DOWN' ? 'Bring up' : 'Take down'}</button>
@@ -157,11 +185,12 @@ function renderKafka(k, dlt) {
       <td>${esc(time(r.at))}</td><td>${esc(r.topic)}/${r.partition}@${r.offset}</td>
       <td>${esc(r.originalTopic)}/${esc(r.originalPartition)}@${esc(r.originalOffset)} <span class="muted">${esc(r.group)}</span></td>
       <td>${esc(r.eventType)}</td><td class="error">${esc(r.error)}</td>
-      <td><button data-replay-topic="${esc(r.topic)}" data-partition="${r.partition}" data-offset="${r.offset}">Replay</button></td></tr>`).join('')
+      <td>${session && session.admin ? `<button data-replay-topic="${esc(r.topic)}" data-partition="${r.partition}" data-offset="${r.offset}">Replay</button>` : ''}</td></tr>`).join('')
     || '<tr><td colspan="6" class="muted">no dead letters</td></tr>';
 }
 
 async function poll() {
+  if (!session) return;  // signing in starts it again
   try {
     const s = await getJson('/api/snapshot');
     renderRegistry(s.registry);
@@ -173,6 +202,7 @@ async function poll() {
     $('banner').hidden = true;
     await renderDetail();
   } catch (e) {
+    if (e.status === 401) return showSignIn('Your session ended: sign in again.');
     $('live').classList.add('stale');
     $('live').textContent = `stale since ${lastOk ? new Date(lastOk).toLocaleTimeString() : 'start'}`;
     $('banner').hidden = false;
@@ -208,6 +238,24 @@ document.addEventListener('click', (ev) => {
   }
 });
 $('order-search-form').addEventListener('submit', (ev) => { ev.preventDefault(); runSearch(); });
+$('sign-in').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  try {
+    await getJson('/api/session', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ username: $('sign-in-user').value, password: $('sign-in-password').value }) });
+    $('sign-in-password').value = '';
+    signedIn(await getJson('/api/session'));
+    poll();
+  } catch (e) {
+    $('sign-in-error').textContent = e.message;
+  }
+});
+$('sign-out').addEventListener('click', async () => {
+  try {
+    await getJson('/api/session', { method: 'DELETE', headers: { 'Content-Type': 'application/json' } });
+  } catch (e) { /* signed out either way */ }
+  showSignIn('Signed out.');
+});
 $('order-search-clear').addEventListener('click', () => { search = null; $('order-search').value = ''; });
 
-poll();
+getJson('/api/session').then((s) => { signedIn(s); poll(); }).catch(() => showSignIn(''));

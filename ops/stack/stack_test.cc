@@ -12,6 +12,7 @@
 #include <fstream>
 
 #include "runtime/http/client.h"
+#include "testing/fixtures/api_client.h"
 #include "testing/fixtures/process.h"
 
 namespace op {
@@ -116,14 +117,17 @@ TEST_F(StackTest, StartsServesStopsCleanlyAndKeepsItsData) {
   auto page = http_.Get("http://127.0.0.1:8090/");
   EXPECT_EQ(page.status, 200);
   EXPECT_NE(page.body.find("Order platform"), std::string::npos);
+  EXPECT_EQ(http_.Get("http://127.0.0.1:8090/api/snapshot").status, 401) << "the data needs a sign-in";
+  testing::ApiClient viewer;
+  ASSERT_TRUE(viewer.SignInToDashboard("http://127.0.0.1:8090", "viewer", "viewer-secret"));
   ASSERT_TRUE(WaitUntil([&] {
-    auto snap = http_.Get("http://127.0.0.1:8090/api/snapshot");
+    auto snap = viewer.Get("http://127.0.0.1:8090/api/snapshot");
     if (snap.status != 200) return false;
     auto j = snap.Json();
     bool listed = false;
     for (auto& o : j["orders"]["items"]) listed |= o["orderId"] == id && o["status"] == "CONFIRMED";
     return listed && j["registry"]["apps"].size() == 7 && j["kafka"]["reachable"] == true;
-  }, 30s)) << http_.Get("http://127.0.0.1:8090/api/snapshot").body;
+  }, 30s)) << viewer.Get("http://127.0.0.1:8090/api/snapshot").body;
 
   // Prometheus: every instance discovered through the registry and up, every
   // alert rule evaluating, the platform's metrics present.
@@ -189,7 +193,7 @@ TEST_F(StackTest, StartsServesStopsCleanlyAndKeepsItsData) {
   ASSERT_EQ(::kill(inventory, SIGKILL), 0);
   std::string seen;
   auto inventory_status = [&] {
-    auto snap = http_.Get("http://127.0.0.1:8090/api/snapshot");
+    auto snap = viewer.Get("http://127.0.0.1:8090/api/snapshot");
     seen = snap.ok() ? std::to_string(snap.status) + " " + snap.body.substr(0, 3000) : snap.error_message;
     if (snap.status != 200) return std::string();
     const nlohmann::json j = snap.Json();  // a temporary would die before the loop runs

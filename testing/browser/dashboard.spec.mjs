@@ -58,6 +58,38 @@ try {
   await page.goto(DASHBOARD_URL + '/');
   const shot = (name) => page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
   const count = (sel) => page.locator(sel).count();
+  // The page asks who you are first; a demo identity's password is <name>-secret.
+  const signIn = async (user, password = `${user}-secret`) => {
+    await page.waitForSelector('#sign-in:not([hidden])');
+    await page.fill('#sign-in-user', user);
+    await page.fill('#sign-in-password', password);
+    await page.click('#sign-in button[type="submit"]');
+  };
+  const fromPage = (method, path, body) => page.evaluate(async ([m, p, b]) =>
+    (await fetch(p, { method: m, headers: { 'Content-Type': 'application/json' }, body: b })).status, [method, path, body]);
+
+  if (PHASE === 'viewer') {
+    if ((await fromPage('GET', '/api/snapshot')) !== 401) fail('the snapshot without a session');
+    await signIn('viewer', 'not-the-password');
+    await waitFor('a refused sign-in', async () => (await page.textContent('#sign-in-error')) !== '' || 'no error shown');
+    await signIn('alice');
+    await waitFor('a customer refused', async () => /viewer and admin/.test(await page.textContent('#sign-in-error')) || await page.textContent('#sign-in-error'));
+    await signIn('viewer');
+    await page.waitForSelector('#main:not([hidden])');
+    await waitFor('3 brokers', async () => (await count('.broker[data-state="UP"]')) === 3);
+    if (!/viewer/.test(await page.textContent('#who'))) fail('the page does not say who is signed in');
+    if ((await count('button[data-fault], button[data-leader-topic], button[data-replay-topic]')) !== 0) fail('a viewer sees action buttons');
+    const status = await fromPage('POST', '/api/kafka/brokers/3/down', '{}');
+    if (status !== 403) fail(`a viewer's broker fault answered ${status}, not 403`);
+    if ((await count('.broker[data-state="UP"]')) !== 3) fail('a viewer took a broker down');
+    await shot('0-viewer');
+    await page.click('#sign-out');
+    await page.waitForSelector('#sign-in:not([hidden])');
+    if ((await fromPage('GET', '/api/snapshot')) !== 401) fail('the session outlived its sign-out');
+  } else {
+    await signIn('admin');
+    await page.waitForSelector('#main:not([hidden])');
+  }
 
   if (PHASE === 'up') {
     const apps = ['ORDER-SERVICE', 'PAYMENT-SERVICE', 'INVENTORY-SERVICE', 'NOTIFICATION-SERVICE', 'API-GATEWAY', 'DASHBOARD'];
@@ -141,7 +173,7 @@ try {
     for (const app of ['ORDER-SERVICE', 'PAYMENT-SERVICE', 'API-GATEWAY'])
       if ((await count(`tr.instance[data-app="${app}"][data-status="UP"]`)) !== 1) fail(`${app} is not UP`);
     await shot('5-inventory-down');
-  } else {
+  } else if (PHASE !== 'viewer') {
     fail(`unknown phase ${PHASE}`);
   }
   if (errors.length) fail(`page errors: ${errors.join('; ')}`);

@@ -236,10 +236,13 @@ TEST_F(AccessTest, ServicesCallEachOtherWithTheirOwnClientCredentials) {
   ApiClient alice(platform_->Token("alice"));
   const std::string id = Place(alice, "alice");
   // The dashboard reads the order and its notifications from the services
-  // with its client_credentials token (role service).
+  // with its client_credentials token (role service), for a signed-in viewer.
+  ApiClient viewer;
+  EXPECT_EQ(viewer.Get(U("dashboard") + "/api/orders/" + id).status, 401) << "no session";
+  ASSERT_TRUE(viewer.SignInToDashboard(U("dashboard"), "viewer", "viewer-secret"));
   json seen;
   EXPECT_TRUE(WaitUntil([&] {
-    auto r = http::HttpClient().Get(U("dashboard") + "/api/orders/" + id);
+    auto r = viewer.Get(U("dashboard") + "/api/orders/" + id);
     if (r.status != 200) return false;
     seen = r.Json();
     return seen.contains("order") && seen["order"]["orderId"] == id;
