@@ -7,12 +7,17 @@
 #      default (asio, a loop per thread, one thread per CPU), asio with one
 #      loop shared by its threads, asio on one thread, and the pistache engine
 #   C: wrk -> upstream directly (the floor both are measured against)
+#   D: the default gateway on a route that needs a token, wrk sending a valid
+#      ES256 bearer token on every request (its keys published, like an
+#      identity service's, by the upstream nginx), against nginx proxying the
+#      same requests
 # Run: bazel run -c opt //testing/bench:gateway_bench [-- SECONDS CONNECTIONS ROUNDS]
 set -euo pipefail
 secs=${1:-10}
 conns=${2:-64}
 rounds=${3:-3}
 gateway=$(realpath "${RUNFILES_DIR:-$0.runfiles}/orderplatform/gateway/api-gateway" 2>/dev/null || realpath gateway/api-gateway)
+bench_token=$(realpath "${RUNFILES_DIR:-$0.runfiles}/orderplatform/testing/bench/bench_token" 2>/dev/null || realpath testing/bench/bench_token)
 for tool in nginx wrk; do command -v $tool >/dev/null || { echo "gateway_bench: $tool is missing: run ops/setup.sh" >&2; exit 1; }; done
 dir=$(mktemp -d /tmp/gwbench.XXXX)
 cleanup() {
@@ -30,6 +35,7 @@ up=$(free_port); px=$(free_port); pxn=$(free_port); gw=$(free_port); gwp=$(free_
 chmod 755 "$dir"
 mkdir -p "$dir/logs" "$dir/www"
 echo '{"ok":true}' > "$dir/www/ping"
+token=$("$bench_token" "$dir/www" "http://127.0.0.1:$up")
 # Three nginx processes: the upstream, and a proxy with 1 and with $threads
 # workers. Each its own master, so the proxies' workers do only the proxying.
 nginx_conf() {  # name workers server-block
@@ -57,9 +63,15 @@ logging: {level: warn}
 gateway:
   routes:
     - {id: bench, path: /ping, uri: http://127.0.0.1:$up, retry: false}
-  # the plain path: public, as the catalog's reads are (the rules are still checked)
+    - {id: bench-auth, path: /auth-ping, uri: http://127.0.0.1:$up, rewrite: {from: /auth-ping, to: /ping}, retry: false}
+  # the plain path: public, as the catalog's reads are (the rules are still
+  # checked); the other needs a valid token
   access:
     - {path: /ping, access: public}
+    - {path: /auth-ping, access: authenticated}
+discovery:  # where the keys are: the upstream nginx serves them
+  static:
+    identity-service: [http://127.0.0.1:$up]
 CONF
   # In a session of its own, as nginx puts itself when it daemonizes: with the
   # kernel's autogroup scheduling (sched_autogroup_enabled, Debian's default)
@@ -78,8 +90,9 @@ gwpid=$(start_gateway "$gw" asio "$threads" false)
 gwspid=$(start_gateway "$gw1" asio "$threads" true)
 gw1pid=$(start_gateway "$gw2" asio 1 true)
 gwppid=$(start_gateway "$gwp" pistache "$threads" false)
-run() {  # name url -> "rps p99ms"
-  wrk -t2 -c"$conns" -d"${secs}s" --latency "$2" > "$dir/$1.txt"
+run() {  # name url [header] -> "rps p99ms"
+  if [ -n "${3:-}" ]; then wrk -t2 -c"$conns" -d"${secs}s" --latency -H "$3" "$2" > "$dir/$1.txt"
+  else wrk -t2 -c"$conns" -d"${secs}s" --latency "$2" > "$dir/$1.txt"; fi
   local rps p99
   rps=$(awk '/Requests\/sec/ {print $2}' "$dir/$1.txt")
   p99=$(awk '$1=="99%" {v=$2; if (v ~ /us$/) {sub("us","",v); v/=1000} else if (v ~ /ms$/) {sub("ms","",v)} else if (v ~ /s$/) {sub("s","",v); v*=1000}; print v}' "$dir/$1.txt")
@@ -90,10 +103,18 @@ run() {  # name url -> "rps p99ms"
 # gateway and nginx alike; each ratio is the median of the per-round ratios.
 urls=(direct "http://127.0.0.1:$up/ping" nginx "http://127.0.0.1:$px/ping" nginx-n "http://127.0.0.1:$pxn/ping"
       gateway "http://127.0.0.1:$gw/ping" gateway-loops "http://127.0.0.1:$gw1/ping"
-      gateway-one "http://127.0.0.1:$gw2/ping" gateway-pistache "http://127.0.0.1:$gwp/ping")
+      gateway-one "http://127.0.0.1:$gw2/ping" gateway-pistache "http://127.0.0.1:$gwp/ping"
+      nginx-n-auth "http://127.0.0.1:$pxn/ping" gateway-auth "http://127.0.0.1:$gw1/auth-ping")
+# the authenticated path answers 200 before it is measured, or the run stops
+curl -sf -H "Authorization: Bearer $token" "http://127.0.0.1:$gw1/auth-ping" >/dev/null ||
+  { echo "gateway_bench: the gateway refused the bench token:" >&2; curl -s -H "Authorization: Bearer $token" "http://127.0.0.1:$gw1/auth-ping" >&2; exit 1; }
+[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$gw1/auth-ping")" = 401 ] ||
+  { echo "gateway_bench: /auth-ping answered without a token" >&2; exit 1; }
 for r in $(seq 1 "$rounds"); do
   for ((i = 0; i < ${#urls[@]}; i += 2)); do
-    echo "$r ${urls[i]} $(run "${urls[i]}-$r" "${urls[i+1]}")" >> "$dir/results.txt"
+    header=""
+    case "${urls[i]}" in *-auth) header="Authorization: Bearer $token" ;; esac
+    echo "$r ${urls[i]} $(run "${urls[i]}-$r" "${urls[i+1]}" "$header")" >> "$dir/results.txt"
   done
 done
 rss_kb=$(awk '/VmRSS/ {print $2}' /proc/$gwspid/status)
@@ -116,7 +137,9 @@ for name, label, base in [("direct", "direct (upstream)", "nginx"), ("nginx", "n
                           ("gateway", "gateway asio, shared loop (%s)" % threads, "nginx-n"),
                           ("gateway-loops", "gateway asio, loop per thread (%s), default" % threads, "nginx-n"),
                           ("gateway-one", "gateway asio, 1 thread", "nginx"),
-                          ("gateway-pistache", "gateway pistache (%s)" % threads, "nginx-n")]:
+                          ("gateway-pistache", "gateway pistache (%s)" % threads, "nginx-n"),
+                          ("nginx-n-auth", "nginx proxy (%s), bearer header passed" % threads, "nginx-n-auth"),
+                          ("gateway-auth", "gateway default, bearer token verified (%s)" % threads, "nginx-n-auth")]:
     it = rows[name]
     ratios = [it[r][0] / rows[base][r][0] for r in it]
     added = [it[r][1] - rows["direct"][r][1] for r in it]
