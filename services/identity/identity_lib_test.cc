@@ -73,6 +73,25 @@ TEST(SigningKeysTest, RotationKeepsARetiredKeyUntilItsLastTokenExpired) {
   EXPECT_FALSE(Jwks(keys)["keys"][0].contains("d")) << "never the private part";
 }
 
+TEST(SigningKeysTest, ASuccessorIsPublishedAheadAndSignsOnlyWhenItsTimeComes) {
+  KeyPolicy policy{24h, 15min, 10min};
+  std::vector<SigningKey> keys;
+  const auto t0 = system_clock::now();
+  ASSERT_TRUE(Rotate(keys, t0, policy));
+  const std::string first = Signer(keys)->kid;
+  EXPECT_FALSE(Rotate(keys, t0 + 23h + 49min, policy));
+  EXPECT_TRUE(Rotate(keys, t0 + 23h + 50min, policy)) << "the successor appears 10 min ahead";
+  ASSERT_EQ(keys.size(), 2u);
+  EXPECT_EQ(Signer(keys)->kid, first) << "published, not signing yet";
+  EXPECT_EQ(Jwks(keys)["keys"].size(), 2u) << "verifiers can fetch it now";
+  EXPECT_FALSE(Rotate(keys, t0 + 23h + 59min, policy)) << "nothing changes before its time";
+  EXPECT_TRUE(Rotate(keys, t0 + 24h, policy));
+  EXPECT_NE(Signer(keys)->kid, first) << "its time: it signs, the first is retired";
+  EXPECT_EQ(Jwks(keys)["keys"].size(), 2u) << "the retired key stays for its tokens";
+  EXPECT_TRUE(Rotate(keys, t0 + 24h + 16min, policy));
+  EXPECT_EQ(keys.size(), 1u);
+}
+
 // Tokens signed before and after a rotation all verify while their key is published.
 TEST(TokensTest, AccessTokensVerifyAcrossARotation) {
   KeyPolicy policy{24h, 15min};
