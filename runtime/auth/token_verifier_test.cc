@@ -7,7 +7,10 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include <atomic>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 namespace op::auth {
 namespace {
@@ -214,6 +217,44 @@ TEST_F(TokenVerifierTest, WithoutAConfiguredIssuerItTakesTheKeySourcesAndOnlyTha
     return TokenVerifier::KeySource{jwks_.dump(), ""};
   }), clock_);
   EXPECT_EQ(unknown.Verify(Es()).error, "wrong issuer") << "no issuer known: nothing is accepted";
+}
+
+TEST_F(TokenVerifierTest, ManyThreadsVerifyWhileTheKeysAreRefreshed) {
+  // Threads verify a few tokens over and over (cache hits and misses) while
+  // another refreshes the keys (the cache cleared under them); under TSan
+  // this is the data-race check of the cache and the key swap.
+  std::mutex served_mu;
+  VerifierOptions o;
+  o.issuer = "http://identity";
+  const std::string jwks = jwks_.dump();
+  TokenVerifier v(o, [&](std::string*) -> std::optional<std::string> {
+    std::lock_guard lock(served_mu);
+    return jwks;
+  }, clock_);
+  std::vector<std::string> tokens;
+  for (int i = 0; i < 4; ++i) {
+    Claims c;
+    c.sub = "user-" + std::to_string(i);
+    tokens.push_back(Es(c));
+  }
+  std::atomic<int> verified{0}, refused{0};
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 300; ++i) {
+        auto r = v.Verify(tokens[(t + i) % tokens.size()]);
+        (r.principal ? verified : refused)++;
+      }
+    });
+  std::thread refresher([&] {
+    while (!stop) v.Refresh();
+  });
+  for (auto& t : threads) t.join();
+  stop = true;
+  refresher.join();
+  EXPECT_EQ(verified.load(), 8 * 300);
+  EXPECT_EQ(refused.load(), 0);
 }
 
 TEST(JwkTest, PublicKeysRoundTripAndOthersAreRefused) {
