@@ -43,7 +43,7 @@ std::string ClientAddress(const Identity& id, const Request& req) {
   return hop.empty() || hop.size() > 64 ? peer : hop;
 }
 
-// Argon2id behind the bulkhead: a sign-in flood waits here, not on every server thread.
+// Argon2id behind the bulkhead (on a hashing-pool thread, which holds it).
 template <class F>
 auto Hashing(Identity& id, F f) {
   auto permit = id.hashing.Acquire();
@@ -117,16 +117,40 @@ Response ClientCredentialsGrant(Identity& id, const TokenRequest& t) {
   return Issue(id, t.client_id, "", c->second.roles, t.client_id, std::nullopt);
 }
 
-Response Token(Identity& id, Request& req) {
+// Runs `work` (which hashes) on the hashing pool and answers from there; a
+// full queue is a 503 at once. The server thread is free meanwhile.
+void OnHashingPool(Identity& id, Request& req, http::Respond respond, std::function<Response()> work) {
+  auto job = [&req, respond, work = std::move(work)] {
+    try {
+      respond(work());
+    } catch (const std::exception& e) {
+      respond(http::ErrorResponse(e, req));
+    }
+  };
+  if (!id.hashing_pool.Submit(std::move(job))) {
+    http::Problem p = http::MakeProblem(503, "too many sign-ins at once; try again shortly");
+    p.headers.Set("Retry-After", "1");
+    respond(p.ToResponse(req.path));
+  }
+}
+
+void Token(Identity& id, Request& req, http::Respond respond) {
   auto type = req.Header("content-type").value_or("");
   if (type.rfind("application/x-www-form-urlencoded", 0) != 0)
-    return OAuthFail({400, "invalid_request", "the body must be application/x-www-form-urlencoded"});
+    return respond(OAuthFail({400, "invalid_request", "the body must be application/x-www-form-urlencoded"}));
   OAuthError error;
   auto t = ParseTokenRequest(http::ParseQuery(req.body), req.Header("authorization"), &error);
-  if (!t) return OAuthFail(error);
-  if (t->grant_type == "password") return PasswordGrant(id, *t, ClientAddress(id, req));
-  if (t->grant_type == "refresh_token") return RefreshGrant(id, *t);
-  return ClientCredentialsGrant(id, *t);
+  if (!t) return respond(OAuthFail(error));
+  if (t->grant_type == "refresh_token") return respond(RefreshGrant(id, *t));
+  if (t->grant_type != "password") return respond(ClientCredentialsGrant(id, *t));
+  // The throttle first: a blocked user or address costs no hash, nor a place in the queue.
+  const std::string address = ClientAddress(id, req);
+  if (auto wait = id.throttle.RetryAfter(t->username, address)) {
+    auto r = OAuthJson(429, {{"error", "slow_down"}, {"error_description", "too many failed sign-ins; try again later"}});
+    r.headers.Set("Retry-After", std::to_string(wait->count()));
+    return respond(r);
+  }
+  OnHashingPool(id, req, std::move(respond), [&id, grant = *t, address] { return PasswordGrant(id, grant, address); });
 }
 
 Response SignUp(Identity& id, Request& req) {
@@ -157,9 +181,11 @@ void AddRoutes(Identity& id) {
   auto* i = &id;
   auto& router = id.svc.router();
   using http::Access;
-  router.Post("/api/users", Access::Public(), [i](Request& req) { return SignUp(*i, req); });
+  router.AddAsync("POST", "/api/users", Access::Public(), [i](Request& req, http::Respond respond) {
+    OnHashingPool(*i, req, std::move(respond), [i, &req] { return SignUp(*i, req); });
+  });
   router.Get("/api/users/me", Access::SignedIn(), [](Request& req) { return Me(req); });
-  router.Post("/oauth2/token", Access::Public(), [i](Request& req) { return Token(*i, req); });
+  router.AddAsync("POST", "/oauth2/token", Access::Public(), [i](Request& req, http::Respond respond) { Token(*i, req, std::move(respond)); });
   router.Post("/oauth2/revoke", Access::Public(), [i](Request& req) {
     auto form = http::ParseQuery(req.body);
     auto token = form.find("token");

@@ -12,6 +12,7 @@ Identity::Identity(Service& s, IdentityOptions o)
       options(std::move(o)),
       throttle(options.throttle, SystemClock::Instance()),
       hashing(s.resilience().GetBulkhead("password-hashing", {options.hashing_concurrency, std::chrono::milliseconds(500)})),
+      hashing_pool(options.hashing_concurrency, size_t(8 * options.hashing_concurrency)),
       rotation_("key-rotation", [this] {
         RotateKeys();
         // often enough to retire and publish on time: a tenth of the interval, 1 s to 1 min

@@ -14,6 +14,7 @@
 #include "runtime/auth/token_verifier.h"
 #include "runtime/core/periodic_task.h"
 #include "runtime/service/service.h"
+#include "services/identity/hashing_pool.h"
 #include "services/identity/passwords.h"
 #include "services/identity/sign_in_throttle.h"
 #include "services/identity/signing_keys.h"
@@ -43,7 +44,8 @@ class Identity : public ServiceState {
   Service& svc;
   const IdentityOptions options;
   SignInThrottle throttle;
-  resilience::Bulkhead& hashing;
+  resilience::Bulkhead& hashing;  // its metrics; the pool below bounds the work
+  HashingPool hashing_pool;        // where sign-in and sign-up hash (hashing_pool.h)
 
   std::vector<SigningKey> Keys() const;
   void RotateKeys();  // now, from identity_db

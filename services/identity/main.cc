@@ -3,6 +3,9 @@
 // as ES256 JWTs, single-use refresh tokens in families), rotating signing
 // keys published as a JWKS (identity.h, http_api.h); all in identity_db
 // (store.h).
+#include <algorithm>
+#include <thread>
+
 #include "runtime/service/service.h"
 #include "services/identity/http_api.h"
 #include "services/identity/identity.h"
@@ -29,6 +32,8 @@ void DeclareConfig(config::Schema& s) {
   s.Add("identity.sign-in.window", Type::kDuration, "5m", "the failed sign-in window");
   s.Add(config::KeySpec{"identity.password-hash.memory-kib", Type::kInt, "65536", "Argon2id memory cost", 8, 4 << 20});
   s.Add(config::KeySpec{"identity.password-hash.time-cost", Type::kInt, "3", "Argon2id passes", 1, 100});
+  s.Add(config::KeySpec{"identity.password-hash.concurrency", Type::kInt, "0",
+                        "Argon2id hashes at once, the rest wait briefly or get 503 (0: half the CPUs, at least 1)", 0, 256});
 }
 
 IdentityOptions OptionsOf(const config::Config& c) {
@@ -65,6 +70,10 @@ IdentityOptions OptionsOf(const config::Config& c) {
   o.throttle = {int(c.GetInt("identity.sign-in.max-failures-per-user")), int(c.GetInt("identity.sign-in.max-failures-per-address")),
                 std::chrono::duration_cast<std::chrono::seconds>(c.GetDuration("identity.sign-in.window"))};
   o.passwords = {uint32_t(c.GetInt("identity.password-hash.time-cost")), uint32_t(c.GetInt("identity.password-hash.memory-kib")), 1};
+  // A sign-in flood may take these CPUs, never all of them: token checks and
+  // everything else on the host keep the rest.
+  o.hashing_concurrency = int(c.GetInt("identity.password-hash.concurrency"));
+  if (o.hashing_concurrency == 0) o.hashing_concurrency = std::max(1, int(std::thread::hardware_concurrency()) / 2);
   return o;
 }
 
