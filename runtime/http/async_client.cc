@@ -1,5 +1,9 @@
 #include "runtime/http/async_client.h"
 
+#include <sys/socket.h>
+
+#include <cerrno>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -24,9 +28,18 @@ using Clock = std::chrono::steady_clock;
 
 struct AsyncClient::ConnBase {
   virtual ~ConnBase() = default;
+  // Whether the server has closed it (or sent something unasked) while it
+  // sat in the pool: such a connection is not reused.
+  virtual bool ClosedWhileIdle() = 0;
 };
 
 namespace {
+
+// Idempotent methods, or a request its sender made safe to repeat.
+bool SafeToResend(const ClientRequest& r) {
+  return r.method == "GET" || r.method == "HEAD" || r.method == "OPTIONS" || r.method == "PUT" || r.method == "DELETE" ||
+         r.headers.Get("idempotency-key").has_value();
+}
 
 // A connection and what outlives one exchange on it: bytes read past a
 // response stay in `buffer` (a pooled connection gets reused only when empty).
@@ -38,6 +51,11 @@ struct Conn : AsyncClient::ConnBase {
   Socket<Executor> socket;
   Timer<Executor> timer;  // the deadline of the exchange on it (a stale wait sees its exchange `finished`)
   boost::beast::flat_buffer buffer;
+  bool ClosedWhileIdle() override {
+    char c;
+    ssize_t n = ::recv(socket.native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK);  // 0: closed; >0: an unasked byte; else an error
+  }
 };
 
 }  // namespace
@@ -154,7 +172,11 @@ struct AsyncClient::Exchange : std::enable_shared_from_this<AsyncClient::Exchang
         return Fail(ClientResponse::Error::kTimeout, "timed out after " + std::to_string(timeout.count()) + " ms");
       bool closed = ec == bhttp::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset;
       if (!send_error.empty()) return Fail(ClientResponse::Error::kOther, send_error);
-      if (closed && reused && !parser->got_some()) return Fresh();  // the server had closed the idle connection
+      // A reused connection closed with no answer: the server had closed it
+      // while idle, or it took the request and went away (a shutdown)
+      // without answering. Sent again only when a second copy does no harm
+      // (RFC 9110 §9.2.2): a POST sent twice could place two orders.
+      if (closed && reused && !parser->got_some() && SafeToResend(req)) return Fresh();
       if (closed) return Fail(ClientResponse::Error::kOther, "connection closed before a complete response");
       return Fail(ClientResponse::Error::kOther, "bad response: " + ec.message());
     }
@@ -251,10 +273,16 @@ void AsyncClient::After(std::chrono::nanoseconds delay, std::function<void()> fn
 std::unique_ptr<AsyncClient::ConnBase> AsyncClient::Loop::Take(const std::string& host_port) {
   std::lock_guard lock(mu);
   auto it = idle.find(host_port);
-  if (it == idle.end() || it->second.empty()) return nullptr;
-  auto c = std::move(it->second.back());
-  it->second.pop_back();
-  return c;
+  if (it == idle.end()) return nullptr;
+  // The newest first; one the server closed meanwhile (its keep-alive timeout,
+  // a restart) is dropped here rather than found out after the request was
+  // written, when a POST could no longer be sent again (see OnRead).
+  while (!it->second.empty()) {
+    auto c = std::move(it->second.back());
+    it->second.pop_back();
+    if (!c->ClosedWhileIdle()) return c;
+  }
+  return nullptr;
 }
 
 void AsyncClient::Loop::Give(const std::string& host_port, std::unique_ptr<ConnBase> c, size_t max_idle) {

@@ -26,7 +26,11 @@ namespace {
 using namespace std::chrono_literals;
 
 // Accepts connections; for each request (read up to the blank line and any
-// Content-Length body) writes what `respond` returns; an empty answer closes.
+// Content-Length body) writes what `respond` returns; an empty answer closes;
+// an answer ending in kThenClose is sent, then the connection closed (a
+// server's keep-alive timeout, while the client holds it idle).
+const std::string kThenClose = "<then-close>";
+
 class ScriptedServer {
  public:
   using Respond = std::function<std::string(const std::string& request, int n)>;
@@ -63,7 +67,7 @@ class ScriptedServer {
     for (int c : conns_) close(c);
   }
   std::string Url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
-  std::atomic<int> connections{0}, requests{0};
+  std::atomic<int> connections{0}, requests{0}, closes{0};
 
  private:
   void Serve(int c) {
@@ -87,7 +91,15 @@ class ScriptedServer {
       buf.erase(0, end + 4 + body);
       std::string answer = respond_(request, ++requests);
       if (answer.empty()) return (void)shutdown(c, SHUT_RDWR);
+      const bool then_close = answer.size() >= kThenClose.size() &&
+                              answer.compare(answer.size() - kThenClose.size(), kThenClose.size(), kThenClose) == 0;
+      if (then_close) answer.resize(answer.size() - kThenClose.size());
       send(c, answer.data(), answer.size(), MSG_NOSIGNAL);
+      if (then_close) {
+        shutdown(c, SHUT_RDWR);
+        ++closes;
+        return;
+      }
       if (answer.find("Connection: close") != std::string::npos) return (void)shutdown(c, SHUT_RDWR);
     }
   }
@@ -234,6 +246,40 @@ TEST_P(ClientTest, APooledConnectionTheServerClosedIsReplacedTransparently) {
   ASSERT_TRUE(again.ok()) << again.error_message;
   EXPECT_EQ(again.status, 200);
   EXPECT_EQ(server.connections.load(), 2);
+}
+
+TEST_P(ClientTest, APostThatMayHaveBeenTakenIsNotSentAgain) {
+  // The second request is read, then the connection closes unanswered (a
+  // server going down mid-request): a POST may have taken effect, so it
+  // fails instead of going out a second time (RFC 9110 §9.2.2).
+  ScriptedServer server([](const std::string&, int n) { return n == 2 ? std::string() : kOk; });
+  auto client = Make();
+  ASSERT_TRUE(client->Send({"GET", server.Url("/"), {}, {}, {}}, 2s).ok());
+  auto post = client->Send({"POST", server.Url("/api/orders"), {}, "{}", {}}, 2s);
+  EXPECT_FALSE(post.ok()) << "no answer, and no second copy";
+  EXPECT_EQ(server.requests.load(), 2) << "the POST reached the server once";
+  ClientRequest keyed{"POST", server.Url("/api/orders"), {}, "{}", {}};
+  keyed.headers.Set("Idempotency-Key", "k-1");
+  ScriptedServer again([](const std::string&, int n) { return n == 2 ? std::string() : kOk; });
+  auto c2 = Make();
+  ASSERT_TRUE(c2->Send({"GET", again.Url("/"), {}, {}, {}}, 2s).ok());
+  keyed.url = again.Url("/api/orders");
+  EXPECT_TRUE(c2->Send(keyed, 2s).ok()) << "with an Idempotency-Key a second copy does no harm";
+}
+
+TEST_P(ClientTest, AConnectionTheServerClosedWhileIdleIsNotUsedForAPost) {
+  ScriptedServer server([](const std::string&, int) { return kOk + kThenClose; });
+  auto client = Make();
+  ASSERT_TRUE(client->Send({"POST", server.Url("/a"), {}, "{}", {}}, 2s).ok());
+  // the server closes the connection right after answering: wait until it has
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (server.closes.load() == 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+  ASSERT_EQ(server.closes.load(), 1);
+  auto second = client->Send({"POST", server.Url("/b"), {}, "{}", {}}, 2s);
+  ASSERT_TRUE(second.ok()) << second.error_message;
+  EXPECT_EQ(second.status, 200);
+  EXPECT_EQ(server.requests.load(), 2);
+  EXPECT_EQ(server.connections.load(), 2) << "a fresh connection, found before the POST was written";
 }
 
 TEST_P(ClientTest, TimeoutRefusalAndGarbageAreErrorsOfTheirKind) {

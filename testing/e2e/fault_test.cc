@@ -149,6 +149,7 @@ TEST_F(FaultTest, SigtermOfEachServiceMidStreamExitsCleanlyAndLosesNoOrder) {
   ASSERT_EQ(http_.PutJson(U("payment-service") + "/api/accounts/" + customer, {{"balanceCents", balance}}).status, 201);
   std::mutex mu;
   std::vector<std::string> accepted;
+  std::map<std::string, int> refusals;
   std::atomic<bool> stop{false};
   std::vector<std::thread> clients;
   for (int t = 0; t < 8; ++t)
@@ -157,7 +158,11 @@ TEST_F(FaultTest, SigtermOfEachServiceMidStreamExitsCleanlyAndLosesNoOrder) {
       while (!stop) {
         auto r = client.PostJson(U("order-service") + "/api/orders", {{"customerId", customer}, {"items", {{{"sku", sku}, {"quantity", 1}}}}});
         std::this_thread::sleep_for(50ms);  // pacing of the stream (at most 160/s), not synchronisation
-        if (r.status != 202) continue;  // refused while stopped: never accepted
+        if (r.status != 202) {  // refused while stopped: never accepted (kept to explain a failure)
+          std::lock_guard lock(mu);
+          refusals[r.ok() ? std::to_string(r.status) + " " + r.body.substr(0, 160) : r.error_message.substr(0, 160)]++;
+          continue;
+        }
         std::lock_guard lock(mu);
         accepted.push_back(r.Json()["orderId"]);
       }
@@ -201,7 +206,12 @@ TEST_F(FaultTest, SigtermOfEachServiceMidStreamExitsCleanlyAndLosesNoOrder) {
            Get(U("inventory-service") + "/api/products/" + sku)["sold"] == confirmed &&
            Get(U("inventory-service") + "/api/products/" + sku)["reserved"] == 0;
   }, 60s)) << "balance " << Get(U("payment-service") + "/api/accounts/" + customer) << ", stock "
-           << Get(U("inventory-service") + "/api/products/" + sku) << ", confirmed " << confirmed;
+           << Get(U("inventory-service") + "/api/products/" + sku) << ", confirmed " << confirmed << ", refused: "
+           << [&] {
+                std::string out;
+                for (auto& [why, n] : refusals) out += "\n  " + std::to_string(n) + "x " + why;
+                return out;
+              }();
 }
 
 TEST_F(FaultTest, KillNineOfEachServiceMidStreamKeepsEveryInvariant) {
