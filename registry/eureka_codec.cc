@@ -1,6 +1,7 @@
 #include "registry/eureka_codec.h"
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 
 namespace op::registry {
@@ -97,13 +98,23 @@ nlohmann::json ApplicationsJson(const std::vector<InstanceInfo>& all, int64_t ve
   return {{"applications", {{"versions__delta", std::to_string(version)}, {"apps__hashcode", hashcode}, {"application", apps}}}};
 }
 
+namespace {
+// An XML element name this encoder may write: a letter or '_', then letters,
+// digits, '.', '_' or '-' (a metadata key becomes one).
+bool XmlName(const std::string& k) {
+  if (k.empty() || k.size() > 64 || !(std::isalpha(static_cast<unsigned char>(k[0])) || k[0] == '_')) return false;
+  return std::all_of(k.begin(), k.end(), [](unsigned char c) { return std::isalnum(c) || c == '.' || c == '_' || c == '-'; });
+}
+}  // namespace
+
 std::string InstanceXml(const InstanceInfo& i) {
   auto tag = [](const std::string& name, const std::string& v) { return "<" + name + ">" + XmlEscape(v) + "</" + name + ">"; };
   std::string md;
   if (i.metadata.empty()) md = "<metadata class=\"java.util.Collections$EmptyMap\"/>";
   else {
     md = "<metadata>";
-    for (const auto& [k, v] : i.metadata) md += tag(k, v);
+    for (const auto& [k, v] : i.metadata)
+      if (XmlName(k)) md += tag(k, v);  // registrations are validated; a peer's copy is checked here too
     md += "</metadata>";
   }
   return "<instance>" + tag("instanceId", i.instance_id) + tag("hostName", i.host_name) + tag("app", i.app) +

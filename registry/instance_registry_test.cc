@@ -126,6 +126,14 @@ TEST(EurekaCodec, JsonAndXmlShapes) {
                            "<metadata><version>1.0</version></metadata>", "<instanceId>host:order-service:8081</instanceId>"})
     EXPECT_NE(xml.find(part), std::string::npos) << part;
   EXPECT_EQ(XmlEscape("<a&b>"), "&lt;a&amp;b&gt;");
+  // A key that is no XML name (only a peer's copy could hold one) is left out, not written as markup.
+  auto odd = i;
+  odd.metadata["x><evil/><y"] = "1";
+  odd.metadata["note"] = "</metadata><injected/>";
+  std::string safe = InstanceXml(odd);
+  EXPECT_EQ(safe.find("<evil/>"), std::string::npos) << safe;
+  EXPECT_EQ(safe.find("<injected/>"), std::string::npos) << safe;
+  EXPECT_NE(safe.find("<note>&lt;/metadata&gt;&lt;injected/&gt;</note>"), std::string::npos) << safe;
 
   auto back = ParseInstanceJson({{"instance", j}}, "order-service");
   EXPECT_EQ(back.port, 8081);

@@ -70,7 +70,9 @@ void ValidateMetadata(const std::map<std::string, std::string>& metadata) {
   if (metadata.size() > kMaxMetadataEntries) Bad("instance.metadata", "has more than 32 entries");
   size_t bytes = 0;
   for (const auto& [k, v] : metadata) {
-    if (!Plain(k, 64, "._-")) Bad("instance.metadata", "keys are 1..64 letters, digits, '.', '_' or '-'");
+    // keys become XML element names in Eureka's XML: a letter or '_' first
+    if (!Plain(k, 64, "._-") || !(std::isalpha(static_cast<unsigned char>(k[0])) || k[0] == '_'))
+      Bad("instance.metadata", "keys are 1..64 letters, digits, '.', '_' or '-', starting with a letter or '_'");
     if (v.size() > 256) Bad("instance.metadata." + k, "is longer than 256 bytes");
     for (unsigned char c : v)
       if (c < 0x20 || c == 0x7f) Bad("instance.metadata." + k, "has control characters");

@@ -79,9 +79,15 @@ TEST(Validation, MetadataIsBounded) {
   auto total = Good();
   for (int k = 0; k < 20; ++k) total.metadata["k" + std::to_string(k)] = std::string(250, 'x');
   EXPECT_EQ(Refusal(total).rfind("instance.metadata:", 0), 0u) << "5 KB in all";
-  auto key = Good();
-  key.metadata["a key"] = "v";
-  EXPECT_EQ(Refusal(key).rfind("instance.metadata:", 0), 0u);
+  for (const char* bad : {"a key", "1st", "-x", "<x>", "x/>"}) {
+    auto key = Good();
+    key.metadata[bad] = "v";
+    EXPECT_EQ(Refusal(key).rfind("instance.metadata:", 0), 0u) << bad << ": it becomes an XML element name";
+  }
+  auto ok = Good();
+  ok.metadata["management.port"] = "8081";
+  ok.metadata["_private"] = "<&>";  // values are escaped in the XML
+  EXPECT_EQ(Refusal(ok), "");
 }
 
 TEST(Validation, LeasesAndTimestampsAreSane) {
