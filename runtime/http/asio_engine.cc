@@ -103,6 +103,10 @@ class Sessions {
     std::lock_guard lock(mu_);
     return {set_.begin(), set_.end()};
   }
+  size_t Size() {
+    std::lock_guard lock(mu_);
+    return set_.size();
+  }
 
  private:
   std::mutex mu_;
@@ -342,6 +346,20 @@ class AsioEngine : public ServerEngine {
     acceptor_.async_accept(ConnectionExecutor<Executor>(loop), [this](boost::system::error_code ec, Socket<Executor> socket) {
       if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
       if (!ec) {
+        const size_t max = core_->options.max_connections;
+        if (max > 0 && sessions_->Size() >= max) {
+          // Over the limit: closed at once (the client sees the close and
+          // may retry), counted, and said at most once a second.
+          boost::system::error_code ignore;
+          socket.close(ignore);
+          if (core_->connections_refused) core_->connections_refused->Increment();
+          auto now = std::chrono::steady_clock::now();
+          if (now - last_refusal_warning_ >= std::chrono::seconds(1)) {
+            log::Warn("http: connection limit reached; closing new connections", {{"maxConnections", max}});
+            last_refusal_warning_ = now;
+          }
+          return Accept();
+        }
         std::make_shared<Session<Executor>>(std::move(socket), core_.get(), sessions_)->Begin();
         return Accept();
       }
@@ -367,6 +385,7 @@ class AsioEngine : public ServerEngine {
   asio::steady_timer accept_retry_{*core_->loops[0]};  // the acceptor's handler only
   uint64_t accept_failures_ = 0;
   std::chrono::steady_clock::time_point last_accept_warning_{};
+  std::chrono::steady_clock::time_point last_refusal_warning_{};
   size_t next_loop_ = 0;    // touched only by the acceptor's handler, one at a time
   uint16_t port_ = 0;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work_;

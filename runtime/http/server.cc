@@ -172,6 +172,11 @@ HttpServer::HttpServer(ServerOptions options, std::shared_ptr<const Router> rout
         [&requests](const metrics::Labels& labels) -> prometheus::Histogram& {
           return requests.Add(labels, metrics::MetricsRegistry::LatencyBuckets());
         });
+    core_->connections_refused = &prometheus::BuildCounter()
+                                      .Name("http_server_connections_refused_total")
+                                      .Help("Connections closed at once: the server had max-connections open")
+                                      .Register(metrics->Registry())
+                                      .Add({});
     core_->active = &prometheus::BuildGauge()
                          .Name("http_server_requests_active")
                          .Help("HTTP requests being handled now")

@@ -52,6 +52,9 @@ struct ServerOptions {
   std::chrono::milliseconds body_timeout{30'000};
   bool access_log = true;
   bool loop_per_thread = false;  // Asio engine: a loop per thread; handlers must not block
+  // Asio engine: open connections at most; one more is closed at once and
+  // counted in http_server_connections_refused_total (0: no limit).
+  size_t max_connections = 10000;
 };
 
 class HttpServer {

@@ -25,6 +25,7 @@ struct HttpServer::Core {
   // http_server_requests_seconds by method, uri, status, outcome
   std::unique_ptr<metrics::Children<prometheus::Histogram>> requests;
   prometheus::Gauge* active = nullptr;
+  prometheus::Counter* connections_refused = nullptr;  // over ServerOptions::max_connections
   // The event loops asynchronous handlers do their I/O on. One, unless the
   // Asio engine runs a loop per thread (ServerOptions::loop_per_thread): then
   // one per thread, each owning the connections accepted onto it. The Asio

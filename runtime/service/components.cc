@@ -140,6 +140,7 @@ http::ServerOptions ServerOptionsOf(const config::Config& c, bool nonblocking_ha
   so.max_body_bytes = size_t(c.GetInt("server.max-body-bytes"));
   so.access_log = c.GetBool("server.access-log");
   so.loop_per_thread = c.GetBool("server.loop-per-thread");
+  so.max_connections = size_t(c.GetInt("server.max-connections"));
   return so;
 }
 }  // namespace
