@@ -4,11 +4,6 @@
 
 namespace op::discovery {
 
-bool IsIdempotent(const http::ClientRequest& r) {
-  return r.method == "GET" || r.method == "HEAD" || r.method == "PUT" || r.method == "DELETE" ||
-         r.method == "OPTIONS" || r.headers.Get("idempotency-key").has_value();
-}
-
 CallResult RecordOutcome(http::ClientResponse response, resilience::CircuitBreaker& breaker, const std::string& upstream) {
   CallResult out;
   out.response = std::move(response);
@@ -35,7 +30,7 @@ class ServiceClient::Plan {
       : c_(c), app_(std::move(app)), request_(std::move(request)), path_(request_.url),
         breaker_name_(options.breaker.empty() ? app_ : options.breaker),
         app_breaker_(c.resilience_.GetCircuitBreaker(breaker_name_)),
-        retry_(options.retry_idempotent && IsIdempotent(request_)
+        retry_(options.retry_idempotent && http::IsIdempotent(request_)
                    ? &c.resilience_.GetRetry(options.retry.empty() ? app_ : options.retry)
                    : nullptr) {}
 

@@ -59,8 +59,6 @@ class ServiceClient {
   TokenSource token_source_;
 };
 
-bool IsIdempotent(const http::ClientRequest& r);
-
 // One upstream answer as a call's result, recorded on `breaker`: no answer or
 // a 5xx is a failure (kUpstream, the error naming `upstream`), anything else a
 // success. For callers guarding a URL with a breaker of their own.

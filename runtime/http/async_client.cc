@@ -35,12 +35,6 @@ struct AsyncClient::ConnBase {
 
 namespace {
 
-// Idempotent methods, or a request its sender made safe to repeat.
-bool SafeToResend(const ClientRequest& r) {
-  return r.method == "GET" || r.method == "HEAD" || r.method == "OPTIONS" || r.method == "PUT" || r.method == "DELETE" ||
-         r.headers.Get("idempotency-key").has_value();
-}
-
 // A connection and what outlives one exchange on it: bytes read past a
 // response stay in `buffer` (a pooled connection gets reused only when empty).
 // Executor: Strand, or LoopExecutor when one thread runs the loop (a loop's
@@ -176,7 +170,7 @@ struct AsyncClient::Exchange : std::enable_shared_from_this<AsyncClient::Exchang
       // while idle, or it took the request and went away (a shutdown)
       // without answering. Sent again only when a second copy does no harm
       // (RFC 9110 §9.2.2): a POST sent twice could place two orders.
-      if (closed && reused && !parser->got_some() && SafeToResend(req)) return Fresh();
+      if (closed && reused && !parser->got_some() && IsIdempotent(req)) return Fresh();
       if (closed) return Fail(ClientResponse::Error::kOther, "connection closed before a complete response");
       return Fail(ClientResponse::Error::kOther, "bad response: " + ec.message());
     }

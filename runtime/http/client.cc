@@ -170,6 +170,11 @@ ClientResponse HttpClient::SendCurl(const ClientRequest& req) {
   return resp;
 }
 
+bool IsIdempotent(const ClientRequest& r) {
+  return r.method == "GET" || r.method == "HEAD" || r.method == "PUT" || r.method == "DELETE" || r.method == "OPTIONS" ||
+         r.headers.Get("idempotency-key").has_value();
+}
+
 ClientResponse HttpClient::PostJson(const std::string& url, const nlohmann::json& body) {
   ClientRequest r{"POST", url, {}, body.dump(), {}};
   r.headers.Set("Content-Type", "application/json");

@@ -29,6 +29,11 @@ struct ClientRequest {
   std::chrono::milliseconds timeout{0};  // 0: the client's default
 };
 
+// Whether a second copy of `r` does no harm (RFC 9110 §9.2.2): an idempotent
+// method, or a request its sender made safe to repeat with an Idempotency-Key.
+// What the client resends on a dropped connection and callers retry.
+bool IsIdempotent(const ClientRequest& r);
+
 struct ClientResponse {
   enum class Error { kNone, kConnect, kTimeout, kOther };
   int status = 0;
