@@ -1,8 +1,6 @@
 #include "registry/basic_auth.h"
 
-#include <strings.h>
-
-#include "runtime/auth/jwk.h"
+#include "runtime/auth/basic.h"
 
 namespace op::registry {
 
@@ -14,17 +12,6 @@ bool SameSecret(const std::string& a, const std::string& b) {
   return diff == 0;
 }
 
-std::optional<Credential> Decode(const std::string& header) {
-  if (header.size() < 6 || strncasecmp(header.c_str(), "Basic ", 6) != 0 || header.size() > 1024) return std::nullopt;
-  std::string b64 = header.substr(6);
-  for (char& c : b64) c = c == '+' ? '-' : c == '/' ? '_' : c;  // to the shared base64url decoder
-  while (!b64.empty() && b64.back() == '=') b64.pop_back();
-  auto text = auth::Base64UrlDecode(b64);
-  if (!text) return std::nullopt;
-  auto colon = text->find(':');
-  if (colon == std::string::npos) return std::nullopt;
-  return Credential{text->substr(0, colon), text->substr(colon + 1)};
-}
 }  // namespace
 
 void BasicAuth::DeclareSchema(config::Schema& s) {
@@ -53,7 +40,7 @@ BasicAuth BasicAuth::FromConfig(const config::Config& c) {
 BasicAuth::Caller BasicAuth::Check(const http::Request& r) const {
   auto header = r.Header("authorization");
   if (!header) return Caller::kNobody;
-  auto given = Decode(*header);
+  auto given = auth::ParseBasic(*header);
   if (!given) return Caller::kNobody;
   if (peers_ && given->user == peers_->user && SameSecret(given->password, peers_->password)) return Caller::kPeer;
   if (given->user == clients_.user && SameSecret(given->password, clients_.password)) return Caller::kClient;
@@ -69,7 +56,7 @@ BasicAuth::Caller BasicAuth::Require(const http::Request& r) const {
 }
 
 std::string BasicAuth::PeerAuthorization() const {
-  return peers_ ? "Basic " + auth::Base64Encode(peers_->user + ":" + peers_->password) : "";
+  return peers_ ? auth::BasicAuthorization(peers_->user, peers_->password) : "";
 }
 
 }  // namespace op::registry

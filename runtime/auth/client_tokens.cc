@@ -2,7 +2,7 @@
 
 #include <cctype>
 
-#include "runtime/auth/jwk.h"
+#include "runtime/auth/basic.h"
 #include "runtime/core/json.h"
 
 namespace op::auth {
@@ -43,7 +43,7 @@ bool ClientTokens::Fetch(std::string* error) {
   ++fetches_;
   failed_at_ = clock_.Now();
   // RFC 6749 §2.3.1: client id and secret form-encoded, then Basic.
-  const std::string basic = "Basic " + Base64Encode(FormEncode(credentials_.client_id) + ":" + FormEncode(credentials_.client_secret));
+  const std::string basic = BasicAuthorization(FormEncode(credentials_.client_id), FormEncode(credentials_.client_secret));
   std::string why;
   auto answer = send_("grant_type=client_credentials", basic, &why);
   if (!answer) {

@@ -1,6 +1,7 @@
 // A program's client_credentials token: what it sends, when it renews, what
 // it does while the identity service is away.
 #include "runtime/auth/client_tokens.h"
+#include "runtime/auth/basic.h"
 
 #include <gtest/gtest.h>
 
@@ -68,6 +69,21 @@ TEST(ClientTokensTest, KeepsAValidTokenWhileTheIdentityServiceIsAwayAndThenSaysW
   EXPECT_EQ(tokens.Get(&error), std::nullopt);
   EXPECT_NE(error.find("refused this program's client credentials"), std::string::npos) << error;
   EXPECT_EQ(error.find("dashboard-secret-123"), std::string::npos) << "no secret in an error";
+}
+
+TEST(Basic, ParsesWhatItEncodesAndRefusesTheRest) {
+  EXPECT_EQ(BasicAuthorization("eureka", "eureka-secret"), "Basic ZXVyZWthOmV1cmVrYS1zZWNyZXQ=");
+  auto c = ParseBasic("basic ZXVyZWthOmV1cmVrYS1zZWNyZXQ");  // scheme case-insensitive, padding optional
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->user, "eureka");
+  EXPECT_EQ(c->password, "eureka-secret");
+  auto colon = ParseBasic(BasicAuthorization("u", "a:b"));
+  ASSERT_TRUE(colon);
+  EXPECT_EQ(colon->password, "a:b") << "the password is what follows the first ':'";
+  EXPECT_FALSE(ParseBasic("Bearer ZXVyZWth"));
+  EXPECT_FALSE(ParseBasic("Basic !!!"));
+  EXPECT_FALSE(ParseBasic("Basic ZXVyZWth")) << "no ':'";
+  EXPECT_FALSE(ParseBasic("Basic " + std::string(2000, 'A'))) << "over 1 KiB";
 }
 
 }  // namespace

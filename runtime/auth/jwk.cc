@@ -81,13 +81,6 @@ std::string Base64UrlEncode(const std::string& bytes) {
   return out;
 }
 
-std::string Base64Encode(const std::string& bytes) {
-  std::string out = Base64UrlEncode(bytes);
-  for (char& c : out) c = c == '-' ? '+' : c == '_' ? '/' : c;
-  while (out.size() % 4) out += '=';
-  return out;
-}
-
 std::optional<std::string> Base64UrlDecode(const std::string& text) {
   auto value = [](char c) -> int {
     if (c >= 'A' && c <= 'Z') return c - 'A';

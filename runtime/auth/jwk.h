@@ -31,8 +31,6 @@ nlohmann::json PublicJwk(const std::string& pem, const std::string& kid);
 
 // base64url without padding (RFC 7515 §2), as JWTs and JWKs use it.
 std::string Base64UrlEncode(const std::string& bytes);
-// Standard base64 with padding (RFC 4648 §4), as HTTP Basic uses it.
-std::string Base64Encode(const std::string& bytes);
 std::optional<std::string> Base64UrlDecode(const std::string& text);
 
 }  // namespace op::auth

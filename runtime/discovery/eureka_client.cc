@@ -1,6 +1,6 @@
 #include "runtime/discovery/eureka_client.h"
 
-#include "runtime/auth/jwk.h"
+#include "runtime/auth/basic.h"
 
 #include <algorithm>
 
@@ -44,7 +44,7 @@ CredentialedUrl SplitCredentials(const std::string& url) {
   const auto colon = userinfo.find(':');
   const std::string user = http::PercentDecode(userinfo.substr(0, colon));
   const std::string password = colon == std::string::npos ? "" : http::PercentDecode(userinfo.substr(colon + 1));
-  return {url.substr(0, scheme + 3) + url.substr(at + 1), "Basic " + auth::Base64Encode(user + ":" + password)};
+  return {url.substr(0, scheme + 3) + url.substr(at + 1), auth::BasicAuthorization(user, password)};
 }
 
 EurekaClientOptions EurekaClientOptions::FromConfig(const config::Config& c) {

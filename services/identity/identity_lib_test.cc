@@ -3,6 +3,7 @@
 // the sign-in throttle on a manual clock.
 #include <gtest/gtest.h>
 
+#include "runtime/auth/basic.h"
 #include "runtime/auth/token_verifier.h"
 #include "services/identity/passwords.h"
 #include "services/identity/rules.h"
@@ -43,6 +44,12 @@ TEST(RulesTest, UsernamesPasswordsAndTokenRequests) {
   ASSERT_TRUE(t);
   EXPECT_EQ(t->client_id, "order-service");
   EXPECT_EQ(t->client_secret, "s3cret");
+  // the parts are form-encoded inside Basic (RFC 6749 §2.3.1), as the runtime's client sends them
+  auto encoded = ParseTokenRequest({{"grant_type", "client_credentials"}},
+                                   auth::BasicAuthorization("dash%20board", "s3cret%3Awith%2Fodd%2Bchars"), &e);
+  ASSERT_TRUE(encoded);
+  EXPECT_EQ(encoded->client_id, "dash board");
+  EXPECT_EQ(encoded->client_secret, "s3cret:with/odd+chars");
   EXPECT_FALSE(ParseTokenRequest({{"grant_type", "client_credentials"}}, "Basic !!!", &e));
   EXPECT_EQ(e.status, 401);
   EXPECT_EQ(e.error, "invalid_client");

@@ -2,26 +2,11 @@
 
 #include <algorithm>
 
-#include "runtime/auth/jwk.h"
+#include "runtime/auth/basic.h"
+#include "runtime/http/types.h"
 
 namespace op::identity {
 
-namespace {
-// "Basic base64(id:secret)" (RFC 7617); the parts are form-encoded (RFC 6749 §2.3.1).
-std::optional<std::pair<std::string, std::string>> BasicCredentials(const std::string& header) {
-  if (header.size() < 7 || header.compare(0, 6, "Basic ") != 0) return std::nullopt;
-  std::string b64 = header.substr(6);
-  // standard base64 -> base64url for the shared decoder
-  std::replace(b64.begin(), b64.end(), '+', '-');
-  std::replace(b64.begin(), b64.end(), '/', '_');
-  while (!b64.empty() && b64.back() == '=') b64.pop_back();
-  auto text = auth::Base64UrlDecode(b64);
-  if (!text) return std::nullopt;
-  auto colon = text->find(':');
-  if (colon == std::string::npos) return std::nullopt;
-  return std::pair{text->substr(0, colon), text->substr(colon + 1)};
-}
-}  // namespace
 
 bool ValidUsername(const std::string& u) {
   if (u.size() < 3 || u.size() > 64) return false;
@@ -48,11 +33,13 @@ std::optional<TokenRequest> ParseTokenRequest(const std::map<std::string, std::s
   r.client_id = field("client_id");
   r.client_secret = field("client_secret");
   if (authorization) {
-    auto basic = BasicCredentials(*authorization);
+    auto basic = auth::ParseBasic(*authorization);
     if (!basic) return fail("invalid_client", "malformed HTTP Basic credentials", 401);
-    if (!r.client_id.empty() && r.client_id != basic->first) return fail("invalid_request", "two different client ids");
-    r.client_id = basic->first;
-    r.client_secret = basic->second;
+    // RFC 6749 §2.3.1: the id and secret are form-encoded inside Basic
+    const std::string id = http::PercentDecode(basic->user, true), secret = http::PercentDecode(basic->password, true);
+    if (!r.client_id.empty() && r.client_id != id) return fail("invalid_request", "two different client ids");
+    r.client_id = id;
+    r.client_secret = secret;
   }
   if (r.grant_type == "password") {
     r.username = field("username");
