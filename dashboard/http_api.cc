@@ -12,7 +12,16 @@ using http::HttpError;
 using http::Request;
 using http::Response;
 using Json = nlohmann::json;
-const http::Access kOwnCheck = http::Access::Public();  // sessions, checked here (sessions.h)
+// Who may call what (sessions.h): a signed-in viewer or admin reads; admin
+// acts, from the page itself; sign-in and sign-out come from the page too.
+// The session's user is the request's principal.
+http::Access SignedIn(Dashboard* d) {
+  return http::Access::Custom([d](Request& req) { req.principal = RequireSession(d->sessions, req).AsPrincipal(); });
+}
+http::Access AdminAction(Dashboard* d) {
+  return http::Access::Custom([d](Request& req) { req.principal = RequireAdminAction(d->sessions, req).AsPrincipal(); });
+}
+http::Access FromThePage() { return http::Access::Custom([](Request& req) { RequireSameOriginJson(req); }); }
 
 // Passes an upstream's answer through, or a 502/503 problem naming it.
 Response Relay(const discovery::CallResult& r, const std::string& app) {
@@ -42,7 +51,6 @@ void AddPage(http::Router& router) {
 // Sign-in: identity-service checks the credentials (the password grant);
 // viewer and admin get a session, anyone else a 403.
 Response SignIn(Dashboard* d, Request& req) {
-  RequireSameOriginJson(req);
   auto body = req.JsonBody();
   http::Validation v;
   if (!body.contains("username") || !body["username"].is_string() || body["username"].get<std::string>().empty() ||
@@ -87,13 +95,12 @@ Response SignIn(Dashboard* d, Request& req) {
 }
 
 void AddSession(http::Router& router, Dashboard* d) {
-  router.Post("/api/session", kOwnCheck, [d](Request& req) { return SignIn(d, req); });
-  router.Get("/api/session", kOwnCheck, [d](Request& req) {
-    auto s = RequireSession(d->sessions, req);
-    return Response::Json(200, {{"username", s.username}, {"roles", s.roles}, {"admin", s.IsAdmin()}});
+  router.Post("/api/session", FromThePage(), [d](Request& req) { return SignIn(d, req); });
+  router.Get("/api/session", SignedIn(d), [](Request& req) {
+    const auto& who = *req.principal;
+    return Response::Json(200, {{"username", who.subject}, {"roles", who.roles}, {"admin", who.HasRole(auth::kAdmin)}});
   });
-  router.Delete("/api/session", kOwnCheck, [d](Request& req) {
-    RequireSameOriginJson(req);
+  router.Delete("/api/session", FromThePage(), [d](Request& req) {
     if (auto id = SessionIdOf(req)) d->sessions.Remove(*id);
     auto out = Response::Empty(204);
     out.headers.Set("Set-Cookie", EndedSessionCookie(OverTls(req)));
@@ -103,15 +110,13 @@ void AddSession(http::Router& router, Dashboard* d) {
 
 // Read-only: the snapshot, an order's saga as a timeline, order search.
 void AddReads(http::Router& router, Dashboard* d) {
-  router.Get("/api/snapshot", kOwnCheck, [d](Request& req) {
-    RequireSession(d->sessions, req);
+  router.Get("/api/snapshot", SignedIn(d), [d](Request&) {
     Response r = Response::Text(200, d->collector->Snapshot(), "application/json");
     r.headers.Set("Cache-Control", "no-store");
     return r;
   });
   // One order with its saga as a timeline (order history + notifications).
-  router.Get("/api/orders/{id}", kOwnCheck, [d](Request& req) {
-    RequireSession(d->sessions, req);
+  router.Get("/api/orders/{id}", SignedIn(d), [d](Request& req) {
     const std::string& id = req.PathParam("id");
     auto order = d->svc.services().Call("order-service", {"GET", "/api/orders/" + id, {}, {}, {}});
     if (!order.ok() || order.response.status != 200) return Relay(order, "order-service");
@@ -129,8 +134,7 @@ void AddReads(http::Router& router, Dashboard* d) {
                                 {"timeline", Timeline(o, notes)}});
   });
   // Search: by customer and/or status, through order-service's list.
-  router.Get("/api/orders", kOwnCheck, [d](Request& req) {
-    RequireSession(d->sessions, req);
+  router.Get("/api/orders", SignedIn(d), [d](Request& req) {
     std::string q = "/api/orders?limit=" + req.Query("limit").value_or("25");
     for (const char* k : {"customerId", "status", "cursor"})
       if (auto v = req.Query(k)) q += std::string("&") + k + "=" + http::PercentEncode(*v);
@@ -153,22 +157,19 @@ void AddActions(http::Router& router, Dashboard* d) {
     out.headers.Set("Content-Type", r.headers.Get("content-type").value_or("application/json"));
     return out;
   };
-  router.Post("/api/kafka/brokers/{id}/{action}", kOwnCheck, [d, forward](Request& req) {
-    RequireAdminAction(d->sessions, req);
+  router.Post("/api/kafka/brokers/{id}/{action}", AdminAction(d), [forward](Request& req) {
     const auto& action = req.PathParam("action");
     if (action == "rtt") return forward("/faults/brokers/" + req.PathParam("id") + "/rtt", req.JsonBody());
     if (action != "down" && action != "up")
       throw HttpError(404, "no broker action '" + action + "' (down, up, rtt)");
     return forward("/faults/brokers/" + req.PathParam("id") + "/" + action, Json::object());
   });
-  router.Post("/api/kafka/partitions/{topic}/{partition}/leader", kOwnCheck, [d, forward](Request& req) {
-    RequireAdminAction(d->sessions, req);
+  router.Post("/api/kafka/partitions/{topic}/{partition}/leader", AdminAction(d), [forward](Request& req) {
     return forward("/faults/partitions/" + http::PercentEncode(req.PathParam("topic")) + "/" + req.PathParam("partition") +
                        "/leader",
                    req.JsonBody());
   });
-  router.Post("/api/dead-letters/replay", kOwnCheck, [d](Request& req) {
-    auto who = RequireAdminAction(d->sessions, req);
+  router.Post("/api/dead-letters/replay", AdminAction(d), [d](Request& req) {
     auto body = req.JsonBody();
     http::Validation v;
     if (!body.contains("topic") || !body["topic"].is_string()) v.Add("topic", "must be the dead-letter topic");
@@ -182,7 +183,7 @@ void AddActions(http::Router& router, Dashboard* d) {
       throw HttpError(503, e.what());
     }
     if (!done) throw HttpError(404, "no dead letter at that topic/partition/offset (only the newest are kept)");
-    log::Info("dead letter replayed", {{"by", who.username}, {"topic", body["topic"]}, {"offset", body["offset"]}});
+    log::Info("dead letter replayed", {{"by", req.principal->subject}, {"topic", body["topic"]}, {"offset", body["offset"]}});
     return Response::Json(202, *done);
   });
 }

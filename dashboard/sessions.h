@@ -11,6 +11,7 @@
 // sessions end after `lifetime`, or `idle` without a request.
 #include <chrono>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -26,6 +27,10 @@ struct Session {
   std::set<std::string> roles;
   Clock::TimePoint created, last_used;
   bool IsAdmin() const { return roles.count("admin") > 0; }
+  // As the caller of a request (Request::principal).
+  std::shared_ptr<const auth::Principal> AsPrincipal() const {
+    return std::make_shared<auth::Principal>(auth::Principal{username, "", roles, "", {}});
+  }
 };
 
 class Sessions {

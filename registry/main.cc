@@ -86,15 +86,9 @@ class RegistryServer : public ServiceState {
     evictor_->Start();
   }
 
-  // Every route: HTTP Basic, checked here (the router's Access is for bearer
-  // tokens; Eureka clients send Basic).
-  inline static const http::Access kBasic = http::Access::Public();
-  template <class F>
-  http::Handler Guarded(F f) {
-    return [this, f](http::Request& r) {
-      auth_.Require(r);
-      return f(r);
-    };
+  // Every route: HTTP Basic (basic_auth.h), as Eureka clients send it.
+  http::Access Basic() const {
+    return http::Access::Custom([this](http::Request& r) { auth_.Require(r); });
   }
   // A change a peer sent (marked, and from a peer): not forwarded again.
   bool IsReplication(const http::Request& r) const {
@@ -102,49 +96,49 @@ class RegistryServer : public ServiceState {
   }
 
   void Mount(http::Router& router) {
-    router.Post("/eureka/apps/{app}", kBasic, Guarded([this](http::Request& r) { return Register(r); }));
-    router.Put("/eureka/apps/{app}/{id}", kBasic, Guarded([this](http::Request& r) { return Renew(r); }));
-    router.Delete("/eureka/apps/{app}/{id}", kBasic, Guarded([this](http::Request& r) {
+    router.Post("/eureka/apps/{app}", Basic(), [this](http::Request& r) { return Register(r); });
+    router.Put("/eureka/apps/{app}/{id}", Basic(), [this](http::Request& r) { return Renew(r); });
+    router.Delete("/eureka/apps/{app}/{id}", Basic(), [this](http::Request& r) {
       if (!reg_.Cancel(r.PathParam("app"), r.PathParam("id"), IsReplication(r)))
         throw http::HttpError(404, "no instance " + r.PathParam("id") + " of " + r.PathParam("app"));
       Replicate(r, {"Cancel", r.PathParam("app"), r.PathParam("id"), std::nullopt, ""});
       log::Info("instance cancelled", {{"app", r.PathParam("app")}, {"id", r.PathParam("id")}, {"replication", IsReplication(r)}});
       return http::Response::Empty(200);
-    }));
-    router.Get("/eureka/apps", kBasic, Guarded([this](http::Request& r) {
+    });
+    router.Get("/eureka/apps", Basic(), [this](http::Request& r) {
       auto all = reg_.Instances();
       return Negotiated(r, ApplicationsJson(all, reg_.Version(), reg_.AppsHashCode()),
                         ApplicationsXml(all, reg_.Version(), reg_.AppsHashCode()));
-    }));
-    router.Get("/eureka/apps/delta", kBasic, Guarded([this](http::Request& r) {
+    });
+    router.Get("/eureka/apps/delta", Basic(), [this](http::Request& r) {
       auto delta = reg_.Delta();
       return Negotiated(r, ApplicationsJson(delta, reg_.Version(), reg_.AppsHashCode()),
                         ApplicationsXml(delta, reg_.Version(), reg_.AppsHashCode()));
-    }));
-    router.Get("/eureka/apps/{app}", kBasic, Guarded([this](http::Request& r) {
+    });
+    router.Get("/eureka/apps/{app}", Basic(), [this](http::Request& r) {
       auto list = reg_.App(r.PathParam("app"));
       if (list.empty()) throw http::HttpError(404, "no application " + r.PathParam("app"));
       std::string name = list.front().app;
       return Negotiated(r, {{"application", ApplicationJson(name, list)}}, ApplicationXml(name, list));
-    }));
-    router.Get("/eureka/apps/{app}/{id}", kBasic, Guarded([this](http::Request& r) {
+    });
+    router.Get("/eureka/apps/{app}/{id}", Basic(), [this](http::Request& r) {
       auto i = reg_.Get(r.PathParam("app"), r.PathParam("id"));
       if (!i) throw http::HttpError(404, "no instance " + r.PathParam("id") + " of " + r.PathParam("app"));
       return Negotiated(r, {{"instance", InstanceJson(*i)}}, InstanceXml(*i));
-    }));
-    router.Get("/eureka/instances/{id}", kBasic, Guarded([this](http::Request& r) {
+    });
+    router.Get("/eureka/instances/{id}", Basic(), [this](http::Request& r) {
       auto i = reg_.FindById(r.PathParam("id"));
       if (!i) throw http::HttpError(404, "no instance " + r.PathParam("id"));
       return Negotiated(r, {{"instance", InstanceJson(*i)}}, InstanceXml(*i));
-    }));
-    router.Get("/eureka/vips/{vip}", kBasic, Guarded([this](http::Request& r) {
+    });
+    router.Get("/eureka/vips/{vip}", Basic(), [this](http::Request& r) {
       std::vector<InstanceInfo> match;
       for (auto& i : reg_.Instances())
         if (i.vip_address == r.PathParam("vip")) match.push_back(i);
       return Negotiated(r, ApplicationsJson(match, reg_.Version(), reg_.AppsHashCode()),
                         ApplicationsXml(match, reg_.Version(), reg_.AppsHashCode()));
-    }));
-    router.Put("/eureka/apps/{app}/{id}/status", kBasic, Guarded([this](http::Request& r) {
+    });
+    router.Put("/eureka/apps/{app}/{id}/status", Basic(), [this](http::Request& r) {
       std::string value = r.Query("value").value_or("");
       if (!ValidStatus(value))
         throw http::HttpError(http::Problem(http::MakeProblem(400, "invalid status").Field("value", "UP, DOWN, STARTING, OUT_OF_SERVICE or UNKNOWN")));
@@ -152,8 +146,8 @@ class RegistryServer : public ServiceState {
         throw http::HttpError(404, "no instance " + r.PathParam("id"));
       Replicate(r, {"StatusUpdate", r.PathParam("app"), r.PathParam("id"), reg_.Get(r.PathParam("app"), r.PathParam("id")), value});
       return http::Response::Empty(200);
-    }));
-    router.Delete("/eureka/apps/{app}/{id}/status", kBasic, Guarded([this](http::Request& r) {
+    });
+    router.Delete("/eureka/apps/{app}/{id}/status", Basic(), [this](http::Request& r) {
       std::string value = r.Query("value").value_or("");
       if (!value.empty() && !ValidStatus(value))
         throw http::HttpError(http::Problem(http::MakeProblem(400, "invalid status").Field("value", "UP, DOWN, STARTING, OUT_OF_SERVICE or UNKNOWN")));
@@ -161,8 +155,8 @@ class RegistryServer : public ServiceState {
         throw http::HttpError(404, "no instance " + r.PathParam("id"));
       Replicate(r, {"DeleteStatusOverride", r.PathParam("app"), r.PathParam("id"), reg_.Get(r.PathParam("app"), r.PathParam("id")), value});
       return http::Response::Empty(200);
-    }));
-    router.Put("/eureka/apps/{app}/{id}/metadata", kBasic, Guarded([this](http::Request& r) {
+    });
+    router.Put("/eureka/apps/{app}/{id}/metadata", Basic(), [this](http::Request& r) {
       bool found = false;
       try {
         found = reg_.UpdateMetadata(r.PathParam("app"), r.PathParam("id"), {r.query.begin(), r.query.end()});
@@ -173,9 +167,9 @@ class RegistryServer : public ServiceState {
       }
       if (!found) throw http::HttpError(404, "no instance " + r.PathParam("id"));
       return http::Response::Empty(200);
-    }));
-    router.Post("/eureka/peerreplication/batch", kBasic, Guarded([this](http::Request& r) { return Batch(r); }));
-    router.Get("/registry/view", kBasic, Guarded([this](http::Request&) { return http::Response::Json(200, View()); }));
+    });
+    router.Post("/eureka/peerreplication/batch", Basic(), [this](http::Request& r) { return Batch(r); });
+    router.Get("/registry/view", Basic(), [this](http::Request&) { return http::Response::Json(200, View()); });
   }
 
  private:

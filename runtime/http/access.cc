@@ -31,6 +31,7 @@ std::string RolesText(const std::set<std::string>& roles) {
 }  // namespace
 
 void Authorize(Request& req, const Access& access, const Authenticator* authenticator) {
+  if (access.check) return access.check(req);
   if (access.open) return;
   auto header = req.Header("authorization");
   // RFC 6750 §2.1: the scheme is case-insensitive, one space, then the token.

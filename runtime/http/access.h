@@ -6,6 +6,7 @@
 //   router.Put("/api/products/{sku}", Access::Roles({auth::kAdmin}), ...);
 //   router.Get("/api/accounts/{customerId}", Access::OwnCustomerOr("customerId", {kAdmin, kService}), ...);
 //   router.Get("/api/orders", Access::SignedIn(), ...);   // the handler narrows what it reads
+//   router.Get("/eureka/apps", Access::Custom(check), ...); // another scheme (HTTP Basic, a session)
 //
 // Before the handler runs, the router checks the request's bearer token
 // with the program's Authenticator and the route's Access:
@@ -33,13 +34,17 @@ struct Access {
   bool open = false;                // public: no token needed (one that is sent is ignored)
   std::set<std::string> roles;      // any one passes; empty (and !open): any valid token
   std::string own_customer_param;   // or a caller whose customer_id is this path parameter's value
+  // Another scheme than bearer tokens: throws HttpError to refuse, may set
+  // Request::principal. When set, it alone decides.
+  std::function<void(Request&)> check;
 
-  static Access Public() { return {true, {}, {}}; }
-  static Access SignedIn() { return {false, {}, {}}; }
-  static Access Roles(std::set<std::string> roles) { return {false, std::move(roles), {}}; }
+  static Access Public() { return {true, {}, {}, {}}; }
+  static Access SignedIn() { return {false, {}, {}, {}}; }
+  static Access Roles(std::set<std::string> roles) { return {false, std::move(roles), {}, {}}; }
   static Access OwnCustomerOr(std::string path_param, std::set<std::string> roles) {
-    return {false, std::move(roles), std::move(path_param)};
+    return {false, std::move(roles), std::move(path_param), {}};
   }
+  static Access Custom(std::function<void(Request&)> check) { return {false, {}, {}, std::move(check)}; }
 };
 
 // A bearer token checked: the caller, or why not (no secret in it).

@@ -154,6 +154,18 @@ TEST(Access, WithoutAnAuthenticatorEveryRouteButThePublicOnesIsRefused) {
   EXPECT_NE(refused.body.find("cannot verify tokens"), std::string::npos);
 }
 
+TEST(Access, ACustomCheckAloneDecidesAndMayNameTheCaller) {
+  Router r;
+  r.Get("/basic", Access::Custom([](Request& q) {
+    if (q.Header("authorization") != "Basic ok") throw HttpError(401, "credentials");
+    q.principal = std::make_shared<auth::Principal>(auth::Principal{"peer", "", {"peer"}, "", {}});
+  }), [](Request& q) { return Response::Text(200, q.principal->subject); });
+  auto q = Req("GET", "/basic");
+  EXPECT_EQ(r.Handle(q).status, 401) << "no bearer token is asked for: the check refuses";
+  q = WithToken("GET", "/basic", "Basic ok");
+  EXPECT_EQ(r.Handle(q).body, "peer");
+}
+
 TEST(Access, ActsForIsTheCustomerItselfOrOneOfTheRoles) {
   Request q;
   EXPECT_FALSE(ActsFor(q, "alice", {"admin"})) << "nobody signed in";
