@@ -67,6 +67,13 @@ bool ActsFor(const Request& req, const std::string& customer_id, const std::set<
   return !req.principal->customer_id.empty() && req.principal->customer_id == customer_id;
 }
 
+std::optional<std::string> CustomerScope(const Request& req, std::optional<std::string> asked, const std::set<std::string>& roles) {
+  if (ActsFor(req, "", roles)) return asked;
+  if (asked) RequireActsFor(req, *asked, {});
+  if (!req.principal || req.principal->customer_id.empty()) throw HttpError(403, "this lists a customer's own data: sign in as one");
+  return req.principal->customer_id;
+}
+
 void RequireActsFor(const Request& req, const std::string& customer_id, const std::set<std::string>& roles) {
   if (!ActsFor(req, customer_id, roles))
     throw HttpError(403, "a customer may act only for itself (customerId '" + customer_id.substr(0, 64) + "' is not the caller)");

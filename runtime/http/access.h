@@ -20,6 +20,7 @@
 // Authenticator refuses every route that is not public: closed by default.
 #include <functional>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -64,5 +65,9 @@ void Authorize(Request& req, const Access& access, const Authenticator* authenti
 bool ActsFor(const Request& req, const std::string& customer_id, const std::set<std::string>& roles);
 // The same, throwing 403 problem+json when not.
 void RequireActsFor(const Request& req, const std::string& customer_id, const std::set<std::string>& roles);
+// The customer a list is for: what was asked (nullopt: everyone's) for a
+// caller with one of `roles`; else the caller's own customer id, and 403 when
+// it asked for another's or is no customer.
+std::optional<std::string> CustomerScope(const Request& req, std::optional<std::string> asked, const std::set<std::string>& roles);
 
 }  // namespace op::http

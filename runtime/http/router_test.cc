@@ -154,6 +154,19 @@ TEST(Access, WithoutAnAuthenticatorEveryRouteButThePublicOnesIsRefused) {
   EXPECT_NE(refused.body.find("cannot verify tokens"), std::string::npos);
 }
 
+TEST(Access, CustomerScopeNarrowsAListToTheCallersOwn) {
+  Request q;
+  q.principal = std::make_shared<auth::Principal>(auth::Principal{"alice", "alice", {"customer"}, "j", {}});
+  EXPECT_EQ(CustomerScope(q, std::nullopt, {"admin"}), "alice") << "everyone's becomes hers";
+  EXPECT_EQ(CustomerScope(q, "alice", {"admin"}), "alice");
+  EXPECT_THROW(CustomerScope(q, "bob", {"admin"}), HttpError);
+  q.principal = std::make_shared<auth::Principal>(auth::Principal{"admin", "", {"admin"}, "j", {}});
+  EXPECT_EQ(CustomerScope(q, std::nullopt, {"admin"}), std::nullopt) << "admin lists everyone's";
+  EXPECT_EQ(CustomerScope(q, "bob", {"admin"}), "bob");
+  q.principal = std::make_shared<auth::Principal>(auth::Principal{"viewer", "", {"viewer"}, "j", {}});
+  EXPECT_THROW(CustomerScope(q, std::nullopt, {"admin"}), HttpError) << "no customer, no role: nothing";
+}
+
 TEST(Access, ACustomCheckAloneDecidesAndMayNameTheCaller) {
   Router r;
   r.Get("/basic", Access::Custom([](Request& q) {

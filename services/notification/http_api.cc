@@ -27,11 +27,7 @@ void AddRoutes(Service& svc) {
   // A customer sees its own notifications only: the filter is narrowed to it.
   svc.router().Get("/api/notifications", http::Access::SignedIn(), [&svc](http::Request& req) {
     auto filter = ParseListQuery(req);
-    if (!http::ActsFor(req, "", {auth::kAdmin, auth::kService})) {
-      if (filter.customer_id) http::RequireActsFor(req, *filter.customer_id, {});
-      if (req.principal->customer_id.empty()) throw http::HttpError(403, "only customers, admin and services read notifications");
-      filter.customer_id = req.principal->customer_id;
-    }
+    filter.customer_id = http::CustomerScope(req, filter.customer_id, {auth::kAdmin, auth::kService});
     return http::Response::Json(200, ListNotifications(svc.db(), filter));
   });
 }

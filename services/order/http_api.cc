@@ -77,11 +77,7 @@ void AddRoutes(Context& ctx) {
   // A customer lists its own orders: the filter is narrowed to it.
   ctx.svc.router().Get("/api/orders", Access::SignedIn(), [c](http::Request& req) {
     auto q = ParseListQuery(req.query);
-    if (!http::ActsFor(req, "", kAnyCustomer)) {
-      if (q.customer_id) http::RequireActsFor(req, *q.customer_id, {});
-      if (req.principal->customer_id.empty()) throw http::HttpError(403, "only customers, admin and services read orders");
-      q.customer_id = req.principal->customer_id;
-    }
+    q.customer_id = http::CustomerScope(req, q.customer_id, kAnyCustomer);
     auto lease = c->svc.db().Acquire();
     auto s = lease.session();
     auto ids = ListOrderIds(s, q);
