@@ -78,12 +78,18 @@ Response Issue(Identity& id, const std::string& subject, const std::string& cust
   return OAuthJson(200, body);
 }
 
+// The 429 for a user name or address with too many failed sign-ins.
+std::optional<Response> Throttled(Identity& id, const std::string& username, const std::string& address) {
+  auto wait = id.throttle.RetryAfter(username, address);
+  if (!wait) return std::nullopt;
+  auto r = OAuthJson(429, {{"error", "slow_down"}, {"error_description", "too many failed sign-ins; try again later"}});
+  r.headers.Set("Retry-After", std::to_string(wait->count()));
+  return r;
+}
+
+// On the hashing pool; the throttle again, for failures while it queued.
 Response PasswordGrant(Identity& id, const TokenRequest& t, const std::string& address) {
-  if (auto wait = id.throttle.RetryAfter(t.username, address)) {
-    auto r = OAuthJson(429, {{"error", "slow_down"}, {"error_description", "too many failed sign-ins; try again later"}});
-    r.headers.Set("Retry-After", std::to_string(wait->count()));
-    return r;
-  }
+  if (auto refused = Throttled(id, t.username, address)) return *refused;
   auto user = FindUser(id.svc.db(), t.username);
   // The same work whether or not the user exists: no timing tells which.
   static const std::string kDummy = HashPassword("not-a-password-at-all", id.options.passwords);
@@ -145,11 +151,7 @@ void Token(Identity& id, Request& req, http::Respond respond) {
   if (t->grant_type != "password") return respond(ClientCredentialsGrant(id, *t));
   // The throttle first: a blocked user or address costs no hash, nor a place in the queue.
   const std::string address = ClientAddress(id, req);
-  if (auto wait = id.throttle.RetryAfter(t->username, address)) {
-    auto r = OAuthJson(429, {{"error", "slow_down"}, {"error_description", "too many failed sign-ins; try again later"}});
-    r.headers.Set("Retry-After", std::to_string(wait->count()));
-    return respond(r);
-  }
+  if (auto refused = Throttled(id, t->username, address)) return respond(*refused);
   OnHashingPool(id, req, std::move(respond), [&id, grant = *t, address] { return PasswordGrant(id, grant, address); });
 }
 
