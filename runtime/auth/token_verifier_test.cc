@@ -3,32 +3,22 @@
 #include "runtime/auth/token_verifier.h"
 
 #include <gtest/gtest.h>
-#include <jwt.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
 
 #include <atomic>
 #include <memory>
 #include <mutex>
 #include <thread>
 
+#include "testing/fixtures/jwt_signer.h"
+
 namespace op::auth {
 namespace {
 
 using namespace std::chrono_literals;
 
-std::string PrivatePem(EVP_PKEY* key) {
-  BIO* bio = BIO_new(BIO_s_mem());
-  PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr);
-  char* data = nullptr;
-  long n = BIO_get_mem_data(bio, &data);
-  std::string pem(data, size_t(n));
-  BIO_free(bio);
-  EVP_PKEY_free(key);
-  return pem;
-}
-std::string NewEcKey() { return PrivatePem(EVP_EC_gen("P-256")); }
-std::string NewRsaKey() { return PrivatePem(EVP_RSA_gen(2048)); }
+using op::testing::SignJwt;
+std::string NewEcKey() { return op::testing::NewEcPem(); }
+std::string NewRsaKey() { return op::testing::NewRsaPem(); }
 
 struct Claims {
   std::string iss = "http://identity", sub = "alice", customer = "alice";
@@ -39,20 +29,11 @@ struct Claims {
 
 // A token as identity-service would sign it, or as an attacker might.
 std::string Sign(jwt_alg_t alg, const std::string& key, const std::string& kid, const Claims& c, int64_t now) {
-  jwt_t* j = nullptr;
-  jwt_new(&j);
-  jwt_set_alg(j, alg, key.empty() ? nullptr : reinterpret_cast<const unsigned char*>(key.data()), int(key.size()));
-  if (!kid.empty()) jwt_add_header(j, "kid", kid.c_str());
   nlohmann::json grants = {{"iss", c.iss}, {"sub", c.sub}, {"aud", c.aud}, {"roles", c.roles},
                            {"customer_id", c.customer}, {"jti", "t-1"}, {"exp", c.exp.value_or(now + 900)}};
   if (c.nbf) grants["nbf"] = *c.nbf;
   grants["iat"] = c.iat.value_or(now);
-  jwt_add_grants_json(j, grants.dump().c_str());
-  char* out = jwt_encode_str(j);
-  std::string token = out ? out : "";
-  free(out);
-  jwt_free(j);
-  return token;
+  return SignJwt(alg, key, kid, grants);
 }
 
 class TokenVerifierTest : public ::testing::Test {

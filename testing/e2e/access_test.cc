@@ -7,12 +7,10 @@
 // published 5 s ahead, verifiers refreshing every 2 s), so every test also
 // meets rotations; one streams orders across several of them.
 #include <gtest/gtest.h>
-#include <jwt.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
 
 #include "runtime/auth/jwk.h"
 #include "runtime/core/uuid.h"
+#include "testing/fixtures/jwt_signer.h"
 #include "testing/fixtures/platform.h"
 
 namespace op {
@@ -21,38 +19,14 @@ namespace {
 using namespace std::chrono_literals;
 using nlohmann::json;
 using testing::ApiClient;
+using testing::NewEcPem;
+using testing::SignJwt;
 using testing::WaitUntil;
-
-std::string NewEcPem() {
-  EVP_PKEY* key = EVP_EC_gen("P-256");
-  BIO* bio = BIO_new(BIO_s_mem());
-  PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr);
-  char* data = nullptr;
-  long n = BIO_get_mem_data(bio, &data);
-  std::string pem(data, size_t(n));
-  BIO_free(bio);
-  EVP_PKEY_free(key);
-  return pem;
-}
 
 std::string FromHex(const std::string& hex) {
   std::string out;
   for (size_t i = 0; i + 1 < hex.size(); i += 2) out += char(std::stoi(hex.substr(i, 2), nullptr, 16));
   return out;
-}
-
-// A token with any header algorithm, key and claims (libjwt signs it).
-std::string Sign(jwt_alg_t alg, const std::string& key, const std::string& kid, const json& claims) {
-  jwt_t* j = nullptr;
-  jwt_new(&j);
-  jwt_set_alg(j, alg, key.empty() ? nullptr : reinterpret_cast<const unsigned char*>(key.data()), int(key.size()));
-  if (!kid.empty()) jwt_add_header(j, "kid", kid.c_str());
-  jwt_add_grants_json(j, claims.dump().c_str());
-  char* out = jwt_encode_str(j);
-  std::string token = out ? out : "";
-  free(out);
-  jwt_free(j);
-  return token;
 }
 
 class AccessTest : public ::testing::Test {
@@ -135,16 +109,16 @@ void ExpectInvalidToken(const std::string& what, const std::string& authorizatio
 TEST_F(AccessTest, EveryWayATokenCanBeWrongIs401) {
   const auto [kid, key] = SigningKey();
   const std::string gw = Gw(), order = U("order-service");
-  ASSERT_EQ(Call("GET", gw + "/api/orders", "Bearer " + Sign(JWT_ALG_ES256, key, kid, Claims())).status, 200)
+  ASSERT_EQ(Call("GET", gw + "/api/orders", "Bearer " + SignJwt(JWT_ALG_ES256, key, kid, Claims())).status, 200)
       << "the forger's tools work: a token signed with the real key passes";
   ExpectInvalidToken("no token", "", gw, order);
   ExpectInvalidToken("another scheme", "Basic YWxpY2U6YWxpY2Utc2VjcmV0", gw, order);
   ExpectInvalidToken("garbage", "Bearer garbage", gw, order);
-  ExpectInvalidToken("expired", "Bearer " + Sign(JWT_ALG_ES256, key, kid, Claims(-120)), gw, order);
+  ExpectInvalidToken("expired", "Bearer " + SignJwt(JWT_ALG_ES256, key, kid, Claims(-120)), gw, order);
   auto early = Claims();
   early["nbf"] = early["iat"].get<int64_t>() + 600;
-  ExpectInvalidToken("not yet valid", "Bearer " + Sign(JWT_ALG_ES256, key, kid, early), gw, order);
-  ExpectInvalidToken("wrong signature", "Bearer " + Sign(JWT_ALG_ES256, NewEcPem(), kid, Claims()), gw, order);
+  ExpectInvalidToken("not yet valid", "Bearer " + SignJwt(JWT_ALG_ES256, key, kid, early), gw, order);
+  ExpectInvalidToken("wrong signature", "Bearer " + SignJwt(JWT_ALG_ES256, NewEcPem(), kid, Claims()), gw, order);
   // alg none: the header says so and the signature is empty
   const std::string none_header = auth::Base64UrlEncode(json{{"alg", "none"}, {"typ", "JWT"}, {"kid", kid}}.dump());
   ExpectInvalidToken("alg none", "Bearer " + none_header + "." + auth::Base64UrlEncode(Claims().dump()) + ".", gw, order);
@@ -152,14 +126,14 @@ TEST_F(AccessTest, EveryWayATokenCanBeWrongIs401) {
   auto jwks = http::HttpClient().Get(gw + "/.well-known/jwks.json").Json();
   auto pub = auth::ParseJwk(jwks["keys"][0]);
   ASSERT_TRUE(pub);
-  ExpectInvalidToken("HS256 with the public key", "Bearer " + Sign(JWT_ALG_HS256, pub->public_pem, pub->kid, Claims()), gw, order);
+  ExpectInvalidToken("HS256 with the public key", "Bearer " + SignJwt(JWT_ALG_HS256, pub->public_pem, pub->kid, Claims()), gw, order);
   auto iss = Claims();
   iss["iss"] = "http://evil.example";
-  ExpectInvalidToken("wrong iss", "Bearer " + Sign(JWT_ALG_ES256, key, kid, iss), gw, order);
+  ExpectInvalidToken("wrong iss", "Bearer " + SignJwt(JWT_ALG_ES256, key, kid, iss), gw, order);
   auto aud = Claims();
   aud["aud"] = "another-platform";
-  ExpectInvalidToken("wrong aud", "Bearer " + Sign(JWT_ALG_ES256, key, kid, aud), gw, order);
-  ExpectInvalidToken("unknown kid", "Bearer " + Sign(JWT_ALG_ES256, NewEcPem(), "made-up-kid", Claims()), gw, order);
+  ExpectInvalidToken("wrong aud", "Bearer " + SignJwt(JWT_ALG_ES256, key, kid, aud), gw, order);
+  ExpectInvalidToken("unknown kid", "Bearer " + SignJwt(JWT_ALG_ES256, NewEcPem(), "made-up-kid", Claims()), gw, order);
 }
 
 TEST_F(AccessTest, RefreshTokensAreSingleUseRevocableAndAReuseRevokesTheFamily) {
