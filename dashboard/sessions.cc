@@ -1,17 +1,11 @@
 #include "dashboard/sessions.h"
 
-#include <openssl/rand.h>
-
-#include <stdexcept>
-
 #include "runtime/auth/jwk.h"
 
 namespace op::dashboard {
 
 std::string Sessions::Create(std::string username, std::set<std::string> roles) {
-  std::string raw(32, '\0');
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), int(raw.size())) != 1) throw std::runtime_error("no randomness");
-  std::string id = auth::Base64UrlEncode(raw);
+  std::string id = auth::RandomToken(32);
   const auto now = clock_.Now();
   std::lock_guard lock(mu_);
   // Bounded: past the cap, the oldest sessions go first.

@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 
 #include <memory>
 #include <stdexcept>
@@ -187,6 +188,12 @@ nlohmann::json PublicJwk(const std::string& pem, const std::string& kid) {
             {"kid", kid}, {"alg", "RS256"}, {"use", "sig"}};
   }
   throw std::runtime_error("only EC (P-256) and RSA keys are used");
+}
+
+std::string RandomToken(size_t bytes) {
+  std::string raw(bytes, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), int(bytes)) != 1) throw std::runtime_error("no randomness");
+  return Base64UrlEncode(raw);
 }
 
 }  // namespace op::auth

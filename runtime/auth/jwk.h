@@ -32,5 +32,8 @@ nlohmann::json PublicJwk(const std::string& pem, const std::string& kid);
 // base64url without padding (RFC 7515 §2), as JWTs and JWKs use it.
 std::string Base64UrlEncode(const std::string& bytes);
 std::optional<std::string> Base64UrlDecode(const std::string& text);
+// `bytes` random bytes from OpenSSL's CSPRNG, base64url: refresh tokens, ids,
+// session ids. Throws when the generator fails.
+std::string RandomToken(size_t bytes);
 
 }  // namespace op::auth

@@ -2,7 +2,6 @@
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
-#include <openssl/rand.h>
 
 #include <algorithm>
 #include <stdexcept>
@@ -21,9 +20,7 @@ SigningKey NewSigningKey(std::chrono::system_clock::time_point now) {
   std::string pem(data, size_t(n));
   BIO_free(bio);
   EVP_PKEY_free(key);
-  unsigned char id[12];
-  if (RAND_bytes(id, sizeof id) != 1) throw std::runtime_error("no randomness for a kid");
-  return {auth::Base64UrlEncode(std::string(reinterpret_cast<char*>(id), sizeof id)), pem, now, std::nullopt};
+  return {auth::RandomToken(12), pem, now, std::nullopt};  // the kid
 }
 
 bool Rotate(std::vector<SigningKey>& keys, std::chrono::system_clock::time_point now, const KeyPolicy& policy) {

@@ -11,13 +11,6 @@
 
 namespace op::identity {
 
-namespace {
-std::string RandomBytes(size_t n) {
-  std::string out(n, '\0');
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), int(n)) != 1) throw std::runtime_error("no randomness");
-  return out;
-}
-}  // namespace
 
 std::string SignAccessToken(const SigningKey& key, const AccessClaims& c, std::chrono::system_clock::time_point now,
                             std::chrono::seconds lifetime) {
@@ -39,8 +32,8 @@ std::string SignAccessToken(const SigningKey& key, const AccessClaims& c, std::c
   return token;
 }
 
-std::string NewRefreshToken() { return auth::Base64UrlEncode(RandomBytes(32)); }
-std::string NewId() { return auth::Base64UrlEncode(RandomBytes(16)); }
+std::string NewRefreshToken() { return auth::RandomToken(32); }
+std::string NewId() { return auth::RandomToken(16); }
 
 std::string TokenHash(const std::string& token) {
   unsigned char digest[EVP_MAX_MD_SIZE];
