@@ -7,9 +7,8 @@
 
 namespace op::gateway {
 
-bool AccessRule::Matches(const std::string& method, const std::string& p) const {
+bool AccessRule::Matches(const std::string& method, const std::vector<std::string>& parts) const {
   if (!methods.empty() && std::find(methods.begin(), methods.end(), method) == methods.end()) return false;
-  auto parts = http::SplitPath(p);
   if (parts.size() < segments.size() || (!any_rest && parts.size() != segments.size())) return false;
   for (size_t i = 0; i < segments.size(); ++i)
     if (segments[i] != "*" && segments[i] != parts[i]) return false;
@@ -83,11 +82,16 @@ std::vector<AccessRule> DefaultAccessRules() {
 )"));
 }
 
-const http::Access& AccessFor(const std::vector<AccessRule>& rules, const std::string& method, const std::string& path) {
+const http::Access& AccessFor(const std::vector<AccessRule>& rules, const std::string& method,
+                              const std::vector<std::string>& segments) {
   static const http::Access kSignedIn = http::Access::SignedIn();
   for (const auto& r : rules)
-    if (r.Matches(method, path)) return r.access;
+    if (r.Matches(method, segments)) return r.access;
   return kSignedIn;
+}
+
+const http::Access& AccessFor(const std::vector<AccessRule>& rules, const std::string& method, const std::string& path) {
+  return AccessFor(rules, method, http::SplitPath(path));
 }
 
 }  // namespace op::gateway

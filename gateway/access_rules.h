@@ -29,14 +29,17 @@ struct AccessRule {
   std::vector<std::string> methods;   // empty: any
   http::Access access;
 
-  bool Matches(const std::string& method, const std::string& path) const;
+  bool Matches(const std::string& method, const std::vector<std::string>& segments) const;
 };
 
 // Throws config::ConfigError naming gateway.access[i].field.
 std::vector<AccessRule> ParseAccessRules(const YAML::Node& rules);
 // DESIGN section 10's rules.
 std::vector<AccessRule> DefaultAccessRules();
-// What the first matching rule asks; a valid token when none matches.
+// What the first matching rule asks; a valid token when none matches. The
+// path comes split (http::SplitPath), once per request.
+const http::Access& AccessFor(const std::vector<AccessRule>& rules, const std::string& method,
+                              const std::vector<std::string>& segments);
 const http::Access& AccessFor(const std::vector<AccessRule>& rules, const std::string& method, const std::string& path);
 
 }  // namespace op::gateway

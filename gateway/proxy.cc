@@ -53,8 +53,8 @@ std::string ClientKey(const http::Request& req) {
 // A path whose meaning a later hop could change: dot segments, encoded dots
 // and slashes, backslashes (what Spring Security's StrictHttpFirewall
 // refuses). /api/products/../orders must not pass the products' public rule.
-bool AmbiguousPath(const std::string& path) {
-  for (const auto& seg : http::SplitPath(path))
+bool AmbiguousPath(const std::string& path, const std::vector<std::string>& segments) {
+  for (const auto& seg : segments)
     if (seg == "." || seg == "..") return true;
   std::string lower = path;
   std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
@@ -123,10 +123,11 @@ void Gateway::Mount(http::Router& router) {
 
 void Gateway::Proxy(RouteRuntime& rt, http::Request& req, http::Respond respond) {
   const Route& route = rt.route;
-  if (AmbiguousPath(req.path))
+  const auto segments = http::SplitPath(req.path);  // once, for both checks
+  if (AmbiguousPath(req.path, segments))
     return respond(Reject(route, "bad_path", Problem(400, "the path has dot segments or encoded separators")));
   try {
-    svc_.router().Authorize(req, AccessFor(access_, req.method, req.path));
+    svc_.router().Authorize(req, AccessFor(access_, req.method, segments));
   } catch (const http::HttpError& e) {
     return respond(Reject(route, e.problem().status == 401 ? "unauthorized" : "forbidden", e.problem().ToResponse(req.path)));
   }
