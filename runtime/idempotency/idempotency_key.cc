@@ -6,22 +6,39 @@
 
 #include <nlohmann/json.hpp>
 
+#include "runtime/logging/log.h"
+
 namespace op::idempotency {
 
-std::string KeyStore::HashRequest(const http::Request& req) {
+namespace {
+constexpr size_t kScopeColumn = 200;  // idempotency_keys.scope VARCHAR(200)
+
+std::string Sha256Hex(std::string_view a, std::string_view b = {}) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
-  std::string head = req.method + " " + req.path + "\n";
-  EVP_DigestUpdate(ctx, head.data(), head.size());
-  EVP_DigestUpdate(ctx, req.body.data(), req.body.size());
+  EVP_DigestUpdate(ctx, a.data(), a.size());
+  EVP_DigestUpdate(ctx, b.data(), b.size());
   EVP_DigestFinal_ex(ctx, md, &len);
   EVP_MD_CTX_free(ctx);
   static const char* d = "0123456789abcdef";
   std::string hex;
   for (unsigned i = 0; i < len; ++i) hex += d[md[i] >> 4], hex += d[md[i] & 15];
   return hex;
+}
+}  // namespace
+
+KeyStore::~KeyStore() { StopPurging(); }
+
+std::string KeyStore::HashRequest(const http::Request& req) {
+  return Sha256Hex(req.method + " " + req.path + "\n", req.body);
+}
+
+std::string KeyStore::CallerScope(const std::string& scope, const http::Request& req) {
+  std::string caller = req.principal ? req.principal->subject : "-";
+  if (scope.size() + 1 + caller.size() > kScopeColumn) caller = "sha256:" + Sha256Hex(caller);
+  return (scope + " " + caller).substr(0, kScopeColumn);
 }
 
 KeyStore::Begin KeyStore::Start(const std::string& scope, const std::string& key,
@@ -86,14 +103,33 @@ void KeyStore::Forget(const std::string& scope, const std::string& key) {
   pool_.Exec("DELETE FROM idempotency_keys WHERE scope = ? AND idempotency_key = ?", scope, key);
 }
 
-size_t KeyStore::PurgeExpired() {
-  return pool_.Exec("DELETE FROM idempotency_keys WHERE expires_at < CURRENT_TIMESTAMP(3) LIMIT 10000");
+size_t KeyStore::PurgeExpired(size_t limit) {
+  size_t total = 0;
+  while (true) {  // in slices: one huge DELETE would hold its locks for long
+    size_t n = pool_.Exec("DELETE FROM idempotency_keys WHERE expires_at < CURRENT_TIMESTAMP(3) LIMIT ?", int64_t(limit));
+    total += n;
+    if (n < limit) return total;
+  }
+}
+
+void KeyStore::StartPurging(std::chrono::milliseconds interval) {
+  if (purge_) return;
+  purge_ = std::make_unique<PeriodicTask>("idempotency-purge", [this, interval] {
+    if (size_t n = PurgeExpired()) log::Info("expired idempotency keys deleted", {{"count", n}});
+    return interval;
+  }, std::chrono::seconds(30));
+  purge_->Start();
+}
+
+void KeyStore::StopPurging() {
+  if (purge_) purge_->Stop();
 }
 
 http::Handler KeyStore::Wrap(std::string scope, http::Handler handler) {
-  return [this, scope = std::move(scope), handler = std::move(handler)](http::Request& req) -> http::Response {
+  return [this, route = std::move(scope), handler = std::move(handler)](http::Request& req) -> http::Response {
     auto key = req.Header("idempotency-key");
     if (!key) return handler(req);
+    const std::string scope = CallerScope(route, req);
     bool printable = !key->empty() && key->size() <= 255;
     for (unsigned char c : *key) printable = printable && c >= 0x20 && c < 0x7f;
     if (!printable) {

@@ -1,6 +1,8 @@
 // The Idempotency-Key store against a real MariaDB.
 #include "runtime/idempotency/idempotency_key.h"
 
+#include <thread>
+
 #include <gtest/gtest.h>
 
 #include "runtime/idempotency/schema.h"
@@ -27,8 +29,13 @@ class IdempotencyKeyTest : public testing::DatabaseTest {
       return resp;
     });
   }
-  http::Request Req(const std::string& key, const std::string& body) {
+  http::Request Req(const std::string& key, const std::string& body, const std::string& caller = "") {
     http::Request r;
+    if (!caller.empty()) {
+      auto p = std::make_shared<auth::Principal>();
+      p->subject = caller;
+      r.principal = p;
+    }
     r.method = "POST";
     r.path = "/api/orders";
     r.body = body;
@@ -63,7 +70,8 @@ TEST_F(IdempotencyKeyTest, SameKeySameBodyReplaysTheFirstResponse) {
 TEST_F(IdempotencyKeyTest, DifferentBodyIs422InFlightIs409) {
   handler_(*std::make_unique<http::Request>(Req("key-2", "{\"a\":1}")));
   EXPECT_EQ(Status(Req("key-2", "{\"a\":2}")), 422);
-  store_->Start("POST /api/orders", "key-3", KeyStore::HashRequest(Req("key-3", "{}")));
+  auto running = Req("key-3", "{}");
+  store_->Start(KeyStore::CallerScope("POST /api/orders", running), "key-3", KeyStore::HashRequest(running));
   EXPECT_EQ(Status(Req("key-3", "{}")), 409);
   EXPECT_EQ(calls_, 1);
 }
@@ -84,6 +92,41 @@ TEST_F(IdempotencyKeyTest, KeysAreKeptForTheTtlThenPurged) {
   EXPECT_EQ(store_->PurgeExpired(), 0u);
   pool_->Exec("UPDATE idempotency_keys SET expires_at = CURRENT_TIMESTAMP(3) - INTERVAL 1 SECOND");
   EXPECT_EQ(store_->PurgeExpired(), 1u);
+}
+
+TEST_F(IdempotencyKeyTest, PurgeRunsInSlicesUntilNothingExpiredIsLeft) {
+  for (int i = 0; i < 7; ++i) handler_(*std::make_unique<http::Request>(Req("slice-" + std::to_string(i), "{}")));
+  pool_->Exec("UPDATE idempotency_keys SET expires_at = CURRENT_TIMESTAMP(3) - INTERVAL 1 SECOND");
+  EXPECT_EQ(store_->PurgeExpired(3), 7u) << "3 + 3 + 1";
+  EXPECT_EQ(Scalar(*pool_, "SELECT COUNT(*) AS n FROM idempotency_keys"), 0);
+}
+
+TEST_F(IdempotencyKeyTest, ThePurgeScheduleDeletesExpiredKeysWithoutACall) {
+  handler_(*std::make_unique<http::Request>(Req("key-6", "{}")));
+  handler_(*std::make_unique<http::Request>(Req("key-7", "{}")));
+  pool_->Exec("UPDATE idempotency_keys SET expires_at = CURRENT_TIMESTAMP(3) - INTERVAL 1 SECOND WHERE idempotency_key = 'key-6'");
+  store_->StartPurging(20ms);
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (Scalar(*pool_, "SELECT COUNT(*) AS n FROM idempotency_keys") != 1 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(10ms);  // polls a condition
+  store_->StopPurging();
+  EXPECT_EQ(Scalar(*pool_, "SELECT COUNT(*) AS n FROM idempotency_keys WHERE idempotency_key = 'key-7'"), 1);
+  EXPECT_EQ(Scalar(*pool_, "SELECT COUNT(*) AS n FROM idempotency_keys"), 1);
+}
+
+TEST_F(IdempotencyKeyTest, KeysAreScopedByCallerSoOneClientCannotPoisonAnothers) {
+  ASSERT_EQ(Status(Req("shared-key", "{\"a\":1}", "alice")), 202);
+  EXPECT_EQ(Status(Req("shared-key", "{\"b\":2}", "mallory")), 202) << "another caller's key is not a mismatch";
+  EXPECT_EQ(calls_, 2);
+  auto again = Req("shared-key", "{\"a\":1}", "alice");
+  auto replay = handler_(again);
+  EXPECT_EQ(replay.headers.Get("idempotent-replayed"), "true");
+  EXPECT_EQ(replay.body, "{\"orderId\":\"o-1\"}") << "alice gets her own response, not mallory's";
+  EXPECT_EQ(Status(Req("shared-key", "{\"a\":1}")), 202) << "anonymous callers have a scope of their own";
+  EXPECT_EQ(calls_, 3);
+  auto long_caller = Req("k", "{}", std::string(500, 'x'));
+  EXPECT_LE(KeyStore::CallerScope("POST /api/orders", long_caller).size(), 200u);
+  EXPECT_EQ(Status(long_caller), 202);
 }
 
 }  // namespace

@@ -14,6 +14,7 @@ DatabaseComponent::DatabaseComponent(const config::Config& config, std::vector<d
                                      metrics::MetricsRegistry& metrics, actuator::HealthRegistry& health, std::string name)
     : options_(db::DbOptions::FromConfig(config)),
       startup_timeout_(config.GetDuration("mysql.startup-timeout")),
+      purge_interval_(config.GetDuration("idempotency.purge-interval")),
       migrations_(outbox::Migrations()),
       metrics_(metrics),
       health_(health),
@@ -47,6 +48,7 @@ void DatabaseComponent::Start() {
     throw StartupError(std::string("database migration failed: ") + e.what());
   }
   idempotency_ = std::make_unique<idempotency::KeyStore>(*pool_);
+  idempotency_->StartPurging(purge_interval_);
   health_.Add("db", [pool = pool_.get()] {
     std::string err;
     auto stats = pool->GetStats();
@@ -55,6 +57,10 @@ void DatabaseComponent::Start() {
     details["error"] = err;
     return actuator::Health::Down(details);
   });
+}
+
+void DatabaseComponent::Stop() {
+  if (idempotency_) idempotency_->StopPurging();
 }
 
 namespace {

@@ -59,12 +59,14 @@ class DatabaseComponent final : public Component {
                     metrics::MetricsRegistry& metrics, actuator::HealthRegistry& health, std::string name);
   const char* Name() const override { return "database"; }
   void Start() override;  // StartupError when unreachable until mysql.startup-timeout, or a migration fails
+  void Stop() override;
   db::ConnectionPool& pool() { return *pool_; }
   idempotency::KeyStore& idempotency() { return *idempotency_; }
 
  private:
   db::DbOptions options_;
   std::chrono::milliseconds startup_timeout_;
+  std::chrono::milliseconds purge_interval_;
   std::vector<db::Migration> migrations_;
   metrics::MetricsRegistry& metrics_;
   actuator::HealthRegistry& health_;

@@ -63,6 +63,7 @@ void DeclareRuntimeSchema(config::Schema& s, const ServiceSpec& spec) {
     s.Add("mysql.startup-timeout", Type::kDuration, "60s", "wait for the database at start-up at most");
     s.Add("outbox.poll-interval", Type::kDuration, "50ms", "outbox relay poll interval when idle");
     s.Add(config::KeySpec{"outbox.batch-size", Type::kInt, "200", "outbox rows per relay batch", 1, 10000});
+    s.Add("idempotency.purge-interval", Type::kDuration, "10m", "delete expired Idempotency-Key records this often");
   }
   if (spec.uses_kafka) {
     kafka::ProducerOptions::DeclareSchema(s);
