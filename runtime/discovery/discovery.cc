@@ -44,14 +44,17 @@ LoadBalancer::LoadBalancer(Discovery& d, resilience::ResilienceRegistry* b, Stra
 
 std::optional<Instance> LoadBalancer::Choose(const std::string& app, const std::vector<std::string>& exclude) {
   std::vector<Instance> candidates;
-  for (auto& i : discovery_.Instances(app)) {
+  auto present = discovery_.Instances(app);
+  ForgetDeparted(app, present);
+  for (auto& i : present) {
     if (i.status != "UP") continue;
     if (std::find(exclude.begin(), exclude.end(), i.id) != exclude.end()) continue;
     if (breakers_) {
-      auto state = breakers_->GetCircuitBreaker(InstanceBreakerName(i)).State();
+      auto breaker = breakers_->SharedCircuitBreaker(InstanceBreakerName(i));
+      auto state = breaker->State();
       if (state == resilience::CircuitState::kOpen || state == resilience::CircuitState::kForcedOpen) {
         // let it through once its open wait is over, so it can half-open
-        if (breakers_->GetCircuitBreaker(InstanceBreakerName(i)).RemainingOpenWait().count() > 0) continue;
+        if (breaker->RemainingOpenWait().count() > 0) continue;
       }
     }
     candidates.push_back(std::move(i));
@@ -69,6 +72,21 @@ std::optional<Instance> LoadBalancer::Choose(const std::string& app, const std::
     return candidates[best];
   }
   return candidates[next_[app]++ % candidates.size()];
+}
+
+void LoadBalancer::ForgetDeparted(const std::string& app, const std::vector<Instance>& present) {
+  std::set<std::string> ids;
+  for (const auto& i : present) ids.insert(i.id);
+  std::lock_guard lock(mu_);
+  auto& known = known_[app];
+  if (known == ids) return;
+  for (const auto& id : known) {
+    if (ids.count(id)) continue;
+    if (breakers_) breakers_->RemoveCircuitBreaker(app + "@" + id);
+    auto it = outstanding_.find(id);
+    if (it != outstanding_.end() && it->second <= 0) outstanding_.erase(it);
+  }
+  known = std::move(ids);
 }
 
 void LoadBalancer::OnStart(const Instance& i) {

@@ -7,6 +7,7 @@
 // per-instance breaker is OPEN.
 #include <atomic>
 #include <map>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -75,12 +76,17 @@ class LoadBalancer {
   void OnEnd(const Instance& i);
 
  private:
+  // Instances that left discovery take their breaker and counters with them:
+  // a registry full of short-lived instances must not grow the caller.
+  void ForgetDeparted(const std::string& app, const std::vector<Instance>& present);
+
   Discovery& discovery_;
   resilience::ResilienceRegistry* breakers_;
   Strategy strategy_;
   std::mutex mu_;
   std::map<std::string, uint64_t> next_;       // app -> round-robin counter
   std::map<std::string, int> outstanding_;     // instance id -> calls in flight
+  std::map<std::string, std::set<std::string>> known_;  // app -> instance ids seen last time
 };
 
 }  // namespace op::discovery

@@ -51,6 +51,33 @@ TEST(LoadBalancer, SkipsInstancesWhoseBreakerIsOpenUntilTheWaitIsOver) {
   EXPECT_EQ(seen.size(), 2u);
 }
 
+TEST(LoadBalancer, BreakersOfInstancesThatLeftAreDropped) {
+  FakeDiscovery d;
+  resilience::ResilienceRegistry reg(nullptr);
+  LoadBalancer lb(d, &reg);
+  auto names = [&] {
+    std::set<std::string> n;
+    auto json = reg.CircuitBreakersJson();
+    for (auto& [name, _] : json["circuitBreakers"].items()) n.insert(name);
+    return n;
+  };
+  for (int gen = 0; gen < 50; ++gen) {  // instances come and go: the registry stays at two breakers
+    d.list = {Inst("a" + std::to_string(gen)), Inst("b" + std::to_string(gen))};
+    for (int i = 0; i < 4; ++i) lb.Choose("inventory-service");
+  }
+  EXPECT_EQ(names(), (std::set<std::string>{"inventory-service@a49", "inventory-service@b49"}));
+  auto held = reg.SharedCircuitBreaker("inventory-service@a49");  // a call in flight to a49
+  held->TransitionToOpen();
+  d.list = {Inst("b49")};
+  EXPECT_EQ(lb.Choose("inventory-service")->id, "b49");
+  EXPECT_EQ(names(), (std::set<std::string>{"inventory-service@b49"}));
+  held->OnError(1ms);  // the caller's breaker is still valid after its removal
+  d.list = {Inst("a49"), Inst("b49")};
+  std::set<std::string> seen;
+  for (int i = 0; i < 4; ++i) seen.insert(lb.Choose("inventory-service")->id);
+  EXPECT_EQ(seen.size(), 2u) << "an instance that comes back starts with a fresh (closed) breaker";
+}
+
 TEST(LoadBalancer, LeastOutstandingPrefersTheIdleInstance) {
   FakeDiscovery d;
   d.list = {Inst("a"), Inst("b")};

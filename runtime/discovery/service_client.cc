@@ -58,7 +58,7 @@ class ServiceClient::Plan {
       return false;
     }
     tried_.push_back(inst->id);
-    inst_breaker_ = &c_.resilience_.GetCircuitBreaker(InstanceBreakerName(*inst));
+    inst_breaker_ = c_.resilience_.SharedCircuitBreaker(InstanceBreakerName(*inst));  // held: the instance may leave meanwhile
     if (!inst_breaker_->TryAcquirePermission()) {
       out.failure = CallResult::Failure::kNoInstance;
       out.error = "circuit breaker '" + InstanceBreakerName(*inst) + "' is OPEN";
@@ -105,7 +105,7 @@ class ServiceClient::Plan {
   resilience::Retry* const retry_;
   std::vector<std::string> tried_;
   Instance instance_;
-  resilience::CircuitBreaker* inst_breaker_ = nullptr;
+  std::shared_ptr<resilience::CircuitBreaker> inst_breaker_;
   std::chrono::steady_clock::time_point start_;
   int attempt_ = 0;
 };

@@ -162,8 +162,26 @@ CircuitBreaker& ResilienceRegistry::GetCircuitBreaker(const std::string& name,
                                                       const CircuitBreakerConfig& cfg) {
   std::lock_guard lock(mu_);
   auto& slot = breakers_[name];
-  if (!slot) slot = std::make_unique<CircuitBreaker>(name, cfg, clock_);
+  if (!slot) slot = std::make_shared<CircuitBreaker>(name, cfg, clock_);
   return *slot;
+}
+
+std::shared_ptr<CircuitBreaker> ResilienceRegistry::SharedCircuitBreaker(const std::string& name) {
+  {
+    std::lock_guard lock(mu_);
+    auto it = breakers_.find(name);
+    if (it != breakers_.end()) return it->second;
+  }
+  auto cfg = CircuitBreakerConfigFor(name);
+  std::lock_guard lock(mu_);
+  auto& slot = breakers_[name];
+  if (!slot) slot = std::make_shared<CircuitBreaker>(name, cfg, clock_);
+  return slot;
+}
+
+bool ResilienceRegistry::RemoveCircuitBreaker(const std::string& name) {
+  std::lock_guard lock(mu_);
+  return breakers_.erase(name) > 0;
 }
 
 Retry& ResilienceRegistry::GetRetry(const std::string& name) {

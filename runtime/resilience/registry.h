@@ -47,6 +47,12 @@ class ResilienceRegistry {
   // For a caller that builds its own config (e.g. a breaker per upstream instance).
   CircuitBreaker& GetCircuitBreaker(const std::string& name, const CircuitBreakerConfig& cfg);
   CircuitBreakerConfig CircuitBreakerConfigFor(const std::string& name) const;
+  // Breakers whose subject can go away (one per upstream instance) are held
+  // through shared ownership and removed when it does, so a registry that sees
+  // instances come and go does not grow. A caller that still holds one keeps
+  // it alive until it lets go. Never remove a breaker reached by reference.
+  std::shared_ptr<CircuitBreaker> SharedCircuitBreaker(const std::string& name);
+  bool RemoveCircuitBreaker(const std::string& name);
   Bulkhead& GetBulkhead(const std::string& name, const BulkheadConfig& cfg);
 
   // Resilience4j/Micrometer names: resilience4j_circuitbreaker_state{name,state}, ...
@@ -63,7 +69,7 @@ class ResilienceRegistry {
   const config::Config* cfg_;
   const Clock& clock_;
   mutable std::mutex mu_;
-  std::map<std::string, std::unique_ptr<CircuitBreaker>> breakers_;
+  std::map<std::string, std::shared_ptr<CircuitBreaker>> breakers_;
   std::map<std::string, std::unique_ptr<Retry>> retries_;
   std::map<std::string, std::unique_ptr<Bulkhead>> bulkheads_;
   std::map<std::string, std::unique_ptr<RateLimiter>> rate_limiters_;
