@@ -271,12 +271,14 @@ std::unique_ptr<AsyncClient::ConnBase> AsyncClient::Loop::Take(const std::string
   // The newest first; one the server closed meanwhile (its keep-alive timeout,
   // a restart) is dropped here rather than found out after the request was
   // written, when a POST could no longer be sent again (see OnRead).
-  while (!it->second.empty()) {
+  std::unique_ptr<ConnBase> found;
+  while (!found && !it->second.empty()) {
     auto c = std::move(it->second.back());
     it->second.pop_back();
-    if (!c->ClosedWhileIdle()) return c;
+    if (!c->ClosedWhileIdle()) found = std::move(c);
   }
-  return nullptr;
+  if (it->second.empty()) idle.erase(it);  // hosts come and go: no entry per host ever seen
+  return found;
 }
 
 void AsyncClient::Loop::Give(const std::string& host_port, std::unique_ptr<ConnBase> c, size_t max_idle) {
