@@ -31,7 +31,9 @@ void InstanceRegistry::RecordChangeLocked(InstanceInfo i, const std::string& act
   i.action_type = action;
   i.last_updated_timestamp = now;
   recent_changes_.emplace_back(now, std::move(i));
-  while (!recent_changes_.empty() && recent_changes_.front().first < now - kDeltaRetentionMs) recent_changes_.pop_front();
+  while (!recent_changes_.empty() && (recent_changes_.front().first < now - kDeltaRetentionMs ||
+                                      recent_changes_.size() > options_.max_delta_changes))
+    recent_changes_.pop_front();
   ++version_;
 }
 
@@ -42,10 +44,13 @@ void InstanceRegistry::EventLocked(const std::string& kind, const InstanceInfo& 
 
 void InstanceRegistry::UpdateExpectedLocked(int delta) { expected_clients_ = std::max(0, expected_clients_ + delta); }
 
-void InstanceRegistry::Register(InstanceInfo info, bool /*is_replication*/) {
+InstanceRegistry::Result InstanceRegistry::Register(InstanceInfo info, bool /*is_replication*/) {
   std::lock_guard lock(mu_);
   int64_t now = NowMs();
   info.app = Upper(info.app);
+  auto found = apps_.find(info.app);
+  bool exists = found != apps_.end() && found->second.count(info.instance_id);
+  if (!exists && size_ >= options_.max_instances) return Result::kFull;
   auto& app = apps_[info.app];
   auto it = app.find(info.instance_id);
   if (it != app.end()) {
@@ -58,6 +63,7 @@ void InstanceRegistry::Register(InstanceInfo info, bool /*is_replication*/) {
   } else {
     UpdateExpectedLocked(+1);
     info.registration_timestamp = now;
+    ++size_;
   }
   if (info.last_dirty_timestamp == 0) info.last_dirty_timestamp = now;
   info.last_renewal_timestamp = now;
@@ -68,6 +74,12 @@ void InstanceRegistry::Register(InstanceInfo info, bool /*is_replication*/) {
   app[info.instance_id] = info;
   RecordChangeLocked(info, is_new ? "ADDED" : "MODIFIED");
   EventLocked("REGISTERED", info);
+  return Result::kOk;
+}
+
+size_t InstanceRegistry::Size() const {
+  std::lock_guard lock(mu_);
+  return size_;
 }
 
 InstanceRegistry::Result InstanceRegistry::Renew(const std::string& app_name, const std::string& id,
@@ -88,8 +100,10 @@ InstanceRegistry::Result InstanceRegistry::Renew(const std::string& app_name, co
   }
   int64_t now = NowMs();
   i.last_renewal_timestamp = now;
-  renew_times_.push_back(now);
-  while (!renew_times_.empty() && renew_times_.front() < now - 60000) renew_times_.pop_front();
+  // counted per second: a flood of renewals must not grow the registry
+  if (renew_times_.empty() || renew_times_.back().first != now / 1000) renew_times_.emplace_back(now / 1000, 0);
+  ++renew_times_.back().second;
+  while (!renew_times_.empty() && renew_times_.front().first * 1000 < now - 60000) renew_times_.pop_front();
   return Result::kOk;
 }
 
@@ -103,6 +117,7 @@ bool InstanceRegistry::Cancel(const std::string& app_name, const std::string& id
   gone.eviction_timestamp = NowMs();
   app->second.erase(it);
   if (app->second.empty()) apps_.erase(app);
+  --size_;
   UpdateExpectedLocked(-1);
   RecordChangeLocked(gone, "DELETED");
   EventLocked("CANCELLED", gone);
@@ -150,7 +165,10 @@ bool InstanceRegistry::UpdateMetadata(const std::string& app_name, const std::st
 
 int64_t InstanceRegistry::RenewsLastMinuteLocked() const {
   int64_t now = NowMs();
-  return std::count_if(renew_times_.begin(), renew_times_.end(), [&](int64_t t) { return t >= now - 60000; });
+  int64_t n = 0;
+  for (const auto& [second, count] : renew_times_)
+    if (second * 1000 >= now - 60000) n += count;
+  return n;
 }
 
 int64_t InstanceRegistry::ThresholdLocked() const {
@@ -205,6 +223,7 @@ std::vector<InstanceInfo> InstanceRegistry::Evict() {
     gone.eviction_timestamp = now;
     instances.erase(id);
     if (instances.empty()) apps_.erase(app);
+    --size_;
     UpdateExpectedLocked(-1);
     RecordChangeLocked(gone, "DELETED");
     EventLocked("EVICTED", gone);

@@ -11,7 +11,10 @@
 //     expected-renewals-per-minute × threshold (0.85), nothing is evicted
 //     (a network partition must not empty the registry);
 //   - status overrides (OUT_OF_SERVICE, ...) win over what the instance says;
-//   - a bounded queue of recent changes serves /apps/delta.
+//   - a bounded queue of recent changes serves /apps/delta (3 minutes, and at
+//     most max_delta_changes: a client that misses some finds the apps hash
+//     differs and fetches everything, as Eureka clients do);
+//   - at most max_instances instances: a new one past that is refused (kFull).
 // Thread-safe; time from an injected Clock.
 #include <nlohmann/json.hpp>
 
@@ -55,14 +58,18 @@ struct RegistryOptions {
   double renewal_percent_threshold = 0.85;
   bool enable_self_preservation = true;
   int expected_client_renewal_interval_secs = 30;
+  size_t max_instances = 10'000;
+  size_t max_delta_changes = 10'000;
 };
 
 class InstanceRegistry {
  public:
   explicit InstanceRegistry(RegistryOptions options, const Clock& clock = SystemClock::Instance());
 
-  enum class Result { kOk, kNotFound, kConflict };
-  void Register(InstanceInfo info, bool is_replication);
+  enum class Result { kOk, kNotFound, kConflict, kFull };
+  // kOk, or kFull when `info` is new and max_instances are registered.
+  Result Register(InstanceInfo info, bool is_replication);
+  size_t Size() const;
   // `status` and `last_dirty` come from the renew's query parameters (optional).
   Result Renew(const std::string& app, const std::string& id, std::optional<int64_t> last_dirty,
                bool is_replication, InstanceInfo* conflicting = nullptr);
@@ -109,9 +116,10 @@ class InstanceRegistry {
   const Clock& clock_;
   mutable std::mutex mu_;
   std::map<std::string, std::map<std::string, InstanceInfo>> apps_;
+  size_t size_ = 0;  // instances in apps_
   std::deque<std::pair<int64_t, InstanceInfo>> recent_changes_;  // (ms, instance with action)
   std::deque<Event> events_;
-  std::deque<int64_t> renew_times_;  // ms of renewals within the last minute
+  std::deque<std::pair<int64_t, int64_t>> renew_times_;  // (second, renewals in it) within the last minute
   int expected_clients_ = 0;
   int64_t version_ = 0;
   int64_t evictions_ = 0;

@@ -34,6 +34,37 @@ TEST(InstanceRegistry, RegisterRenewCancel) {
   EXPECT_TRUE(reg.Instances().empty());
 }
 
+TEST(InstanceRegistry, InstancesAndDeltaHistoryAreCapped) {
+  ManualClock clock;
+  RegistryOptions o;
+  o.max_instances = 3;
+  o.max_delta_changes = 5;
+  InstanceRegistry reg(o, clock);
+  for (int k = 0; k < 3; ++k) EXPECT_EQ(reg.Register(Inst("APP", "i" + std::to_string(k)), false), InstanceRegistry::Result::kOk);
+  EXPECT_EQ(reg.Register(Inst("APP", "i3"), false), InstanceRegistry::Result::kFull);
+  EXPECT_EQ(reg.Register(Inst("OTHER", "x"), false), InstanceRegistry::Result::kFull);
+  EXPECT_EQ(reg.Register(Inst("APP", "i0"), false), InstanceRegistry::Result::kOk) << "a known instance re-registers";
+  EXPECT_EQ(reg.Size(), 3u);
+  EXPECT_TRUE(reg.Cancel("APP", "i1", false));
+  EXPECT_EQ(reg.Register(Inst("APP", "i3"), false), InstanceRegistry::Result::kOk) << "room again after a cancel";
+  for (int k = 0; k < 100; ++k) reg.StatusUpdate("APP", "i0", k % 2 ? "UP" : "DOWN");
+  EXPECT_EQ(reg.Delta().size(), 5u) << "a burst of changes keeps the newest max_delta_changes";
+}
+
+TEST(InstanceRegistry, RenewalsAreCountedPerSecondOverTheLastMinute) {
+  ManualClock clock;
+  InstanceRegistry reg({}, clock);
+  reg.Register(Inst("APP", "a"), false);
+  for (int k = 0; k < 100'000; ++k) reg.Renew("APP", "a", std::nullopt, false);
+  EXPECT_EQ(reg.RenewsLastMinute(), 100'000);
+  clock.Advance(30s);
+  reg.Renew("APP", "a", std::nullopt, false);
+  EXPECT_EQ(reg.RenewsLastMinute(), 100'001);
+  clock.Advance(31s);
+  reg.Renew("APP", "a", std::nullopt, false);
+  EXPECT_EQ(reg.RenewsLastMinute(), 2) << "the first second's renewals left the window";
+}
+
 TEST(InstanceRegistry, DirtyTimestampRulesOfRenewAndRegister) {
   ManualClock clock;
   InstanceRegistry reg({}, clock);

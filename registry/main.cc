@@ -23,6 +23,8 @@
 namespace op::registry {
 namespace {
 
+constexpr size_t kMaxBatchItems = 1000;  // peers send 250 (PeerReplicator::kBatchSize)
+
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
@@ -52,13 +54,16 @@ class RegistryServer : public ServiceState {
   explicit RegistryServer(Service& svc)
       : svc_(svc),
         auth_(BasicAuth::FromConfig(svc.config())),
+        max_instances_(size_t(svc.config().GetInt("registry.max-instances"))),
         reg_(RegistryOptions{svc.config().GetDouble("registry.renewal-percent-threshold"),
                              svc.config().GetBool("registry.enable-self-preservation"),
-                             int(svc.config().GetDuration("registry.expected-client-renewal-interval").count() / 1000)}) {
+                             int(svc.config().GetDuration("registry.expected-client-renewal-interval").count() / 1000),
+                             max_instances_, size_t(svc.config().GetInt("registry.max-delta-changes"))}) {
     auto& r = svc.metrics().Registry();
     evictions_ = &prometheus::BuildCounter().Name("registry_evictions_total").Help("Instances evicted after their lease expired").Register(r).Add({});
     replication_failures_ = &prometheus::BuildCounter().Name("registry_replication_failures_total").Help("Replication batches a peer did not take").Register(r).Add({});
     replication_batches_ = &prometheus::BuildCounter().Name("registry_replication_batches_total").Help("Replication batches sent").Register(r).Add({});
+    replication_dropped_ = &prometheus::BuildCounter().Name("registry_replication_dropped_total").Help("Replication tasks dropped because a peer's queue was full").Register(r).Add({});
     svc.metrics().AddCollector([this](metrics::Families& out) {
       auto inst = metrics::Family("registry_instances", "Registered instances by application and status", prometheus::MetricType::Gauge);
       std::map<std::pair<std::string, std::string>, int> counts;
@@ -76,7 +81,7 @@ class RegistryServer : public ServiceState {
       std::string p = discovery::SplitCredentials(peer).url;  // the peer credential is the config's
       while (!p.empty() && p.back() == '/') p.pop_back();
       peers_.push_back(std::make_unique<PeerReplicator>(p, auth_.PeerAuthorization(), svc.http_client(), reg_,
-                                                        *replication_failures_, *replication_batches_));
+                                                        *replication_failures_, *replication_batches_, *replication_dropped_));
     }
     SyncFromPeers();
     evictor_ = std::make_unique<PeriodicTask>("evictor", [this, interval = svc.config().GetDuration("registry.eviction-interval")] {
@@ -101,7 +106,7 @@ class RegistryServer : public ServiceState {
     router.Delete("/eureka/apps/{app}/{id}", Basic(), [this](http::Request& r) {
       if (!reg_.Cancel(r.PathParam("app"), r.PathParam("id"), IsReplication(r)))
         throw http::HttpError(404, "no instance " + r.PathParam("id") + " of " + r.PathParam("app"));
-      Replicate(r, {"Cancel", r.PathParam("app"), r.PathParam("id"), std::nullopt, ""});
+      Replicate(r, {"Cancel", r.PathParam("app"), r.PathParam("id"), ""});
       log::Info("instance cancelled", {{"app", r.PathParam("app")}, {"id", r.PathParam("id")}, {"replication", IsReplication(r)}});
       return http::Response::Empty(200);
     });
@@ -144,7 +149,7 @@ class RegistryServer : public ServiceState {
         throw http::HttpError(http::Problem(http::MakeProblem(400, "invalid status").Field("value", "UP, DOWN, STARTING, OUT_OF_SERVICE or UNKNOWN")));
       if (!reg_.StatusUpdate(r.PathParam("app"), r.PathParam("id"), value))
         throw http::HttpError(404, "no instance " + r.PathParam("id"));
-      Replicate(r, {"StatusUpdate", r.PathParam("app"), r.PathParam("id"), reg_.Get(r.PathParam("app"), r.PathParam("id")), value});
+      Replicate(r, {"StatusUpdate", r.PathParam("app"), r.PathParam("id"), value});
       return http::Response::Empty(200);
     });
     router.Delete("/eureka/apps/{app}/{id}/status", Basic(), [this](http::Request& r) {
@@ -153,7 +158,7 @@ class RegistryServer : public ServiceState {
         throw http::HttpError(http::Problem(http::MakeProblem(400, "invalid status").Field("value", "UP, DOWN, STARTING, OUT_OF_SERVICE or UNKNOWN")));
       if (!reg_.DeleteStatusOverride(r.PathParam("app"), r.PathParam("id"), value))
         throw http::HttpError(404, "no instance " + r.PathParam("id"));
-      Replicate(r, {"DeleteStatusOverride", r.PathParam("app"), r.PathParam("id"), reg_.Get(r.PathParam("app"), r.PathParam("id")), value});
+      Replicate(r, {"DeleteStatusOverride", r.PathParam("app"), r.PathParam("id"), value});
       return http::Response::Empty(200);
     });
     router.Put("/eureka/apps/{app}/{id}/metadata", Basic(), [this](http::Request& r) {
@@ -189,9 +194,13 @@ class RegistryServer : public ServiceState {
       throw http::HttpError(http::Problem(http::MakeProblem(400, "invalid instance").Field(what.substr(0, colon), what.substr(colon + 2))));
     }
     bool known = reg_.Get(info.app, info.instance_id).has_value();
-    reg_.Register(info, IsReplication(r));
+    if (reg_.Register(info, IsReplication(r)) == InstanceRegistry::Result::kFull) {
+      http::Problem p = http::MakeProblem(429, "the registry is full: " + std::to_string(max_instances_) + " instances (registry.max-instances)");
+      p.headers.Set("Retry-After", "30");
+      throw http::HttpError(p);
+    }
     if (!known) log::Info("instance registered", {{"app", info.app}, {"id", info.instance_id}, {"status", info.status}, {"replication", IsReplication(r)}});
-    Replicate(r, {"Register", info.app, info.instance_id, reg_.Get(info.app, info.instance_id), ""});
+    Replicate(r, {"Register", info.app, info.instance_id, ""});
     return http::Response::Empty(204);
   }
 
@@ -207,20 +216,26 @@ class RegistryServer : public ServiceState {
     auto res = reg_.Renew(r.PathParam("app"), r.PathParam("id"), QueryInt(r, "lastDirtyTimestamp"), IsReplication(r), &conflicting);
     if (res == InstanceRegistry::Result::kNotFound) throw http::HttpError(404, "no instance " + r.PathParam("id") + ": register again");
     if (res == InstanceRegistry::Result::kConflict) return http::Response::Json(409, InstanceJson(conflicting));
-    Replicate(r, {"Heartbeat", r.PathParam("app"), r.PathParam("id"), std::nullopt, ""});
+    Replicate(r, {"Heartbeat", r.PathParam("app"), r.PathParam("id"), ""});
     return http::Response::Empty(200);
   }
 
   http::Response Batch(http::Request& r) {
     if (auth_.Check(r) != BasicAuth::Caller::kPeer) throw http::HttpError(403, "replication batches come from peers (their own credential)");
     auto body = r.JsonBody();
+    auto list = body.is_object() ? body.value("replicationList", nlohmann::json::array()) : nlohmann::json();
+    if (!list.is_array()) throw http::HttpError(400, "replicationList must be an array");
+    if (list.size() > kMaxBatchItems)
+      throw http::HttpError(413, "at most " + std::to_string(kMaxBatchItems) + " tasks per replication batch");
     nlohmann::json responses = nlohmann::json::array();
-    for (const auto& item : body.value("replicationList", nlohmann::json::array())) {
+    for (const auto& item : list) {
       std::string action = item.value("action", ""), app = item.value("appName", ""), id = item.value("id", "");
       int code = 200;
       try {
         if (action == "Register") {
-          reg_.Register(ParseInstanceJson({{"instance", item["instanceInfo"]}}, app), true);
+          auto info = ParseInstanceJson({{"instance", item.at("instanceInfo")}}, app);
+          ValidateInstance(info, NowMs());  // a peer's copy passes the same checks as a client's
+          code = reg_.Register(info, true) == InstanceRegistry::Result::kFull ? 429 : 200;
         } else if (action == "Heartbeat") {
           auto res = reg_.Renew(app, id, std::nullopt, true);
           code = res == InstanceRegistry::Result::kNotFound ? 404 : 200;
@@ -276,7 +291,7 @@ class RegistryServer : public ServiceState {
     for (const auto& gone : reg_.Evict()) {
       evictions_->Increment();
       log::Warn("instance evicted: lease expired", {{"app", gone.app}, {"id", gone.instance_id}});
-      for (auto& p : peers_) p->Add({"Cancel", gone.app, gone.instance_id, std::nullopt, ""});
+      for (auto& p : peers_) p->Add({"Cancel", gone.app, gone.instance_id, ""});
     }
   }
 
@@ -306,9 +321,10 @@ class RegistryServer : public ServiceState {
 
   Service& svc_;
   const BasicAuth auth_;
+  const size_t max_instances_;
   InstanceRegistry reg_;
   std::vector<std::unique_ptr<PeerReplicator>> peers_;
-  prometheus::Counter *evictions_, *replication_failures_, *replication_batches_;
+  prometheus::Counter *evictions_, *replication_failures_, *replication_batches_, *replication_dropped_;
   std::unique_ptr<PeriodicTask> evictor_;  // last: stops first
 };
 
@@ -334,6 +350,8 @@ int main(int argc, char** argv) {
     s.Add("registry.enable-self-preservation", Type::kBool, "true", "keep instances when renewals collapse");
     s.Add("registry.expected-client-renewal-interval", Type::kDuration, "30s", "clients' renewal interval, for the threshold");
     s.Add("registry.peers", Type::kStringList, "", "peer registries (http://host:8761/eureka, ...)");
+    s.Add(op::config::KeySpec{"registry.max-instances", Type::kInt, "10000", "instances held at most; a new one past this is refused with 429", 1, 1'000'000});
+    s.Add(op::config::KeySpec{"registry.max-delta-changes", Type::kInt, "10000", "changes kept for /apps/delta at most (besides the 3-minute window)", 100, 1'000'000});
     op::registry::BasicAuth::DeclareSchema(s);
   };
   return op::Service::Run(spec, argc, argv, op::registry::Wire);

@@ -25,21 +25,25 @@ namespace op::registry {
 
 inline constexpr const char* kReplicationHeader = "x-netflix-discovery-replication";
 
+// A task names the instance; a Register sends the instance as it is when the
+// batch goes out (the newest state, and a queue of tasks stays small).
 struct ReplicationTask {
   std::string action;  // Register, Heartbeat, Cancel, StatusUpdate, DeleteStatusOverride
   std::string app, id;
-  std::optional<InstanceInfo> info;
   std::string status;
 };
 
 class PeerReplicator {
  public:
-  static constexpr size_t kMaxQueued = 10'000;  // a peer that is down that long re-syncs at its start anyway
+  // Past this the oldest task is dropped and counted, as Eureka's batching
+  // dispatcher does: a peer that is down that long copies the registry when
+  // it starts again.
+  static constexpr size_t kMaxQueued = 10'000;
   static constexpr size_t kBatchSize = 250;
 
   // `authorization`: the peer credential's HTTP Basic value.
   PeerReplicator(std::string peer, std::string authorization, http::HttpClient& http, InstanceRegistry& reg,
-                 prometheus::Counter& failures, prometheus::Counter& batches);
+                 prometheus::Counter& failures, prometheus::Counter& batches, prometheus::Counter& dropped);
   void Add(ReplicationTask t);
   const std::string& peer() const { return peer_; }
 
@@ -53,7 +57,9 @@ class PeerReplicator {
   InstanceRegistry& reg_;
   prometheus::Counter& failures_;
   prometheus::Counter& batches_;
+  prometheus::Counter& dropped_;
   std::mutex mu_;
+  bool dropping_ = false;  // warned about this overflow already
   std::deque<ReplicationTask> queue_;
   Backoff backoff_{{std::chrono::milliseconds(100), std::chrono::milliseconds(5000), 2.0, false}};  // task thread only
   PeriodicTask task_;  // last: stops before the rest goes

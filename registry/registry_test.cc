@@ -175,6 +175,41 @@ TEST_F(RegistryTest, BadRegistrationsAre400AndAForgedOneCannotDisplaceTheRealIns
   EXPECT_EQ(http_.Send(get).Json()["instance"]["hostName"], "127.0.0.1");
 }
 
+TEST_F(RegistryTest, AFullRegistryAnswers429AndPeerBatchesAreBoundedAndValidated) {
+  uint16_t n = testing::FreePort();
+  Start(n, "registry: {max-instances: 2}\n");
+  ASSERT_EQ(Register(n, "order-service", "o1", 8081).status, 204);
+  ASSERT_EQ(Register(n, "order-service", "o2", 8082).status, 204);
+  auto full = Register(n, "order-service", "o3", 8083);
+  EXPECT_EQ(full.status, 429);
+  EXPECT_EQ(full.headers.Get("retry-after"), "30");
+  EXPECT_NE(full.body.find("registry.max-instances"), std::string::npos) << full.body;
+  EXPECT_EQ(Register(n, "order-service", "o1", 8081).status, 204) << "a known instance still re-registers";
+
+  testing::ApiClient peer{testing::ApiClient::Basic("eureka-peer", "peer-secret-123")};
+  auto batch = [&](const json& list) {
+    http::ClientRequest r{"POST", Url(n) + "/eureka/peerreplication/batch", {}, json{{"replicationList", list}}.dump(), {}};
+    r.headers.Set("Content-Type", "application/json");
+    return peer.Send(r);
+  };
+  json many = json::array();
+  for (int k = 0; k < 1001; ++k) many.push_back({{"action", "Heartbeat"}, {"appName", "ORDER-SERVICE"}, {"id", "o1"}});
+  EXPECT_EQ(batch(many).status, 413);
+  EXPECT_EQ(http_.Send({"DELETE", Url(n) + "/eureka/apps/ORDER-SERVICE/o2", {}, "", {}}).status, 200);
+  auto forged = Instance("ORDER-SERVICE", "o9", 8089)["instance"];
+  forged["homePageUrl"] = "gopher://127.0.0.1:25/";
+  auto ok = Instance("ORDER-SERVICE", "o8", 8088)["instance"];
+  auto r = batch(json::array({{{"action", "Register"}, {"appName", "ORDER-SERVICE"}, {"id", "o9"}, {"instanceInfo", forged}},
+                              {{"action", "Register"}, {"appName", "ORDER-SERVICE"}, {"id", "o8"}, {"instanceInfo", ok}},
+                              {{"action", "Register"}, {"appName", "ORDER-SERVICE"}, {"id", "o7"},
+                               {"instanceInfo", Instance("ORDER-SERVICE", "o7", 8087)["instance"]}}}));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.Json()["responseList"][0]["statusCode"], 400) << "a peer's copy is validated like a client's";
+  EXPECT_EQ(r.Json()["responseList"][1]["statusCode"], 200);
+  EXPECT_EQ(r.Json()["responseList"][2]["statusCode"], 429) << "full again";
+  EXPECT_EQ(Count(n, "ORDER-SERVICE"), 2);
+}
+
 TEST_F(RegistryTest, PeersReplicateAndARestartedNodeResyncs) {
   uint16_t a = testing::FreePort(), b = testing::FreePort();
   Start(a, "registry: {peers: [" + Url(b) + "/eureka]}\n");
