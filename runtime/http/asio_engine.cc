@@ -350,9 +350,9 @@ class AsioEngine : public ServerEngine {
         if (max > 0 && sessions_->Size() >= max) {
           // Over the limit: closed at once (the client sees the close and
           // may retry), counted, and said at most once a second.
+          if (core_->connections_refused) core_->connections_refused->Increment();  // before the client sees the close
           boost::system::error_code ignore;
           socket.close(ignore);
-          if (core_->connections_refused) core_->connections_refused->Increment();
           auto now = std::chrono::steady_clock::now();
           if (now - last_refusal_warning_ >= std::chrono::seconds(1)) {
             log::Warn("http: connection limit reached; closing new connections", {{"maxConnections", max}});

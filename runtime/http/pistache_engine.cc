@@ -12,20 +12,30 @@
 //   - send()'s promise resolves without its lock: a request counts as
 //     finished when written only on the reactor's own thread;
 //   - only the first of pipelined requests is answered: pipelining clients
-//     are the Asio engine's (the gateway).
+//     are the Asio engine's (the gateway);
+//   - header names and values are written as given: CR/LF are replaced
+//     here (wire::HeaderText), as the Asio engine's serializer does;
+//   - it has no connection limit: one is kept here (server.max-connections),
+//     a connection past it answered 503 and closed.
 // server_test runs every case on this engine and on the Asio one.
 #include <pistache/endpoint.h>
 #include <pistache/http.h>
+#include <pistache/peer.h>
 
 #include <boost/asio/executor_work_guard.hpp>
 
+#include <sys/socket.h>
+
 #include <algorithm>
+#include <atomic>
 #include <optional>
 #include <sstream>
 #include <thread>
 
 #include "runtime/http/event_loop.h"
 #include "runtime/http/server_core.h"
+#include "runtime/http/wire_format.h"
+#include "runtime/logging/log.h"
 
 namespace op::http {
 
@@ -66,7 +76,30 @@ class Adapter : public P::Http::Handler {
  public:
   HTTP_PROTOTYPE(Adapter)
   Adapter() = default;
-  explicit Adapter(std::shared_ptr<HttpServer::Core> core) : core_(std::move(core)) {}
+  explicit Adapter(std::shared_ptr<HttpServer::Core> core)
+      : core_(std::move(core)), open_(std::make_shared<std::atomic<size_t>>(0)) {}
+
+  // Pistache has no connection limit. Its own onConnection (private in
+  // Http::Handler, so not callable from here) only installs the request
+  // parser: this does the same, then counts. A connection past
+  // max-connections is shut down at once, as the Asio engine closes it; the
+  // reactor then sees it end and calls onDisconnection like for any other.
+  void onConnection(const std::shared_ptr<P::Tcp::Peer>& peer) override {
+    peer->putData(ParserData, std::make_shared<P::Http::RequestParser>(getMaxRequestSize()));
+    const size_t open = open_->fetch_add(1) + 1, max = core_->options.max_connections;
+    if (max == 0 || open <= max) return;
+    if (core_->connections_refused) core_->connections_refused->Increment();  // before the client sees the close
+    ::shutdown(peer->fd(), SHUT_RDWR);
+    auto now = std::chrono::steady_clock::now().time_since_epoch().count();
+    auto last = last_refusal_warning_->load();
+    if (now - last >= std::chrono::nanoseconds(std::chrono::seconds(1)).count() &&
+        last_refusal_warning_->compare_exchange_strong(last, now))
+      log::Warn("http: connection limit reached; closing new connections", {{"maxConnections", max}});
+  }
+  void onDisconnection(const std::shared_ptr<P::Tcp::Peer>& peer) override {
+    open_->fetch_sub(1);
+    P::Http::Handler::onDisconnection(peer);
+  }
 
   // The request, and the writer its answer goes to, for as long as the answer
   // takes: an asynchronous handler answers later, from any thread.
@@ -121,8 +154,8 @@ class Adapter : public P::Http::Handler {
       writer.headers().remove("Connection");
       writer.headers().add(std::make_shared<NamedHeader>("Connection", pending->close ? "close" : "keep-alive"));
       for (const auto& [k, v] : resp.headers.All()) {
-        if (k == "content-length" || k == "connection") continue;  // Pistache writes length
-        writer.headers().add(std::make_shared<NamedHeader>(WireName(k), v));
+        if (k == "content-length" || k == "connection" || k == "transfer-encoding") continue;  // framing is Pistache's
+        writer.headers().add(std::make_shared<NamedHeader>(WireName(wire::HeaderText(k)), wire::HeaderText(v)));
       }
       auto code = static_cast<P::Http::Code>(resp.status);
       auto sent = pending->req.method == "HEAD" ? writer.send(code) : writer.send(code, resp.body);
@@ -156,6 +189,9 @@ class Adapter : public P::Http::Handler {
 
  private:
   std::shared_ptr<HttpServer::Core> core_;
+  // Shared by the clones Pistache makes of this handler, one per reactor thread.
+  std::shared_ptr<std::atomic<size_t>> open_;
+  std::shared_ptr<std::atomic<int64_t>> last_refusal_warning_ = std::make_shared<std::atomic<int64_t>>(0);
 };
 
 class PistacheEngine : public ServerEngine {

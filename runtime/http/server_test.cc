@@ -57,6 +57,15 @@ TEST_P(ServerTest, BadInputGetsProblemJson) {
   EXPECT_NE(boom.body.find(*boom.headers.Get("x-request-id")), std::string::npos);
 }
 
+TEST_P(ServerTest, AHeaderValueWithCrLfCannotAddAHeader) {
+  Raw raw(server->Port());
+  raw.Send("GET /inject HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  std::string got = raw.ReadToClose();
+  EXPECT_EQ(got.substr(0, 12), "HTTP/1.1 200") << got;
+  EXPECT_EQ(got.find("\r\nInjected:"), std::string::npos) << got;
+  EXPECT_NE(got.find("a  Injected: yes\r\n"), std::string::npos) << got;
+}
+
 TEST_P(ServerTest, RequestMetricsUseTheRouteTemplate) {
   client.Get(base + "/hello/one");
   client.Get(base + "/hello/two");
@@ -143,6 +152,41 @@ TEST_P(ServerTest, ShutdownDrainsInFlightRequests) {
 }
 
 // Raw bytes over a socket: what a client sends that HttpClient never would.
+
+TEST_P(ServerTest, PastMaxConnectionsANewConnectionIsClosedAtOnceAndCounted) {
+  auto router = std::make_shared<Router>();
+  router->Get("/x", Access::Public(), [](Request&) { return Response::Text(200, "x"); });
+  ServerOptions o;
+  o.host = "127.0.0.1";
+  o.engine = GetParam().kind;
+  o.threads = 2;
+  o.loop_per_thread = GetParam().loop_per_thread;
+  o.access_log = false;
+  o.max_connections = 2;
+  metrics::MetricsRegistry m;
+  HttpServer limited(o, router, &m);
+  limited.Start();
+  {
+    Raw a(limited.Port()), b(limited.Port());
+    a.Send("GET /x HTTP/1.1\r\nHost: x\r\n\r\n");
+    b.Send("GET /x HTTP/1.1\r\nHost: x\r\n\r\n");
+    EXPECT_NE(a.ReadUntil("\r\n\r\nx").find("200"), std::string::npos);
+    EXPECT_NE(b.ReadUntil("\r\n\r\nx").find("200"), std::string::npos) << "both held open now";
+    Raw third(limited.Port());
+    EXPECT_EQ(third.ReadToClose(), "") << "the third is closed without a word";
+    EXPECT_TRUE(third.closed());
+    EXPECT_NE(m.Scrape().find("http_server_connections_refused_total 1"), std::string::npos);
+  }
+  // Once those are gone there is room again (the server notices the closes).
+  bool served = false;
+  for (int i = 0; i < 100 && !served; ++i) {  // polls until the server has seen the two closes
+    HttpClient fresh;
+    served = fresh.Send({"GET", "http://127.0.0.1:" + std::to_string(limited.Port()) + "/x", {}, {}, 1s}).status == 200;
+    if (!served) std::this_thread::sleep_for(20ms);  // the poll's pace
+  }
+  EXPECT_TRUE(served);
+  limited.Shutdown();
+}
 
 INSTANTIATE_TEST_SUITE_P(Engines, ServerTest, ::testing::Values(kPistache, kAsio, kAsioLoops),
                          [](const auto& info) { return std::string(info.param.name); });

@@ -105,15 +105,19 @@ void ResponseParser::Take(ClientResponse& out) {
   out.body = std::move(response_.body);
 }
 
-namespace {
 void AppendHeaderText(std::string& out, std::string_view text) {
-  if (text.find_first_of("\r\n") == std::string_view::npos) {
+  if (text.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos) {
     out.append(text);
     return;
   }
-  for (char c : text) out.push_back(c == '\r' || c == '\n' ? ' ' : c);
+  for (char c : text) out.push_back(c == '\r' || c == '\n' || c == '\0' ? ' ' : c);
 }
-}  // namespace
+
+std::string HeaderText(std::string_view text) {
+  std::string out;
+  AppendHeaderText(out, text);
+  return out;
+}
 
 void SerializeResponseHead(const Response& resp, unsigned version, bool close, std::string& out) {
   out.clear();

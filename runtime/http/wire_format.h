@@ -94,6 +94,11 @@ inline bool IsInterim(int status) { return status >= 100 && status < 200 && stat
 // (1xx, 204, 304). Hand-written: one append per piece where Beast's
 // serializer allocates a node per header.
 void SerializeResponseHead(const Response& resp, unsigned version, bool close, std::string& out);
+// A response header's name or value as it may go out: CR, LF and NUL become
+// spaces, so no value can end its header (or the response) early. Every
+// server engine writes headers through this.
+void AppendHeaderText(std::string& out, std::string_view text);
+std::string HeaderText(std::string_view text);
 // Whether `status` never has a body.
 inline bool Bodiless(int status) { return status < 200 || status == 204 || status == 304; }
 

@@ -48,7 +48,7 @@ void DeclareRuntimeSchema(config::Schema& s, const ServiceSpec& spec) {
   s.Add("server.drain-timeout", Type::kDuration, "10s", "wait for in-flight requests on shutdown");
   s.Add("server.access-log", Type::kBool, "true", "one log line per request");
   s.Add(config::KeySpec{"server.max-connections", Type::kInt, "10000",
-                        "asio engine: open connections at most; more are closed at once and counted (0: no limit)", 0, 1000000});
+                        "open connections at most; more are closed at once and counted (0: no limit)", 0, 1000000});
   s.Add("server.loop-per-thread", Type::kBool, spec.loop_per_thread ? "true" : "false",
         "asio engine: each thread runs its own event loop and owns its connections (only for services whose handlers never block)");
   s.Add("logging.level", Type::kString, "info", "debug, info, warn or error");
