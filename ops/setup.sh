@@ -26,6 +26,8 @@ PACKAGES=(
   mariadb-server mariadb-client prometheus
   # tools used by tests and benchmarks
   curl procps iproute2 wrk nginx-light
+  # libFuzzer and the sanitizers' runtimes (bazel build --config=fuzz, ops/fuzz.sh)
+  clang-14 libclang-rt-14-dev
   # a real SMTP server for notification tests
   python3 python3-aiosmtpd
   # the dashboard's browser test (Playwright drives Debian's chromium)

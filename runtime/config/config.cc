@@ -51,6 +51,8 @@ size_t EditDistance(const std::string& a, const std::string& b) {
   return prev[b.size()];
 }
 
+constexpr int kMaxDepth = 16;  // no key is nested deeper; a file that is, is not a config
+
 std::string Suggest(const Schema& schema, const std::string& key) {
   std::string best;
   size_t best_d = 4;  // only near misses are worth suggesting
@@ -61,6 +63,10 @@ std::string Suggest(const Schema& schema, const std::string& key) {
     std::string candidate;
     for (size_t i = 0; i < ps.size(); ++i)
       candidate += (i ? "." : "") + (ps[i] == "*" ? ks[i] : ps[i]);
+    // The distance is at least the difference in length: most keys are skipped
+    // without the quadratic comparison (a long unknown key stays cheap).
+    size_t gap = candidate.size() > key.size() ? candidate.size() - key.size() : key.size() - candidate.size();
+    if (gap >= best_d) continue;
     size_t d = EditDistance(candidate, key);
     if (d < best_d) best_d = d, best = candidate;
   }
@@ -233,7 +239,11 @@ Config Config::Load(const Schema& schema, const std::string& yaml_text, const En
       throw ConfigError(fmt::format("{}: top level must be a mapping of keys", origin));
     std::function<void(const YAML::Node&, const std::string&)> walk =
         [&](const YAML::Node& node, const std::string& prefix) {
+          if (std::count(prefix.begin(), prefix.end(), '.') > kMaxDepth)
+            throw ConfigError(fmt::format("{}: keys nested deeper than {} levels", origin, kMaxDepth));
           for (auto it = node.begin(); it != node.end(); ++it) {
+            if (!it->first.IsScalar())
+              throw ConfigError(fmt::format("{}: a key at line {} is not a plain name", origin, it->first.Mark().line + 1));
             std::string key = prefix + ToKebab(it->first.as<std::string>());
             const YAML::Node v = it->second;  // by value: it-> yields a temporary proxy
             const KeySpec* spec = schema.Find(key);
@@ -267,7 +277,12 @@ Config Config::Load(const Schema& schema, const std::string& yaml_text, const En
             }
           }
         };
-    if (root && root.IsMap()) walk(root, "");
+    try {
+      if (root && root.IsMap()) walk(root, "");
+    } catch (const YAML::Exception& e) {  // a value of a shape no key takes
+      throw ConfigError(fmt::format("{}: invalid value at line {}, column {}: {}", origin, e.mark.line + 1,
+                                    e.mark.column + 1, e.msg));
+    }
   }
 
   // 2. environment overrides, for every declared key and every concrete

@@ -71,6 +71,12 @@ TEST(Config, InvalidValuesFailNamingKeyAndValue) {
   expect_error("service: {name: [a]}", {}, "'service.name' must be a string, not a list");
   expect_error("service: {name: a\nhttp: 1", {}, "invalid YAML at line");
   expect_error("- a\n- b", {}, "top level must be a mapping");
+  // found by config_fuzzer: a complex key ("? ...") threw yaml-cpp's own exception through Load
+  expect_error("http:\n  ? port: 1\n  : 2\n", {}, "is not a plain name");
+  expect_error("service: {name: {a: 1}}", {}, "unknown key 'service.name.a'");
+  std::string deep;
+  for (int i = 0; i < 40; ++i) deep += std::string(i * 2, ' ') + "k" + std::to_string(i) + ":\n";
+  expect_error(deep, {}, "nested deeper than 16 levels");
 }
 
 TEST(Config, NamedInstancesWithCamelCaseAndEnvOverride) {

@@ -25,8 +25,11 @@ std::string FormatSqlTimestamp(std::chrono::system_clock::time_point t) {
 }
 
 namespace {
+// Exactly `len` digits (from_chars alone would take a sign).
 bool ReadInt(std::string_view s, size_t pos, size_t len, int& out) {
   if (pos + len > s.size()) return false;
+  for (size_t i = pos; i < pos + len; ++i)
+    if (s[i] < '0' || s[i] > '9') return false;
   auto r = std::from_chars(s.data() + pos, s.data() + pos + len, out);
   return r.ec == std::errc() && r.ptr == s.data() + pos + len;
 }
@@ -42,7 +45,8 @@ std::optional<std::chrono::system_clock::time_point> ParseRfc3339(std::string_vi
       !ReadInt(s, 11, 2, h) || !ReadInt(s, 14, 2, mi) || !ReadInt(s, 17, 2, sec))
     return std::nullopt;
   year_month_day ymd{year{y}, month{unsigned(mo)}, day{unsigned(d)}};
-  if (!ymd.ok() || h > 23 || mi > 59 || sec > 60) return std::nullopt;
+  // system_clock counts nanoseconds in 64 bits: about 1678 to 2262.
+  if (!ymd.ok() || y < 1900 || y > 2200 || h > 23 || mi > 59 || sec > 60) return std::nullopt;
   size_t pos = 19;
   nanoseconds frac{0};
   if (pos < s.size() && s[pos] == '.') {

@@ -49,36 +49,6 @@ using tcp = asio::ip::tcp;
 
 constexpr size_t kHeaderLimit = 64 * 1024;  // the gateway answers 431 above 32 KiB itself
 
-// Reads a request straight into our Request (wire::ParserInto).
-class RequestParser : public wire::ParserInto<true> {
- public:
-  Request& request() { return request_; }
-  unsigned version() const { return version_; }
-  bool head() const { return head_; }
-  bool expects_continue() const { return expect_continue_; }
-
- private:
-  std::string& Body() override { return request_.body; }
-  void on_request_impl(bhttp::verb method, string_view method_str, string_view target, int version, error_code&) override {
-    request_.method.assign(method_str.data(), method_str.size());
-    head_ = method == bhttp::verb::head;
-    version_ = unsigned(version);
-    std::string_view t(target.data(), target.size());
-    auto q = t.find('?');
-    request_.path = std::string(t.substr(0, q));
-    if (q != std::string_view::npos) request_.query = ParseQuery(t.substr(q + 1));
-  }
-  void on_response_impl(int, string_view, int, error_code&) override {}
-  void on_field_impl(bhttp::field f, string_view name, string_view value, error_code&) override {
-    if (f == bhttp::field::expect && boost::beast::iequals(value, "100-continue")) expect_continue_ = true;
-    request_.headers.Add(std::string(name), std::string(value));
-  }
-
-  Request request_;
-  unsigned version_ = 11;
-  bool head_ = false, expect_continue_ = false;
-};
-
 // A connection, whatever its executor.
 class SessionBase {
  public:
@@ -267,7 +237,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   HttpServer::Core* core_;
   std::shared_ptr<Sessions> sessions_;  // a session can outlive the engine (in the Core's loop)
   boost::beast::flat_buffer buffer_;
-  std::optional<RequestParser> parser_;
+  std::optional<wire::RequestParser> parser_;
   std::string remote_;
   Request req_;  // the one being served: it must outlive an asynchronous handler
   std::string head_out_, body_out_;  // the response being written (one at a time)
@@ -307,7 +277,7 @@ class AsioEngine : public ServerEngine {
     const size_t loops = core_->loops.size();
     const size_t threads = loops > 1 ? loops : size_t(std::max(1, o.threads));
     for (size_t i = 0; i < threads; ++i)
-      threads_.emplace_back([this, &loop = *core_->loops[i % loops]] {
+      threads_.emplace_back([&loop = *core_->loops[i % loops]] {
         pthread_setname_np(pthread_self(), "http");
         RunLoop(loop);
       });

@@ -221,7 +221,7 @@ class PistacheEngine : public ServerEngine {
         auto& io = *core_->loops[0];
         io.restart();
         io_work_.emplace(io.get_executor());
-        io_thread_ = std::thread([this, &io] {
+        io_thread_ = std::thread([&io] {
           pthread_setname_np(pthread_self(), "http-io");
           RunLoop(io);
         });

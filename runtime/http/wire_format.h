@@ -1,7 +1,8 @@
 #pragma once
 // Internal to runtime/http: the client's URL split, request bytes and
 // response conversion (AsyncClient, and through it the blocking HttpClient),
-// and the Asio server engine's response head.
+// and the Asio server engine's request parser and response head.
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/basic_parser.hpp>
 
 #include <optional>
@@ -73,13 +74,48 @@ class ResponseParser : public ParserInto<false> {
  private:
   std::string& Body() override { return response_.body; }
   void on_request_impl(boost::beast::http::verb, string_view, string_view, int, error_code&) override {}
-  void on_response_impl(int code, string_view, int, error_code&) override { response_.status = code; }
+  // Beast takes any three digits; a status outside 100-599 is a broken
+  // upstream (passed on, it would make the gateway's own answer invalid).
+  void on_response_impl(int code, string_view, int, error_code& ec) override {
+    if (code < 100 || code > 599) ec = boost::beast::http::error::bad_status;
+    response_.status = code;
+  }
   void on_field_impl(boost::beast::http::field, string_view name, string_view value, error_code&) override {
     response_.headers.Add(std::string(name), std::string(value));
   }
 
   ClientResponse response_;
 };
+// Reads a request straight into our Request (wire::ParserInto).
+class RequestParser : public ParserInto<true> {
+ public:
+  Request& request() { return request_; }
+  unsigned version() const { return version_; }
+  bool head() const { return head_; }
+  bool expects_continue() const { return expect_continue_; }
+
+ private:
+  std::string& Body() override { return request_.body; }
+  void on_request_impl(boost::beast::http::verb method, string_view method_str, string_view target, int version, error_code&) override {
+    request_.method.assign(method_str.data(), method_str.size());
+    head_ = method == boost::beast::http::verb::head;
+    version_ = unsigned(version);
+    std::string_view t(target.data(), target.size());
+    auto q = t.find('?');
+    request_.path = std::string(t.substr(0, q));
+    if (q != std::string_view::npos) request_.query = ParseQuery(t.substr(q + 1));
+  }
+  void on_response_impl(int, string_view, int, error_code&) override {}
+  void on_field_impl(boost::beast::http::field f, string_view name, string_view value, error_code&) override {
+    if (f == boost::beast::http::field::expect && boost::beast::iequals(value, "100-continue")) expect_continue_ = true;
+    request_.headers.Add(std::string(name), std::string(value));
+  }
+
+  Request request_;
+  unsigned version_ = 11;
+  bool head_ = false, expect_continue_ = false;
+};
+
 // A parser with our limits (64 KiB of header, 64 MiB of body); HEAD has no body.
 void ResetParser(std::optional<ResponseParser>& p, const std::string& method);
 // An interim answer (100 Continue and friends): the real one follows.

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Runs every libFuzzer harness (//testing/fuzz) for a bounded time each.
+#
+#   ops/fuzz.sh [SECONDS] [HARNESS...]     (default: 30 s each, every harness)
+#
+# Each harness keeps a working corpus under $FUZZ_WORK (default
+# ~/.cache/orderplatform-fuzz/<harness>), seeded from testing/fuzz/corpus, so
+# coverage grows from run to run; a run for hours is `ops/fuzz.sh 14400 NAME`.
+# Prints executions, executions per second and coverage per harness, and the
+# running total of executions kept in the working folder. Exits 1 when a
+# harness found a crash: the input is in $FUZZ_WORK/<harness>/artifacts; fix
+# the bug and copy the input into testing/fuzz/corpus/<harness>/ so every
+# `bazel test` replays it.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+seconds=${1:-30}
+shift || true
+all=(http_request_fuzzer http_response_fuzzer url_fuzzer events_fuzzer eureka_fuzzer request_body_fuzzer jwt_fuzzer config_fuzzer)
+harnesses=("${@:-${all[@]}}")
+work=${FUZZ_WORK:-$HOME/.cache/orderplatform-fuzz}
+
+bazel build --config=fuzz //testing/fuzz:all || { echo "ops/fuzz.sh: build failed" >&2; exit 1; }
+bin=$(bazel info --config=fuzz bazel-bin 2>/dev/null)/testing/fuzz
+
+crashed=0
+printf '%-22s %12s %10s %8s %8s %14s\n' harness executions exec/s cov features total-executions
+for h in "${harnesses[@]}"; do
+  dir=$work/$h
+  mkdir -p "$dir/corpus" "$dir/artifacts"
+  cp -n testing/fuzz/corpus/"$h"/* "$dir/corpus/" 2>/dev/null
+  log=$dir/last.log
+  "$bin/$h" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+    -artifact_prefix="$dir/artifacts/" "$dir/corpus" >"$log" 2>&1
+  rc=$?
+  runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+  speed=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
+  last=$(grep -E '^#[0-9]+' "$log" | tail -1)
+  cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
+  ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
+  total=$(( $(cat "$dir/total" 2>/dev/null || echo 0) + ${runs:-0} ))
+  echo "$total" >"$dir/total"
+  printf '%-22s %12s %10s %8s %8s %14s\n' "$h" "${runs:-?}" "${speed:-?}" "${cov:-?}" "${ft:-?}" "$total"
+  if [ "$rc" -ne 0 ]; then
+    crashed=1
+    echo "ops/fuzz.sh: $h failed (exit $rc); input in $dir/artifacts, log $log:" >&2
+    grep -E 'ERROR|runtime error|SUMMARY|Test unit written' "$log" | head -5 >&2
+  fi
+done
+exit "$crashed"
