@@ -20,8 +20,15 @@ all=(http_request_fuzzer http_response_fuzzer url_fuzzer events_fuzzer eureka_fu
 harnesses=("${@:-${all[@]}}")
 work=${FUZZ_WORK:-$HOME/.cache/orderplatform-fuzz}
 
-bazel build --config=fuzz //testing/fuzz:all || { echo "ops/fuzz.sh: build failed" >&2; exit 1; }
-bin=$(bazel info --config=fuzz bazel-bin 2>/dev/null)/testing/fuzz
+# The binaries are copied out of bazel-bin first: a build during a long run
+# cannot swap them underneath it. FUZZ_NO_BUILD=1 runs the last copies.
+bin=$work/bin
+if [ "${FUZZ_NO_BUILD:-0}" != 1 ]; then
+  bazel build --config=fuzz //testing/fuzz:all || { echo "ops/fuzz.sh: build failed" >&2; exit 1; }
+  mkdir -p "$bin"
+  out=$(bazel info --config=fuzz bazel-bin 2>/dev/null)/testing/fuzz
+  for h in "${all[@]}"; do cp -f "$out/$h" "$bin/$h.new" && mv -f "$bin/$h.new" "$bin/$h"; done
+fi
 
 crashed=0
 printf '%-22s %12s %10s %8s %8s %14s\n' harness executions exec/s cov features total-executions

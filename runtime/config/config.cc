@@ -31,12 +31,17 @@ std::vector<std::string> Split(const std::string& s, char sep) {
   return out;
 }
 
-bool Matches(const std::string& pattern, const std::string& key) {
-  auto p = Split(pattern, '.'), k = Split(key, '.');
-  if (p.size() != k.size()) return false;
-  for (size_t i = 0; i < p.size(); ++i)
-    if (p[i] != "*" && p[i] != k[i]) return false;
-  return true;
+// Segment by segment, '*' matching any one; no allocation (every key of a
+// file is looked up against every pattern).
+bool Matches(std::string_view pattern, std::string_view key) {
+  while (true) {
+    const size_t pd = pattern.find('.'), kd = key.find('.');
+    const std::string_view ps = pattern.substr(0, pd), ks = key.substr(0, kd);
+    if (ps != "*" && ps != ks) return false;
+    if (pd == std::string_view::npos || kd == std::string_view::npos) return pd == kd;
+    pattern.remove_prefix(pd + 1);
+    key.remove_prefix(kd + 1);
+  }
 }
 
 size_t EditDistance(const std::string& a, const std::string& b) {
