@@ -5,6 +5,7 @@
 // X-Correlation-Id and W3C traceparent; strips hop-by-hop headers; answers
 // upstream failures as problem+json (502/503/504, Retry-After when a breaker
 // is open).
+#include "gateway/api_docs.h"
 #include "gateway/proxy.h"
 #include "runtime/logging/log.h"
 
@@ -21,6 +22,7 @@ std::unique_ptr<ServiceState> Wire(Service& svc) {
   auto access = access_node.IsDefined() && !access_node.IsNull() ? ParseAccessRules(access_node) : DefaultAccessRules();
   auto gw = std::make_unique<Gateway>(svc, std::move(routes), std::move(access));
   gw->Mount(svc.router());
+  MountApiDocs(svc.router());
   return gw;
 }
 

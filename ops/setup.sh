@@ -28,8 +28,8 @@ PACKAGES=(
   curl procps iproute2 wrk nginx-light
   # libFuzzer and the sanitizers' runtimes (bazel build --config=fuzz, ops/fuzz.sh)
   clang-14 libclang-rt-14-dev
-  # a real SMTP server for notification tests
-  python3 python3-aiosmtpd
+  # a real SMTP server for notification tests; venv for Schemathesis (PyPI)
+  python3 python3-aiosmtpd python3-venv
   # the dashboard's browser test (Playwright drives Debian's chromium)
   chromium
   # container images: loaded and run by podman (runc runtime) in the image test
@@ -64,5 +64,16 @@ fi
 if [ ! -d "$repo/testing/browser/node_modules/playwright-core" ]; then
   echo "ops/setup.sh: npm ci in testing/browser"
   npm ci --prefix "$repo/testing/browser" --no-audit --no-fund --loglevel=error
+fi
+# Schemathesis (PyPI), every package pinned by testing/schemathesis/requirements.txt,
+# in a venv of Debian's Python (not pyenv's, which PATH may put first).
+venv=$repo/testing/schemathesis/.venv
+reqs=$repo/testing/schemathesis/requirements.txt
+if ! cmp -s "$reqs" "$venv/installed-requirements.txt" 2>/dev/null; then
+  echo "ops/setup.sh: Schemathesis into testing/schemathesis/.venv"
+  rm -rf "$venv"
+  /usr/bin/python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps -r "$reqs"
+  cp "$reqs" "$venv/installed-requirements.txt"
 fi
 echo "ops/setup.sh: done"

@@ -22,5 +22,26 @@ TEST(ParseJsonTest, ReadsValuesAndRefusesDeepNestingWithoutRecursing) {
   EXPECT_FALSE(ParseJson(std::string(65, '[') + std::string(65, ']')));
 }
 
+TEST(JsonInteger, TakesIntegralNumbersAsJsonSchemaDoes) {
+  auto j = nlohmann::json::parse(R"([5, 5.0, 5e0, -3, 1.5, "5", null, 9007199254740992.0, 1e300, 18446744073709551615])");
+  EXPECT_EQ(JsonInteger(j[0]), 5);
+  EXPECT_EQ(JsonInteger(j[1]), 5) << "found by Schemathesis: 5.0 is an integer to JSON Schema";
+  EXPECT_EQ(JsonInteger(j[2]), 5);
+  EXPECT_EQ(JsonInteger(j[3]), -3);
+  EXPECT_EQ(JsonInteger(j[4]), std::nullopt);
+  EXPECT_EQ(JsonInteger(j[5]), std::nullopt);
+  EXPECT_EQ(JsonInteger(j[6]), std::nullopt);
+  EXPECT_EQ(JsonInteger(j[7]), int64_t(1) << 53);
+  EXPECT_EQ(JsonInteger(j[8]), std::nullopt) << "beyond what a double holds exactly";
+  EXPECT_EQ(JsonInteger(j[9]), std::nullopt) << "beyond int64";
+}
+
+TEST(Utf8Length, CountsCharactersNotBytes) {
+  EXPECT_EQ(Utf8Length(""), 0u);
+  EXPECT_EQ(Utf8Length("abc"), 3u);
+  EXPECT_EQ(Utf8Length("\u00e9t\u00e9"), 3u);   // 5 bytes
+  EXPECT_EQ(Utf8Length("\U0001F600x"), 2u);      // 5 bytes
+}
+
 }  // namespace
 }  // namespace op

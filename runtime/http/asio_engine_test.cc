@@ -28,6 +28,9 @@ TEST_P(AsioServerTest, UnknownMethodsAre501AndCountedAsOtherAndOddIdsAreNotEchoe
   std::string text = metrics.Scrape();
   EXPECT_NE(text.find("method=\"OTHER\",outcome=\"SERVER_ERROR\",status=\"501\""), std::string::npos) << text;
   EXPECT_EQ(text.find("BREW"), std::string::npos) << "no series per method";
+  auto trace = client.Send({"TRACE", base + "/hello/x", {}, {}, {}});
+  EXPECT_EQ(trace.status, 405) << "a method HTTP defines, which the route does not take";
+  EXPECT_EQ(trace.headers.Get("allow"), "GET");
   ClientRequest odd{"GET", base + "/hello/x", {}, {}, {}};
   odd.headers.Set("X-Correlation-Id", std::string(300, 'c'));
   odd.headers.Set("X-Request-Id", "id with spaces");

@@ -28,8 +28,11 @@ const char* Outcome(int status) {
 
 // The methods the platform serves; any other token is answered 501 and
 // counted as OTHER, so a client cannot mint a metric series per method.
+// RFC 9110's methods, PATCH, and QUERY (the IETF's safe method with a body,
+// which clients and API testers now send): one a route lacks is a 405 with
+// Allow; any other token is a 501 (not known here), counted as OTHER.
 const char* MethodLabel(const std::string& m) {
-  for (const char* known : {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+  for (const char* known : {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT", "QUERY"})
     if (m == known) return known;
   return "OTHER";
 }

@@ -99,6 +99,7 @@ class Validation {
     return *this;
   }
   bool Ok() const { return problem_.errors.empty(); }
+  size_t Count() const { return problem_.errors.size(); }
   void ThrowIfInvalid(int status = 400, std::string detail = "request validation failed");
 
  private:

@@ -177,6 +177,15 @@ Response Me(Request& req) {
                               {"roles", p.roles}});
 }
 
+// What POST /api/users's Location names: the user itself, or any, for admin.
+Response GetUser(Identity& id, Request& req) {
+  auto user = FindUser(id.svc.db(), req.PathParam("username"));
+  if (!user) throw http::HttpError(404, "no user " + req.PathParam("username"));
+  const bool customer = user->roles.count(auth::kCustomer) > 0;
+  return Response::Json(200, {{"username", user->username}, {"customerId", customer ? Json(user->username) : Json(nullptr)},
+                              {"roles", user->roles}});
+}
+
 }  // namespace
 
 void AddRoutes(Identity& id) {
@@ -187,6 +196,8 @@ void AddRoutes(Identity& id) {
     OnHashingPool(*i, req, std::move(respond), [i, &req] { return SignUp(*i, req); });
   });
   router.Get("/api/users/me", Access::SignedIn(), [](Request& req) { return Me(req); });
+  router.Get("/api/users/{username}", Access::OwnCustomerOr("username", {auth::kAdmin}),
+             [i](Request& req) { return GetUser(*i, req); });
   router.AddAsync("POST", "/oauth2/token", Access::Public(), [i](Request& req, http::Respond respond) { Token(*i, req, std::move(respond)); });
   router.Post("/oauth2/revoke", Access::Public(), [i](Request& req) {
     auto form = http::ParseQuery(req.body);

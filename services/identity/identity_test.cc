@@ -101,6 +101,21 @@ TEST_F(IdentityTest, SignUpThenSignInAndTheTokenVerifiesAgainstTheJwks) {
   auto me = Me(tokens["access_token"]);
   ASSERT_EQ(me.status, 200) << me.body;
   EXPECT_EQ(me.Json()["customerId"], "erin");
+  // The sign-up's Location names the user: its own, or any for admin; another customer's is 403.
+  auto get = [&](const std::string& path, const std::string& token) {
+    http::ClientRequest r{"GET", base_ + path, {}, "", {}};
+    r.headers.Set("Authorization", "Bearer " + token);
+    return client_.Send(r);
+  };
+  ASSERT_EQ(created.headers.Get("location"), "/api/users/erin");
+  auto self = get("/api/users/erin", tokens["access_token"]);
+  ASSERT_EQ(self.status, 200) << self.body;
+  EXPECT_EQ(self.Json(), created.Json());
+  EXPECT_EQ(get("/api/users/alice", tokens["access_token"]).status, 403);
+  auto admin = SignIn("admin", "admin-secret");
+  EXPECT_EQ(get("/api/users/alice", admin["access_token"]).Json()["customerId"], "alice");
+  EXPECT_EQ(get("/api/users/nobody", admin["access_token"]).status, 404);
+  EXPECT_TRUE(get("/api/users/viewer", admin["access_token"]).Json()["customerId"].is_null());
 
   // Any service verifies it with the runtime's verifier and the published JWKS.
   auth::TokenVerifier v({base_}, [](std::string* error) -> std::optional<std::string> {

@@ -1,4 +1,5 @@
 #include "services/identity/rules.h"
+#include "runtime/core/json.h"
 
 #include <algorithm>
 
@@ -15,7 +16,8 @@ bool ValidUsername(const std::string& u) {
   });
 }
 
-bool ValidPassword(const std::string& p) { return p.size() >= 10 && p.size() <= 1024; }
+// In characters, as DESIGN section 10 and the API document count them.
+bool ValidPassword(const std::string& p) { return Utf8Length(p) >= 10 && Utf8Length(p) <= 1024; }
 
 std::optional<TokenRequest> ParseTokenRequest(const std::map<std::string, std::string>& form,
                                               const std::optional<std::string>& authorization, OAuthError* error) {
@@ -45,7 +47,7 @@ std::optional<TokenRequest> ParseTokenRequest(const std::map<std::string, std::s
     r.username = field("username");
     r.password = field("password");
     if (r.username.empty() || r.password.empty()) return fail("invalid_request", "username and password are required");
-    if (r.username.size() > 64 || r.password.size() > 1024) return fail("invalid_grant", "invalid username or password");
+    if (r.username.size() > 64 || Utf8Length(r.password) > 1024) return fail("invalid_grant", "invalid username or password");
   } else if (r.grant_type == "refresh_token") {
     r.refresh_token = field("refresh_token");
     if (r.refresh_token.empty() || r.refresh_token.size() > 128) return fail("invalid_request", "refresh_token is required");

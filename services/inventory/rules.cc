@@ -1,4 +1,5 @@
 #include "services/inventory/rules.h"
+#include "runtime/core/json.h"
 
 #include <algorithm>
 
@@ -30,20 +31,20 @@ ProductInput ParseProductInput(const nlohmann::json& b) {
   http::Validation v;
   ProductInput p{};
   if (!b.contains("name") || !b["name"].is_string() || b["name"].get<std::string>().empty() ||
-      b["name"].get<std::string>().size() > 200)
+      Utf8Length(b["name"].get<std::string>()) > 200)
     v.Add("name", "must be a string of 1 to 200 characters");
   else
     p.name = b["name"];
-  if (!b.contains("priceCents") || !b["priceCents"].is_number_integer() || b["priceCents"].get<int64_t>() < 0 ||
-      b["priceCents"].get<int64_t>() > 100'000'000'00)
+  auto price = b.contains("priceCents") ? JsonInteger(b["priceCents"]) : std::nullopt;
+  if (!price || *price < 0 || *price > 100'000'000'00)
     v.Add("priceCents", "must be an integer number of cents from 0 to 10000000000");
   else
-    p.price_cents = b["priceCents"];
-  if (!b.contains("available") || !b["available"].is_number_integer() || b["available"].get<int64_t>() < 0 ||
-      b["available"].get<int64_t>() > 1'000'000'000)
+    p.price_cents = *price;
+  auto available = b.contains("available") ? JsonInteger(b["available"]) : std::nullopt;
+  if (!available || *available < 0 || *available > 1'000'000'000)
     v.Add("available", "must be an integer from 0 to 1000000000");
   else
-    p.available = b["available"];
+    p.available = *available;
   v.ThrowIfInvalid();
   return p;
 }

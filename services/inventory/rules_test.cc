@@ -41,6 +41,10 @@ TEST(ProductInput, ValidatesEveryField) {
   }
   auto ok = ParseProductInput({{"name", "Mug"}, {"priceCents", 899}, {"available", 3}});
   EXPECT_EQ(ok.price_cents, 899);
+  EXPECT_EQ(ParseProductInput({{"name", std::string(200, 'x')}, {"priceCents", 899.0}, {"available", 3e0}}).available, 3);
+  std::string long_name;
+  for (int i = 0; i < 200; ++i) long_name += "\u00e9";  // 200 characters, 400 bytes
+  EXPECT_EQ(ParseProductInput({{"name", long_name}, {"priceCents", 1}, {"available", 1}}).name, long_name);
   EXPECT_TRUE(events::ValidSku("SKU-1.a_b"));
   EXPECT_FALSE(events::ValidSku("sku with space"));
   EXPECT_FALSE(events::ValidSku(std::string(65, 'a')));

@@ -1,4 +1,5 @@
 #include "services/order/rules.h"
+#include "runtime/core/json.h"
 
 #include <algorithm>
 #include <charconv>
@@ -12,6 +13,7 @@ namespace op::order {
 
 OrderRequest ParseOrderRequest(const nlohmann::json& b) {
   http::Validation v;
+  size_t duplicates = 0;
   OrderRequest r;
   if (!b.contains("customerId") || !b["customerId"].is_string())
     v.Add("customerId", "is required and must be a string");
@@ -42,16 +44,17 @@ OrderRequest ParseOrderRequest(const nlohmann::json& b) {
         ok = false;
       } else if (!seen.insert(it["sku"].get<std::string>()).second) {
         v.Add(at + ".sku", "appears more than once: put the quantities on one line");
+        ++duplicates;
         ok = false;
       } else {
         item.sku = it["sku"];
       }
-      if (!it.contains("quantity") || !it["quantity"].is_number_integer() || it["quantity"].get<int64_t>() < 1 ||
-          it["quantity"].get<int64_t>() > 1000) {
+      auto quantity = it.contains("quantity") ? JsonInteger(it["quantity"]) : std::nullopt;
+      if (!quantity || *quantity < 1 || *quantity > 1000) {
         v.Add(at + ".quantity", "is required: an integer from 1 to 1000");
         ok = false;
       } else {
-        item.quantity = it["quantity"];
+        item.quantity = int(*quantity);
       }
       if (ok) r.items.push_back(item);
     }
@@ -65,7 +68,7 @@ OrderRequest ParseOrderRequest(const nlohmann::json& b) {
       static const std::regex email(R"(^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$)");
       static const std::regex phone(R"(^\+?[0-9 ()-]{6,20}$)");
       if (c.contains("email") && !c["email"].is_null()) {
-        if (!c["email"].is_string() || c["email"].get<std::string>().size() > 254 ||
+        if (!c["email"].is_string() || Utf8Length(c["email"].get<std::string>()) > 254 ||
             !std::regex_match(c["email"].get<std::string>(), email))
           v.Add("contact.email", "must be an email address");
         else
@@ -79,6 +82,10 @@ OrderRequest ParseOrderRequest(const nlohmann::json& b) {
       }
     }
   }
+  // A repeated sku breaks no rule of the document's schema (it cannot say
+  // "unique by sku"): alone it is 422, like an unknown sku; with a malformed
+  // field it is listed in the 400.
+  if (duplicates > 0 && v.Count() == duplicates) v.ThrowIfInvalid(422, "the order request cannot be processed");
   v.ThrowIfInvalid(400, "the order request is invalid");
   return r;
 }
@@ -143,10 +150,12 @@ ListQuery ParseListQuery(const std::map<std::string, std::string>& q) {
   if (auto it = q.find("cursor"); it != q.end()) {
     const std::string& c = it->second;
     int64_t seq = 0;
-    bool ok = c.size() > 1 && c.size() <= 20 && c[0] == 'o';
+    // "o" and 1 to 18 digits without a leading zero (the API document's
+    // pattern): every sequence number we hand out, and nothing that overflows.
+    bool ok = c.size() >= 2 && c.size() <= 19 && c[0] == 'o' && c[1] != '0';
     if (ok) {
       auto [end, ec] = std::from_chars(c.data() + 1, c.data() + c.size(), seq);
-      ok = ec == std::errc() && end == c.data() + c.size() && seq > 0;  // out of range is no cursor of ours either
+      ok = ec == std::errc() && end == c.data() + c.size() && seq > 0;
     }
     if (!ok) v.Add("cursor", "is not a cursor returned by this API");
     else out.after_seq = seq;

@@ -28,6 +28,21 @@ TEST(ParseOrderRequest, AcceptsTheContractShape) {
   EXPECT_TRUE(Fields(nlohmann::json::parse(R"({"customerId":"a","items":[{"sku":"S","quantity":1}]})")).empty());
 }
 
+TEST(ParseOrderRequest, ARepeatedSkuAloneIs422WithAMalformedFieldA400) {
+  auto status = [](const char* body) {
+    try {
+      ParseOrderRequest(nlohmann::json::parse(body));
+    } catch (const http::HttpError& e) {
+      return e.problem().status;
+    }
+    return 0;
+  };
+  EXPECT_EQ(status(R"({"customerId":"a","items":[{"sku":"S","quantity":1},{"sku":"S","quantity":2}]})"), 422);
+  EXPECT_EQ(status(R"({"customerId":"a","items":[{"sku":"S","quantity":1},{"sku":"S","quantity":0}]})"), 400);
+  EXPECT_EQ(Fields(nlohmann::json::parse(R"({"customerId":"a","items":[{"sku":"S","quantity":1},{"sku":"S","quantity":1}]})")),
+            (std::vector<std::string>{"items[1].sku"}));
+}
+
 TEST(ParseOrderRequest, NamesEveryBadField) {
   EXPECT_EQ(Fields(nlohmann::json::object()), (std::vector<std::string>{"customerId", "items"}));
   EXPECT_EQ(Fields(nlohmann::json::parse(R"({"customerId":"a","items":[]})")), (std::vector<std::string>{"items"}));
@@ -78,9 +93,11 @@ TEST(ListQuery, ParsesAndRejectsNamingTheParameter) {
   auto q = ParseListQuery({{"customerId", "alice"}, {"status", "CONFIRMED"}, {"limit", "5"}, {"cursor", EncodeCursor(42)}});
   EXPECT_EQ(q.limit, 5);
   EXPECT_EQ(q.after_seq, 42);
+  EXPECT_EQ(ParseListQuery({{"cursor", "o999999999999999999"}}).after_seq, 999999999999999999) << "18 digits";
   for (auto [k, v] : std::vector<std::pair<std::string, std::string>>{
            {"status", "DONE"}, {"limit", "0"}, {"limit", "101"}, {"limit", "x"}, {"limit", "99999999999"},
-           {"limit", "5 "}, {"cursor", "42"}, {"cursor", "o9999999999999999999"}, {"cursor", "o-5"}, {"sort", "x"}}) {
+           {"limit", "5 "}, {"cursor", "42"}, {"cursor", "o9999999999999999999"}, {"cursor", "o-5"}, {"cursor", "o042"},
+           {"cursor", "o9846941619119300036"} /* 19 digits, fits int64: found by Schemathesis */, {"sort", "x"}}) {
     try {
       ParseListQuery({{k, v}});
       ADD_FAILURE() << k << "=" << v;

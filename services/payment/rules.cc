@@ -1,4 +1,5 @@
 #include "services/payment/rules.h"
+#include "runtime/core/json.h"
 
 #include <algorithm>
 
@@ -15,12 +16,13 @@ ChargeDecision DecideCharge(std::optional<int64_t> balance, int64_t amount) {
 namespace {
 int64_t ParseCents(const nlohmann::json& b, const char* field, int64_t min) {
   constexpr int64_t kMax = 1'000'000'000'000;
-  if (!b.contains(field) || !b[field].is_number_integer() || b[field].get<int64_t>() < min || b[field].get<int64_t>() > kMax) {
+  auto cents = b.contains(field) ? JsonInteger(b[field]) : std::nullopt;
+  if (!cents || *cents < min || *cents > kMax) {
     http::Problem p = http::MakeProblem(400, "invalid amount");
     p.Field(field, "must be an integer number of cents from " + std::to_string(min) + " to " + std::to_string(kMax));
     throw http::HttpError(p);
   }
-  return b[field].get<int64_t>();
+  return *cents;
 }
 }  // namespace
 

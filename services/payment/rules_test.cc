@@ -18,6 +18,7 @@ TEST(DecideCharge, CoversUnknownAndInsufficient) {
 TEST(Amounts, RejectFloatsNegativesAndMissingNamingTheField) {
   EXPECT_EQ(ParseBalance({{"balanceCents", 0}}), 0);
   EXPECT_EQ(ParseDeposit({{"amountCents", 5}}), 5);
+  EXPECT_EQ(ParseDeposit({{"amountCents", 5.0}}), 5) << "an integral number, whichever way JSON wrote it";
   for (auto bad : {nlohmann::json{{"balanceCents", -1}}, nlohmann::json{{"balanceCents", 1.5}},
                    nlohmann::json{{"balanceCents", "10"}}, nlohmann::json::object()}) {
     try {
