@@ -28,6 +28,8 @@ PACKAGES=(
   curl procps iproute2 wrk nginx-light
   # libFuzzer and the sanitizers' runtimes (bazel build --config=fuzz, ops/fuzz.sh)
   clang-14 libclang-rt-14-dev
+  # Apache Kafka's broker (from Maven Central, ops/kafka/fetch.sh) runs on Java 17
+  openjdk-17-jre-headless maven
   # a real SMTP server for notification tests; venv for Schemathesis (PyPI)
   python3 python3-aiosmtpd python3-venv
   # the dashboard's browser test (Playwright drives Debian's chromium)
@@ -65,6 +67,9 @@ if [ ! -d "$repo/testing/browser/node_modules/playwright-core" ]; then
   echo "ops/setup.sh: npm ci in testing/browser"
   npm ci --prefix "$repo/testing/browser" --no-audit --no-fund --loglevel=error
 fi
+# Apache Kafka, the release pinned in ops/kafka/pom.xml, with Maven (checksums checked).
+bash "$repo/ops/kafka/fetch.sh"
+
 # Schemathesis (PyPI), every package pinned by testing/schemathesis/requirements.txt,
 # in a venv of Debian's Python (not pyenv's, which PATH may put first).
 venv=$repo/testing/schemathesis/.venv
