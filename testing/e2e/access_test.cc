@@ -167,7 +167,8 @@ TEST_F(AccessTest, CustomersReachOnlyTheirOwnOrdersAccountsAndNotifications) {
     EXPECT_EQ(bob.Get(base + "/api/orders?customerId=alice").status, 403) << base;
     auto mine = bob.Get(base + "/api/orders");
     ASSERT_EQ(mine.status, 200) << mine.body;
-    for (const auto& o : mine.Json()["items"]) EXPECT_EQ(o["customerId"], "bob") << base << ": bob's list holds only his";
+    const auto list = mine.Json();  // held: ranging over a temporary's member would read freed memory (ASan)
+    for (const auto& o : list["items"]) EXPECT_EQ(o["customerId"], "bob") << base << ": bob's list holds only his";
     EXPECT_EQ(alice.Get(base + "/api/orders/" + id).status, 200) << base << " alice reads her own";
   }
   for (const auto& base : {Gw(), U("payment-service")}) {
