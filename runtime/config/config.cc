@@ -44,16 +44,29 @@ bool Matches(std::string_view pattern, std::string_view key) {
   }
 }
 
-size_t EditDistance(const std::string& a, const std::string& b) {
-  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j)
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1])});
+// Levenshtein distance, or `limit` when it is `limit` or more: only the band
+// of cells within `limit` of the diagonal can hold a smaller one (Ukkonen),
+// and a row whose every cell has reached `limit` ends the search. A file's
+// every unknown key is compared with every declared one: this keeps that
+// linear in the key's length.
+size_t EditDistance(const std::string& a, const std::string& b, size_t limit) {
+  const size_t n = a.size(), m = b.size();
+  if ((n > m ? n - m : m - n) >= limit) return limit;
+  std::vector<size_t> prev(m + 1), cur(m + 1);
+  for (size_t j = 0; j <= m; ++j) prev[j] = std::min(j, limit);
+  for (size_t i = 1; i <= n; ++i) {
+    const size_t lo = i > limit ? i - limit : 1, hi = std::min(m, i + limit);
+    cur[lo - 1] = lo == 1 ? std::min(i, limit) : limit;
+    size_t row_min = cur[lo - 1];
+    for (size_t j = lo; j <= hi; ++j) {
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1]), limit});
+      row_min = std::min(row_min, cur[j]);
+    }
+    if (hi < m) cur[hi + 1] = limit;
+    if (row_min >= limit) return limit;
     std::swap(prev, cur);
   }
-  return prev[b.size()];
+  return std::min(prev[m], limit);
 }
 
 constexpr int kMaxDepth = 16;  // no key is nested deeper; a file that is, is not a config
@@ -68,11 +81,7 @@ std::string Suggest(const Schema& schema, const std::string& key) {
     std::string candidate;
     for (size_t i = 0; i < ps.size(); ++i)
       candidate += (i ? "." : "") + (ps[i] == "*" ? ks[i] : ps[i]);
-    // The distance is at least the difference in length: most keys are skipped
-    // without the quadratic comparison (a long unknown key stays cheap).
-    size_t gap = candidate.size() > key.size() ? candidate.size() - key.size() : key.size() - candidate.size();
-    if (gap >= best_d) continue;
-    size_t d = EditDistance(candidate, key);
+    size_t d = EditDistance(candidate, key, best_d);
     if (d < best_d) best_d = d, best = candidate;
   }
   return best.empty() ? "" : fmt::format(" (did you mean '{}'?)", best);

@@ -49,6 +49,20 @@ TEST(Config, UnknownKeyFailsNamingItWithASuggestion) {
     EXPECT_NE(msg.find("unknown key 'http.prot'"), std::string::npos) << msg;
     EXPECT_NE(msg.find("did you mean 'http.port'"), std::string::npos) << msg;
   }
+  auto suggestion = [&](const std::string& yaml) {
+    try {
+      Config::Load(schema, "service: {name: a}\n" + yaml, {});
+    } catch (const ConfigError& e) {
+      std::string msg = e.what();
+      auto at = msg.find("did you mean '");
+      return at == std::string::npos ? std::string() : msg.substr(at + 14, msg.find('\'', at + 14) - at - 14);
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(suggestion("http: {timeuot: 1s}"), "http.timeout") << "two edits";
+  EXPECT_EQ(suggestion("http: {acces-logg: true}"), "http.access-log") << "two edits, different lengths";
+  EXPECT_EQ(suggestion("http: {tmo: 1s}"), "") << "too far from anything";
+  EXPECT_EQ(suggestion("http: {" + std::string(5000, 'x') + ": 1}"), "") << "long, and cheap to refuse";
 }
 
 TEST(Config, InvalidValuesFailNamingKeyAndValue) {
