@@ -196,4 +196,17 @@ std::string RandomToken(size_t bytes) {
   return Base64UrlEncode(raw);
 }
 
+std::string NewPrivateKeyPem(const std::string& alg) {
+  EVP_PKEY* key = alg == "RS256" ? EVP_RSA_gen(2048) : alg == "ES256" ? EVP_EC_gen("P-256") : nullptr;
+  if (!key) throw std::runtime_error("cannot generate a " + alg + " key");
+  BIO* bio = BIO_new(BIO_s_mem());
+  PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr);
+  char* data = nullptr;
+  long n = BIO_get_mem_data(bio, &data);
+  std::string pem(data, size_t(n));
+  BIO_free(bio);
+  EVP_PKEY_free(key);
+  return pem;
+}
+
 }  // namespace op::auth

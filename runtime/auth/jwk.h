@@ -36,4 +36,8 @@ std::optional<std::string> Base64UrlDecode(const std::string& text);
 // session ids. Throws when the generator fails.
 std::string RandomToken(size_t bytes);
 
+// A fresh private signing key as PEM (PKCS#8): "ES256" (P-256) or "RS256"
+// (RSA 2048). Throws when OpenSSL cannot make one.
+std::string NewPrivateKeyPem(const std::string& alg);
+
 }  // namespace op::auth

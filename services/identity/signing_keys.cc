@@ -1,7 +1,5 @@
 #include "services/identity/signing_keys.h"
 
-#include <openssl/evp.h>
-#include <openssl/pem.h>
 
 #include <algorithm>
 #include <stdexcept>
@@ -11,16 +9,7 @@
 namespace op::identity {
 
 SigningKey NewSigningKey(std::chrono::system_clock::time_point now) {
-  EVP_PKEY* key = EVP_EC_gen("P-256");
-  if (!key) throw std::runtime_error("cannot generate a P-256 key");
-  BIO* bio = BIO_new(BIO_s_mem());
-  PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr);
-  char* data = nullptr;
-  long n = BIO_get_mem_data(bio, &data);
-  std::string pem(data, size_t(n));
-  BIO_free(bio);
-  EVP_PKEY_free(key);
-  return {auth::RandomToken(12), pem, now, std::nullopt};  // the kid
+  return {auth::RandomToken(12), auth::NewPrivateKeyPem("ES256"), now, std::nullopt};  // the kid
 }
 
 bool Rotate(std::vector<SigningKey>& keys, std::chrono::system_clock::time_point now, const KeyPolicy& policy) {

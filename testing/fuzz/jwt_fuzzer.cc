@@ -8,30 +8,16 @@
 #include <memory>
 #include <string>
 
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-
 #include "runtime/auth/jwk.h"
 #include "runtime/auth/token_verifier.h"
 #include "runtime/core/json.h"
 
 namespace {
 
-std::string NewKeyPem(EVP_PKEY* key) {
-  BIO* bio = BIO_new(BIO_s_mem());
-  PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr);
-  char* data = nullptr;
-  long n = BIO_get_mem_data(bio, &data);
-  std::string pem(data, size_t(n));
-  BIO_free(bio);
-  EVP_PKEY_free(key);
-  return pem;
-}
-
 op::auth::TokenVerifier& Verifier() {
   static auto* v = [] {
-    nlohmann::json jwks = {{"keys", nlohmann::json::array({op::auth::PublicJwk(NewKeyPem(EVP_EC_gen("P-256")), "ec-1"),
-                                                           op::auth::PublicJwk(NewKeyPem(EVP_RSA_gen(2048)), "rsa-1")})}};
+    nlohmann::json jwks = {{"keys", nlohmann::json::array({op::auth::PublicJwk(op::auth::NewPrivateKeyPem("ES256"), "ec-1"),
+                                                           op::auth::PublicJwk(op::auth::NewPrivateKeyPem("RS256"), "rsa-1")})}};
     op::auth::VerifierOptions o;
     o.issuer = "http://identity-service:8085";
     o.min_refetch_interval = std::chrono::hours(24);  // a made-up kid costs no fetch after the first
