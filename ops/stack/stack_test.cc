@@ -119,7 +119,8 @@ TEST_F(StackTest, StartsServesStopsCleanlyAndKeepsItsData) {
   EXPECT_NE(page.body.find("Order platform"), std::string::npos);
   EXPECT_EQ(http_.Get("http://127.0.0.1:8090/api/snapshot").status, 401) << "the data needs a sign-in";
   testing::ApiClient viewer;
-  ASSERT_TRUE(viewer.SignInToDashboard("http://127.0.0.1:8090", "viewer", "viewer-secret"));
+  // the dashboard may not have found identity-service in the registry yet: polled
+  ASSERT_TRUE(WaitUntil([&] { return viewer.SignInToDashboard("http://127.0.0.1:8090", "viewer", "viewer-secret"); }, 30s));
   ASSERT_TRUE(WaitUntil([&] {
     auto snap = viewer.Get("http://127.0.0.1:8090/api/snapshot");
     if (snap.status != 200) return false;
