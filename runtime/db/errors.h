@@ -4,6 +4,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "runtime/core/unavailable.h"
+
 namespace op::db {
 
 class DbError : public std::runtime_error {
@@ -17,10 +19,12 @@ class DbError : public std::runtime_error {
   int code_;
   std::string sql_state_;
 };
-// The database cannot be reached or the connection broke: retry later.
-class DbUnavailable : public DbError {
+// The database cannot be reached or the connection broke: retry later (an
+// HTTP request that meets it is a 503).
+class DbUnavailable : public DbError, public Unavailable {
  public:
   using DbError::DbError;
+  const char* dependency() const override { return "the database"; }
 };
 // A unique or primary key was violated (MySQL error 1062).
 class DuplicateKey : public DbError {

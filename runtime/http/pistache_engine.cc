@@ -167,9 +167,9 @@ class Adapter : public P::Http::Handler {
       // Pistache 0.0.5 resolves the chained promise send() returns without
       // its lock, so a continuation attached from another thread races the
       // resolution (TSan). An answer from another thread is finished when
-      // queued; the reactor writes it within microseconds, and a stop in
-      // that window can still lose it (docs/operations.md, server.engine).
-      if (std::this_thread::get_id() != reactor) return core->Finish();
+      // queued; the reactor writes it within microseconds, and Shutdown
+      // waits a grace after the last such answer before it stops the reactor.
+      if (std::this_thread::get_id() != reactor) return core->FinishQueued();
       struct Finished {
         explicit Finished(std::shared_ptr<HttpServer::Core> c) : core(std::move(c)) {}
         Finished(const Finished&) = delete;

@@ -3,12 +3,19 @@
 #include <algorithm>
 #include <future>
 
+#include "runtime/core/unavailable.h"
 #include "runtime/logging/log.h"
 
 namespace op::http {
 
 Response ErrorResponse(const std::exception& e, const Request& req) {
   if (auto* he = dynamic_cast<const HttpError*>(&e)) return he->problem().ToResponse(req.path);
+  if (auto* u = dynamic_cast<const Unavailable*>(&e)) {  // the detail names the dependency, not its error
+    log::Warn("dependency unavailable", {{"route", req.route}, {"error", e.what()}});
+    Problem p = MakeProblem(503, std::string(u->dependency()) + " is unavailable; try again shortly");
+    p.headers.Set("Retry-After", std::to_string(u->retry_after_seconds()));
+    return p.ToResponse(req.path);
+  }
   log::Error("unhandled exception in handler", {{"route", req.route}, {"error", e.what()}});
   auto id = req.Header("x-request-id").value_or("none");
   return MakeProblem(500, "internal error (request id " + id + ")").ToResponse(req.path);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "runtime/core/unavailable.h"
+
 namespace op::http {
 namespace {
 
@@ -79,6 +81,16 @@ TEST(Router, AnErrorCaughtElsewhereBecomesTheSameProblem) {
   EXPECT_EQ(boom.body.find("secret detail"), std::string::npos) << "internals must not leak";
   EXPECT_NE(boom.body.find("req-7"), std::string::npos) << "the request id names it instead";
   EXPECT_EQ(ErrorResponse(caught([] { throw 42; }), req).status, 500);
+  // A dependency that cannot serve now (the database): 503, when to retry, and no internals.
+  struct DatabaseDown : std::runtime_error, Unavailable {
+    DatabaseDown() : std::runtime_error("Can't connect to server on 10.0.0.7") {}
+    const char* dependency() const override { return "the database"; }
+  };
+  auto down = ErrorResponse(caught([] { throw DatabaseDown(); }), req);
+  EXPECT_EQ(down.status, 503);
+  EXPECT_EQ(down.headers.Get("retry-after"), "2");
+  EXPECT_NE(down.body.find("the database is unavailable"), std::string::npos) << down.body;
+  EXPECT_EQ(down.body.find("10.0.0.7"), std::string::npos) << "internals must not leak";
 }
 
 // Tokens as a program's Authenticator would vouch for them.

@@ -69,8 +69,13 @@ struct Exchange : log::LogContext::Fields {
 }  // namespace
 
 void HttpServer::Core::Serve(Request& req, std::chrono::steady_clock::time_point start, Respond done) {
-  in_flight.fetch_add(1);
+  in_flight.fetch_add(1);  // before the draining check: Shutdown waits for this request, or it sees draining
   if (active) active->Increment();
+  if (draining.load()) {
+    Problem p = MakeProblem(503, "the server is shutting down; try again");
+    p.headers.Set("Retry-After", "1");
+    return done(p.ToResponse(req.path));
+  }
   // Correlation: reuse the caller's ids or mint new ones.
   auto x = std::make_shared<Exchange>();
   x->start = start;
@@ -153,6 +158,11 @@ void HttpServer::Core::Finish() {
   in_flight.fetch_sub(1);
 }
 
+void HttpServer::Core::FinishQueued() {
+  last_queued_ns = std::chrono::steady_clock::now().time_since_epoch().count();
+  Finish();
+}
+
 HttpServer::HttpServer(ServerOptions options, std::shared_ptr<const Router> router,
                        metrics::MetricsRegistry* metrics)
     : options_(std::move(options)), core_(std::make_shared<Core>()) {
@@ -217,10 +227,16 @@ int HttpServer::InFlight() const { return core_->in_flight.load(); }
 
 bool HttpServer::Shutdown(std::chrono::milliseconds drain_timeout) {
   if (!running_) return true;
+  core_->draining = true;
   auto deadline = std::chrono::steady_clock::now() + drain_timeout;
   while (core_->in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   bool drained = core_->in_flight.load() == 0;
+  // An answer queued to a writer thread moments ago is given time to be
+  // written (it takes microseconds; 250 ms covers a busy machine's scheduling).
+  const auto queued_at = std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(core_->last_queued_ns.load()));
+  while (std::chrono::steady_clock::now() < std::min(deadline, queued_at + std::chrono::milliseconds(250)))
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   engine_->Stop();
   engine_.reset();
   running_ = false;

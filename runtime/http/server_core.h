@@ -22,6 +22,10 @@ struct HttpServer::Core {
   std::shared_ptr<const Router> router;
   ServerOptions options;
   std::atomic<int> in_flight{0};
+  // Set by Shutdown before it waits for in_flight: a request that starts
+  // after it is answered 503 at once instead of racing the stop (it would
+  // otherwise run, commit, and lose its answer with the connection).
+  std::atomic<bool> draining{false};
   // http_server_requests_seconds by method, uri, status, outcome
   std::unique_ptr<metrics::Children<prometheus::Histogram>> requests;
   prometheus::Gauge* active = nullptr;
@@ -48,6 +52,10 @@ struct HttpServer::Core {
   // After the response is written: the request stops counting as in flight
   // (what Shutdown() drains).
   void Finish();
+  // Finish() for an answer only queued to the engine's writer thread (Pistache,
+  // an asynchronous handler): Shutdown gives such a write a grace to land.
+  void FinishQueued();
+  std::atomic<int64_t> last_queued_ns{0};  // steady clock, of the latest FinishQueued
 };
 
 class ServerEngine {
