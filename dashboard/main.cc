@@ -5,6 +5,7 @@
 
 #include "dashboard/dashboard.h"
 #include "events/topics.h"
+#include "runtime/kafka/security.h"
 
 namespace op::dashboard {
 namespace {
@@ -47,7 +48,8 @@ std::unique_ptr<ServiceState> Wire(Service& svc) {
       std::chrono::duration_cast<std::chrono::seconds>(c.GetDuration("dashboard.session.idle-timeout")), 10000});
   Dashboard* d = state.get();
   CollectorOptions o = CollectorOptionsOf(c);
-  d->admin = std::make_unique<kafka::ClusterAdmin>(o.bootstrap_servers, "dashboard-admin");
+  d->admin = std::make_unique<kafka::ClusterAdmin>(o.bootstrap_servers, "dashboard-admin",
+                                                   kafka::SecurityOptions::FromConfig(c).Properties());
   auto co = kafka::ConsumerOptions::FromConfig(c);
   co.group_id = "dashboard-" + svc.instance_id();  // every instance reads all dead letters
   co.topics = {};

@@ -8,19 +8,23 @@
 namespace op::kafka {
 
 namespace {
-std::unique_ptr<RdKafka::Conf> BaseConf(const std::string& bootstrap, const std::string& client_id) {
+std::unique_ptr<RdKafka::Conf> BaseConf(const std::string& bootstrap, const std::string& client_id,
+                                        const std::map<std::string, std::string>& extra) {
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   std::string err;
-  for (auto [k, v] : std::initializer_list<std::pair<const char*, std::string>>{
-           {"bootstrap.servers", bootstrap}, {"client.id", client_id}, {"log_level", "3"}})
-    if (conf->set(k, v, err) != RdKafka::Conf::CONF_OK) throw std::runtime_error(std::string(k) + ": " + err);
+  std::map<std::string, std::string> all = extra;
+  all["bootstrap.servers"] = bootstrap;
+  all["client.id"] = client_id;
+  all["log_level"] = "3";
+  for (const auto& [k, v] : all)
+    if (conf->set(k, v, err) != RdKafka::Conf::CONF_OK) throw std::runtime_error(k + ": " + err);
   return conf;
 }
 }  // namespace
 
-ClusterAdmin::ClusterAdmin(std::string bootstrap_servers, std::string client_id)
-    : bootstrap_(std::move(bootstrap_servers)), client_id_(std::move(client_id)) {
-  auto conf = BaseConf(bootstrap_, client_id_);
+ClusterAdmin::ClusterAdmin(std::string bootstrap_servers, std::string client_id, std::map<std::string, std::string> extra)
+    : bootstrap_(std::move(bootstrap_servers)), client_id_(std::move(client_id)), extra_(std::move(extra)) {
+  auto conf = BaseConf(bootstrap_, client_id_, extra_);
   std::string err;
   meta_.reset(RdKafka::Producer::create(conf.get(), err));
   if (!meta_) throw std::runtime_error("kafka admin client: " + err);
@@ -65,7 +69,7 @@ ClusterInfo ClusterAdmin::Describe(std::chrono::milliseconds timeout) {
 RdKafka::KafkaConsumer& ClusterAdmin::GroupHandle(const std::string& group) {
   auto& h = groups_[group];
   if (!h) {
-    auto conf = BaseConf(bootstrap_, client_id_);
+    auto conf = BaseConf(bootstrap_, client_id_, extra_);
     std::string err;
     if (conf->set("group.id", group, err) != RdKafka::Conf::CONF_OK ||
         conf->set("enable.auto.commit", "false", err) != RdKafka::Conf::CONF_OK)

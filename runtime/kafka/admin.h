@@ -54,7 +54,9 @@ using Watermarks = std::map<std::pair<std::string, int32_t>, int64_t>;
 class ClusterAdmin {
  public:
   // Throws std::runtime_error when the client cannot be created (bad config).
-  explicit ClusterAdmin(std::string bootstrap_servers, std::string client_id = "orderplatform-admin");
+  // `extra`: librdkafka properties besides these (security: SecurityOptions::Properties()).
+  explicit ClusterAdmin(std::string bootstrap_servers, std::string client_id = "orderplatform-admin",
+                        std::map<std::string, std::string> extra = {});
   ~ClusterAdmin();
   // Throws std::runtime_error when no broker answers within `timeout`.
   ClusterInfo Describe(std::chrono::milliseconds timeout);
@@ -71,6 +73,7 @@ class ClusterAdmin {
  private:
   RdKafka::KafkaConsumer& GroupHandle(const std::string& group);
   std::string bootstrap_, client_id_;
+  std::map<std::string, std::string> extra_;
   std::mutex mu_;
   std::unique_ptr<RdKafka::Producer> meta_;
   std::map<std::string, std::unique_ptr<RdKafka::KafkaConsumer>> groups_;

@@ -12,6 +12,7 @@
 
 #include "runtime/core/backoff.h"
 #include "runtime/kafka/consumer_impl.h"
+#include "runtime/kafka/security.h"
 #include "runtime/logging/log.h"
 
 namespace op::kafka {
@@ -53,6 +54,7 @@ ConsumerOptions ConsumerOptions::FromConfig(const config::Config& c) {
   o.extra["fetch.wait.max.ms"] = std::to_string(c.GetDuration("kafka.consumer.fetch-wait-max").count());
   o.max_queued = int(c.GetInt("kafka.consumer.max-queued"));
   o.max_batch = int(c.GetInt("kafka.consumer.max-batch"));
+  for (auto& [k, v] : SecurityOptions::FromConfig(c).Properties()) o.extra[k] = v;
   return o;
 }
 
@@ -115,6 +117,13 @@ Consumer::Consumer(ConsumerOptions options, Handler handler, Producer* dead_lett
       auto paused = metrics::Family("kafka_consumer_paused", "1 while the consumer is paused",
                                     prometheus::MetricType::Gauge);
       metrics::AddSample(paused, g, paused_.load() ? 1 : 0);
+      // Micrometer's name for it: how a group's partitions are split between instances.
+      auto assigned = metrics::Family("kafka_consumer_coordinator_assigned_partitions",
+                                      "Partitions assigned to this consumer", prometheus::MetricType::Gauge);
+      {
+        std::lock_guard lock(lag_mu_);
+        metrics::AddSample(assigned, g, double(assigned_count_));
+      }
       auto handler = metrics::Family("kafka_consumer_handler_seconds", "Time in the record handler (its transaction)",
                                      prometheus::MetricType::Histogram);
       metrics::AddHistogram(handler, g, handler_stats_.Read());
@@ -125,6 +134,7 @@ Consumer::Consumer(ConsumerOptions options, Handler handler, Producer* dead_lett
       out.push_back(std::move(records));
       out.push_back(std::move(batches));
       out.push_back(std::move(paused));
+      out.push_back(std::move(assigned));
       out.push_back(std::move(handler));
       out.push_back(std::move(commit));
     });
@@ -308,6 +318,7 @@ void Consumer::UpdateLag() {
   Impl::Free(parts);
   std::lock_guard lock(lag_mu_);
   lag_ = std::move(out);
+  assigned_count_ = impl_->assigned.size();
 }
 
 }  // namespace op::kafka

@@ -162,6 +162,7 @@ class Consumer {
   std::atomic<uint64_t> processed_{0}, dead_lettered_{0}, retried_{0}, batches_{0}, batches_split_{0};
   mutable std::mutex lag_mu_;
   std::vector<PartitionLag> lag_;
+  size_t assigned_count_ = 0;  // partitions assigned at the last UpdateLag
   metrics::LatencyStats handler_stats_, commit_stats_;
   metrics::MetricsRegistry* metrics_;
   int collector_id_ = -1;

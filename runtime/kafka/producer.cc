@@ -3,11 +3,13 @@
 #include <librdkafka/rdkafkacpp.h>
 #include <pthread.h>
 
+#include "runtime/kafka/security.h"
 #include "runtime/logging/log.h"
 
 namespace op::kafka {
 
 void ProducerOptions::DeclareSchema(config::Schema& s) {
+  SecurityOptions::DeclareSchema(s);
   s.Add("kafka.bootstrap.servers", config::Type::kString, std::nullopt, "Kafka bootstrap servers (host:port,...)");
   s.Add("kafka.client.id", config::Type::kString, "", "client.id (default: the service name)");
   s.Add(config::KeySpec{"kafka.producer.linger-ms", config::Type::kInt, "5", "producer batching delay", 0, 60000});
@@ -20,8 +22,18 @@ ProducerOptions ProducerOptions::FromConfig(const config::Config& c) {
   if (!c.GetString("kafka.client.id").empty()) o.client_id = c.GetString("kafka.client.id");
   o.linger_ms = int(c.GetInt("kafka.producer.linger-ms"));
   o.delivery_timeout = c.GetDuration("kafka.producer.delivery-timeout");
+  for (auto& [k, v] : SecurityOptions::FromConfig(c).Properties()) o.extra[k] = v;
   return o;
 }
+
+// librdkafka's client-level errors: an authentication failure is remembered
+// (CheckConnectivity then says which settings to look at).
+struct Producer::ErrorHandler : public RdKafka::EventCb {
+  std::atomic<bool>* auth_failed;
+  void event_cb(RdKafka::Event& e) override {
+    if (e.type() == RdKafka::Event::EVENT_ERROR && e.err() == RdKafka::ERR__AUTHENTICATION) *auth_failed = true;
+  }
+};
 
 struct Producer::DeliveryHandler : public RdKafka::DeliveryReportCb {
   std::atomic<int64_t>* in_flight;
@@ -70,6 +82,10 @@ Producer::Producer(ProducerOptions options, metrics::MetricsRegistry* metrics)
   for (const auto& [k, v] : options_.extra) Set(conf.get(), k, v);
   std::string err;
   if (conf->set("dr_cb", static_cast<RdKafka::DeliveryReportCb*>(delivery_.get()), err) != RdKafka::Conf::CONF_OK)
+    throw std::runtime_error("kafka producer: " + err);
+  errors_ = std::make_unique<ErrorHandler>();
+  errors_->auth_failed = &auth_failed_;
+  if (conf->set("event_cb", static_cast<RdKafka::EventCb*>(errors_.get()), err) != RdKafka::Conf::CONF_OK)
     throw std::runtime_error("kafka producer: " + err);
   producer_.reset(RdKafka::Producer::create(conf.get(), err));
   if (!producer_) throw std::runtime_error("kafka producer: " + err);
@@ -125,7 +141,10 @@ bool Producer::CheckConnectivity(std::chrono::milliseconds timeout, std::string*
   auto e = producer_->metadata(true, nullptr, &md, int(timeout.count()));
   std::unique_ptr<RdKafka::Metadata> owned(md);
   if (e == RdKafka::ERR_NO_ERROR && md && !md->brokers()->empty()) return true;
-  if (error) *error = "no Kafka broker at " + options_.bootstrap_servers + " answered within " +
+  if (error && auth_failed_)
+    *error = "the Kafka brokers at " + options_.bootstrap_servers +
+             " refused the SASL credentials: check kafka.sasl.username, kafka.sasl.password and kafka.sasl.mechanism";
+  else if (error) *error = "no Kafka broker at " + options_.bootstrap_servers + " answered within " +
                       std::to_string(timeout.count()) + " ms (" + RdKafka::err2str(e) + ")";
   return false;
 }

@@ -66,12 +66,18 @@ class Producer {
   int64_t InFlight() const { return in_flight_.load(); }
   // Asks a broker for cluster metadata: false (with `error`) when none answers in time.
   bool CheckConnectivity(std::chrono::milliseconds timeout, std::string* error);
+  // The brokers refused the SASL credentials (librdkafka reported an
+  // authentication error): waiting longer will not help.
+  bool AuthenticationFailed() const { return auth_failed_.load(); }
 
  private:
   ProducerOptions options_;
   std::unique_ptr<RdKafka::Producer> producer_;
   struct DeliveryHandler;
   std::unique_ptr<DeliveryHandler> delivery_;
+  struct ErrorHandler;
+  std::unique_ptr<ErrorHandler> errors_;
+  std::atomic<bool> auth_failed_{false};
   std::atomic<bool> stop_{false};
   std::atomic<int64_t> in_flight_{0};
   std::thread poller_;

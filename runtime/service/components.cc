@@ -89,7 +89,8 @@ void ProducerComponent::Start() {
   const auto deadline = std::chrono::steady_clock::now() + startup_timeout_;
   const auto probe = std::min<std::chrono::milliseconds>(startup_timeout_, std::chrono::milliseconds(2000));
   while (!producer_->CheckConnectivity(probe, &err)) {  // each check waits up to `probe`: no sleep needed
-    if (std::chrono::steady_clock::now() >= deadline) throw StartupError("cannot reach Kafka: " + err);
+    if (producer_->AuthenticationFailed() || std::chrono::steady_clock::now() >= deadline)
+      throw StartupError("cannot reach Kafka: " + err);
     log::Warn("waiting for Kafka", {{"error", err}});
   }
   health_.Add("kafka", [p = producer_.get()] {
