@@ -1,5 +1,5 @@
-// The outbox and the event guard against a real MariaDB and the dev Kafka
-// broker.
+// The outbox and the event guard against a real MariaDB and each broker the
+// platform runs on (TEST_BROKER: the dev broker or Apache Kafka).
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -12,7 +12,7 @@
 #include "runtime/outbox/outbox.h"
 #include "runtime/idempotency/schema.h"
 #include "runtime/outbox/schema.h"
-#include "testing/fixtures/devbroker.h"
+#include "testing/fixtures/broker.h"
 #include "testing/fixtures/mariadb.h"
 
 namespace op::outbox {
@@ -27,9 +27,7 @@ class OutboxTest : public ::testing::Test {
   static void SetUpTestSuite() {
     db_ = new testing::MariaDbServer();
     db_->Start();
-    testing::DevBroker::Options o;
-    o.extra_topics = {"t.accounts"};
-    kafka_ = new testing::DevBroker(o);
+    kafka_ = new testing::Broker(testing::Broker::FromEnv(), {"t.accounts"});
     kafka_->Start();
   }
   static void TearDownTestSuite() {
@@ -80,10 +78,10 @@ class OutboxTest : public ::testing::Test {
     return rows.Int("n");
   }
   static testing::MariaDbServer* db_;
-  static testing::DevBroker* kafka_;
+  static testing::Broker* kafka_;
 };
 testing::MariaDbServer* OutboxTest::db_ = nullptr;
-testing::DevBroker* OutboxTest::kafka_ = nullptr;
+testing::Broker* OutboxTest::kafka_ = nullptr;
 
 TEST_F(OutboxTest, EventsExistOnlyWithTheirStateChangeAndArePublishedInOrder) {
   auto pool = Pool("outbox_order");

@@ -127,9 +127,8 @@ int main(int argc, char** argv) {
     pool.Exec("SET GLOBAL general_log = 1");
   }
   // Who spends the CPU while the orders run (the machine's two cores are shared by all).
-  std::vector<std::pair<std::string, pid_t>> processes = {{"mariadbd", platform.db().Pid()},
-                                                          {"devbroker", platform.kafka().Pid()},
-                                                          {"saga_bench (clients)", getpid()}};
+  std::vector<std::pair<std::string, pid_t>> processes = {{"mariadbd", platform.db().Pid()}, {"saga_bench (clients)", getpid()}};
+  for (const auto& p : platform.kafka().Processes()) processes.push_back(p);
   for (const auto& s : op::testing::Platform::Services()) processes.emplace_back(s, platform.Service(s).Pid());
   std::vector<double> cpu_before;
   for (const auto& [name, pid] : processes) cpu_before.push_back(CpuSeconds(pid));
