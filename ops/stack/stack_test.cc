@@ -12,6 +12,7 @@
 #include <fstream>
 
 #include "runtime/http/client.h"
+#include "ops/stack/stack_fixture.h"
 #include "testing/fixtures/api_client.h"
 #include "testing/fixtures/process.h"
 
@@ -22,30 +23,7 @@ using namespace std::chrono_literals;
 using testing::Process;
 using testing::WaitUntil;
 
-class StackTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = testing::MakeTempDir("stk");
-    mysql_port_ = testing::FreePort();
-  }
-  void TearDown() override { testing::RemoveTree(dir_); }
-  std::unique_ptr<Process> Launch(const std::string& log, std::vector<std::string> args = {},
-                                  std::map<std::string, std::string> env = {}) {
-    args.insert(args.begin(), testing::Runfile("ops/stack"));
-    env["STACK_DATA_DIR"] = dir_ + "/data";
-    env["STACK_MYSQL_PORT"] = std::to_string(mysql_port_);
-    auto p = std::make_unique<Process>(Process::Options{args, env, dir_ + "/" + log});
-    p->Start();
-    return p;
-  }
-  bool Up(Process& p) {
-    return WaitUntil([&] { return p.Output().find("Order platform is up") != std::string::npos || !p.Running(); }, 180s, 100ms) &&
-           p.Running();
-  }
-  std::string dir_;
-  uint16_t mysql_port_ = 0;
-  http::HttpClient http_;
-};
+using StackTest = StackFixture;
 
 TEST_F(StackTest, BadSetupsFailAtOnceWithOneLine) {
   struct Case {
@@ -182,14 +160,7 @@ TEST_F(StackTest, StartsServesStopsCleanlyAndKeepsItsData) {
 
   // Supervision: a crashed service comes back by itself, and the dashboard
   // shows it DOWN meanwhile and UP again after.
-  pid_t inventory = 0;
-  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
-    std::ifstream in(e.path() / "cmdline");
-    std::string cmd((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (cmd.find("inventory-service") != std::string::npos && cmd.find("--config") != std::string::npos &&
-        cmd.find(dir_) != std::string::npos)
-      inventory = pid_t(std::stol(e.path().filename().string()));
-  }
+  pid_t inventory = ChildWith(stack->Pid(), {"inventory-service", "--config", dir_});
   ASSERT_GT(inventory, 0) << "inventory-service's process not found";
   ASSERT_EQ(::kill(inventory, SIGKILL), 0);
   std::string seen;
