@@ -9,6 +9,10 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
+#include <map>
+#include <set>
+
 #include "runtime/db/connection.h"
 #include "runtime/logging/log.h"
 
@@ -27,6 +31,9 @@ void DbOptions::DeclareSchema(config::Schema& s) {
   s.Add("mysql.create-database", Type::kBool, "false", "CREATE DATABASE IF NOT EXISTS at start");
   s.Add(config::KeySpec{"mysql.statement-cache-size", Type::kInt, "64",
                         "prepared statements kept open per connection (least recently used closed first)", 1, 10000});
+  s.Add("mysql.ssl-mode", Type::kString, "PREFERRED",
+        "TLS to the server: DISABLED, PREFERRED, REQUIRED, VERIFY_CA or VERIFY_IDENTITY (MySQL's --ssl-mode)");
+  s.Add("mysql.ssl-ca", Type::kString, "", "PEM file of the CAs that sign the server's certificate (VERIFY_CA, VERIFY_IDENTITY)");
   s.Add("mysql.chain-transactions", Type::kBool, "true",
         "end transactions with COMMIT AND CHAIN so the next one needs no START TRANSACTION; turn off if the "
         "server's idle_transaction_timeout is shorter than 30s");
@@ -45,6 +52,16 @@ DbOptions DbOptions::FromConfig(const config::Config& c) {
   o.create_database = c.GetBool("mysql.create-database");
   o.chain_transactions = c.GetBool("mysql.chain-transactions");
   o.statement_cache_size = int(c.GetInt("mysql.statement-cache-size"));
+  o.ssl_mode = c.GetString("mysql.ssl-mode");
+  o.ssl_ca = c.GetString("mysql.ssl-ca");
+  static const std::set<std::string> modes = {"DISABLED", "PREFERRED", "REQUIRED", "VERIFY_CA", "VERIFY_IDENTITY"};
+  if (!modes.count(o.ssl_mode))
+    throw config::ConfigError("key 'mysql.ssl-mode' must be DISABLED, PREFERRED, REQUIRED, VERIFY_CA or VERIFY_IDENTITY: got '" +
+                              o.ssl_mode + "'");
+  if ((o.ssl_mode == "VERIFY_CA" || o.ssl_mode == "VERIFY_IDENTITY") && o.ssl_ca.empty())
+    throw config::ConfigError("key 'mysql.ssl-ca' must name the CA file with mysql.ssl-mode " + o.ssl_mode);
+  if (!o.ssl_ca.empty() && !std::filesystem::is_regular_file(o.ssl_ca))
+    throw config::ConfigError("key 'mysql.ssl-ca' names no readable file: '" + o.ssl_ca + "'");
   return o;
 }
 
@@ -146,6 +163,11 @@ std::unique_ptr<PooledConnection> ConnectionPool::Open() {
   opts["OPT_CONNECT_TIMEOUT"] = timeout_s;
   opts["OPT_RECONNECT"] = false;  // a silent reconnect would drop a transaction
   opts["OPT_CHARSET_NAME"] = sql::SQLString("utf8mb4");
+  static const std::map<std::string, int> kSslModes = {
+      {"DISABLED", sql::SSL_MODE_DISABLED}, {"PREFERRED", sql::SSL_MODE_PREFERRED}, {"REQUIRED", sql::SSL_MODE_REQUIRED},
+      {"VERIFY_CA", sql::SSL_MODE_VERIFY_CA}, {"VERIFY_IDENTITY", sql::SSL_MODE_VERIFY_IDENTITY}};
+  if (auto m = kSslModes.find(options_.ssl_mode); m != kSslModes.end()) opts["OPT_SSL_MODE"] = m->second;
+  if (!options_.ssl_ca.empty()) opts["sslCA"] = sql::SQLString(options_.ssl_ca);
   auto pc = std::make_unique<PooledConnection>();
   pc->describe = Describe();
   pc->statement_cache_size = size_t(std::max(1, options_.statement_cache_size));

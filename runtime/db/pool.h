@@ -41,6 +41,11 @@ struct DbOptions {
   // first: the server holds each one until closed (max_prepared_stmt_count,
   // 16,382 by default, for all connections together).
   int statement_cache_size = 64;
+  // TLS to the server, MySQL's --ssl-mode: DISABLED, PREFERRED (TLS when the
+  // server offers it), REQUIRED, VERIFY_CA (the server's certificate must
+  // chain to ssl_ca), VERIFY_IDENTITY (and name the host).
+  std::string ssl_mode = "PREFERRED";
+  std::string ssl_ca;  // PEM file of the CAs to trust (VERIFY_CA, VERIFY_IDENTITY)
 
   static void DeclareSchema(config::Schema& schema);
   static DbOptions FromConfig(const config::Config& cfg);
