@@ -116,7 +116,7 @@ Consumer::Consumer(ConsumerOptions options, Handler handler, Producer* dead_lett
       metrics::AddSample(batches, with("split"), double(batches_split_.load()));
       auto paused = metrics::Family("kafka_consumer_paused", "1 while the consumer is paused",
                                     prometheus::MetricType::Gauge);
-      metrics::AddSample(paused, g, paused_.load() ? 1 : 0);
+      metrics::AddSample(paused, g, pause_applied_.load() ? 1 : 0);
       // Micrometer's name for it: how a group's partitions are split between instances.
       auto assigned = metrics::Family("kafka_consumer_coordinator_assigned_partitions",
                                       "Partitions assigned to this consumer", prometheus::MetricType::Gauge);
@@ -219,6 +219,7 @@ void Consumer::Loop() {
       else c.resume(parts);
       Impl::Free(parts);
       impl_->applied_pause = want_pause;
+      pause_applied_ = want_pause;
       log::Info(want_pause ? "kafka consumer paused" : "kafka consumer resumed");
       if (!want_pause) {  // partitions still in backoff stay paused
         auto again = impl_->Parts([&] {

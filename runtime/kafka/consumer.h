@@ -158,6 +158,9 @@ class Consumer {
   std::thread thread_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::atomic<bool> stop_{false}, running_{false}, paused_{false}, joined_{false};
+  // What the consumer thread has applied (paused_ is what was asked): the
+  // kafka_consumer_paused gauge reports this, so 1 means nothing new is fetched.
+  std::atomic<bool> pause_applied_{false};
   std::atomic<int64_t> resume_at_ns_{0};  // steady-clock time for PauseFor; 0: none
   std::atomic<uint64_t> processed_{0}, dead_lettered_{0}, retried_{0}, batches_{0}, batches_split_{0};
   mutable std::mutex lag_mu_;
