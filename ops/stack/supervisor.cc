@@ -18,12 +18,6 @@ Supervisor::Entry* Supervisor::FindLocked(const std::string& name) {
   return nullptr;
 }
 
-Unit* Supervisor::Find(const std::string& name) {
-  std::lock_guard lock(mu_);
-  auto* e = FindLocked(name);
-  return e ? e->unit.get() : nullptr;
-}
-
 void Supervisor::Tick() {
   std::lock_guard lock(mu_);
   const auto now = Clock::now();
@@ -73,12 +67,6 @@ bool Supervisor::Release(const std::string& name) {
     e->restart_at = Clock::now();  // at the next Tick, no backoff
   }
   return true;
-}
-
-bool Supervisor::Held(const std::string& name) {
-  std::lock_guard lock(mu_);
-  auto* e = FindLocked(name);
-  return e && e->held;
 }
 
 std::string Supervisor::State(const std::string& name) {

@@ -38,12 +38,10 @@ class Supervisor {
   // `after_restart` runs (on the supervising thread, the lock held) once the
   // unit is up again after it had stopped.
   Unit& Add(std::unique_ptr<Unit> unit, std::function<void()> after_restart = {});
-  Unit* Find(const std::string& name);
   void Tick();
   // Stops a unit and keeps it down (false: no such unit); Release lets it start again.
   bool Hold(const std::string& name);
   bool Release(const std::string& name);
-  bool Held(const std::string& name);
   // "UP", "DOWN" (held), "RESTARTING", or "" when there is no such unit.
   std::string State(const std::string& name);
   // Stops the units that `pick` selects (all when empty), the last added
