@@ -69,6 +69,9 @@ if [ ! -d "$repo/testing/browser/node_modules/playwright-core" ]; then
 fi
 # Apache Kafka, the release pinned in ops/kafka/pom.xml, with Maven (checksums checked).
 bash "$repo/ops/kafka/fetch.sh"
+# Spring Boot, Spring Cloud's Eureka client and Spring Kafka (testing/spring/pom.xml),
+# for the interop test (testing/e2e/spring_interop_test.cc).
+bash "$repo/ops/maven_fetch.sh" "$repo/testing/spring"
 
 # Schemathesis (PyPI), every package pinned by testing/schemathesis/requirements.txt,
 # in a venv of Debian's Python (not pyenv's, which PATH may put first).

@@ -184,7 +184,7 @@ function renderKafka(k, dlt) {
   $('dead-letters').innerHTML = d.items.map((r) => `<tr class="dead-letter" data-topic="${esc(r.topic)}">
       <td>${esc(time(r.at))}</td><td>${esc(r.topic)}/${r.partition}@${r.offset}</td>
       <td>${esc(r.originalTopic)}/${esc(r.originalPartition)}@${esc(r.originalOffset)} <span class="muted">${esc(r.group)}</span></td>
-      <td>${esc(r.eventType)}</td><td class="error">${esc(r.error)}</td>
+      <td>${esc(r.eventType)}<details class="payload"><summary>payload</summary><pre>${esc(r.payload && r.payload.json ? JSON.stringify(r.payload.json, null, 2) : (r.payload && r.payload.undecodable) || '')}</pre></details></td><td class="error">${esc(r.error)}</td>
       <td>${session && session.admin ? `<button data-replay-topic="${esc(r.topic)}" data-partition="${r.partition}" data-offset="${r.offset}">Replay</button>` : ''}</td></tr>`).join('')
     || '<tr><td colspan="6" class="muted">no dead letters</td></tr>';
 }

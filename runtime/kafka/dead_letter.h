@@ -1,10 +1,13 @@
 #pragma once
-// Everything about dead letters, Spring Kafka's conventions: a record its
+// Everything about dead letters, in Spring Kafka's conventions: a record its
 // consumer cannot handle goes to "<topic>.DLT" with kafka_dlt-* headers naming
-// its origin and the error (DeadLetterPublishingRecoverer's names). Header-only
-// and free of librdkafka so event contracts, fixtures, the dashboard and
-// tools can use it too.
+// its origin and the error, encoded as DeadLetterPublishingRecoverer writes
+// them (partition a 4-byte big-endian int, offset and timestamp 8-byte
+// big-endian longs, the rest UTF-8), so a Spring consumer reads them through
+// KafkaHeaders.DLT_*. Free of librdkafka so event contracts, fixtures, the
+// dashboard and tools can use it too.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -28,13 +31,18 @@ inline std::string_view TopicOfDeadLetters(std::string_view topic) {
   return IsDeadLetterTopic(topic) ? topic.substr(0, topic.size() - kDeadLetterSuffix.size()) : topic;
 }
 
+// KafkaHeaders.DLT_* in Spring Kafka.
 inline constexpr const char* kDltOriginalTopic = "kafka_dlt-original-topic";
 inline constexpr const char* kDltOriginalPartition = "kafka_dlt-original-partition";
 inline constexpr const char* kDltOriginalOffset = "kafka_dlt-original-offset";
 inline constexpr const char* kDltOriginalTimestamp = "kafka_dlt-original-timestamp";
+inline constexpr const char* kDltOriginalTimestampType = "kafka_dlt-original-timestamp-type";
 inline constexpr const char* kDltOriginalGroup = "kafka_dlt-original-consumer-group";
-inline constexpr const char* kDltExceptionMessage = "kafka_dlt-exception-message";
 inline constexpr const char* kDltExceptionClass = "kafka_dlt-exception-fqcn";
+inline constexpr const char* kDltExceptionMessage = "kafka_dlt-exception-message";
+inline constexpr const char* kDltExceptionStacktrace = "kafka_dlt-exception-stacktrace";
+
+using KafkaHeaders = std::vector<std::pair<std::string, std::string>>;
 
 // Where a dead letter came from.
 struct DeadLetterOrigin {
@@ -46,16 +54,26 @@ struct DeadLetterOrigin {
 };
 
 // Appends the kafka_dlt-* headers to a dead letter's (its record's own
-// headers stay: they carry the event's type, id and traceparent).
-inline void AddDeadLetterHeaders(std::vector<std::pair<std::string, std::string>>& headers, const DeadLetterOrigin& o,
-                                 const std::string& error, const std::string& kind) {
-  headers.emplace_back(kDltOriginalTopic, o.topic);
-  headers.emplace_back(kDltOriginalPartition, std::to_string(o.partition));
-  headers.emplace_back(kDltOriginalOffset, std::to_string(o.offset));
-  headers.emplace_back(kDltOriginalTimestamp, std::to_string(o.timestamp_ms));
-  headers.emplace_back(kDltOriginalGroup, o.group);
-  headers.emplace_back(kDltExceptionMessage, error);
-  headers.emplace_back(kDltExceptionClass, kind);
-}
+// headers stay: they carry the event's type, id and traceparent). `kind` is
+// the error's class name, Spring's exception FQCN.
+void AddDeadLetterHeaders(KafkaHeaders& headers, const DeadLetterOrigin& o, const std::string& error,
+                          const std::string& kind);
+
+// The kafka_dlt-* headers read back. A header that is missing, or whose
+// binary value has the wrong length, is empty: a dead letter written by
+// another tool is shown as far as it can be, never guessed at.
+struct DeadLetterHeaders {
+  std::optional<std::string> topic;
+  std::optional<int32_t> partition;
+  std::optional<int64_t> offset;
+  std::optional<int64_t> timestamp_ms;
+  std::optional<std::string> group;
+  std::optional<std::string> exception_class;
+  std::optional<std::string> exception_message;
+};
+DeadLetterHeaders ReadDeadLetterHeaders(const KafkaHeaders& headers);
+
+// True for the kafka_dlt-* headers, which a replay leaves behind.
+bool IsDeadLetterHeader(std::string_view name);
 
 }  // namespace op::kafka

@@ -133,10 +133,12 @@ TEST_P(KafkaTest, PoisonRecordGoesToTheDeadLetterTopicAndThePartitionMovesOn) {
   std::lock_guard lock(mu);
   EXPECT_EQ(dlt[0].value, "poison");
   EXPECT_EQ(dlt[0].key, "same-key");
-  EXPECT_EQ(dlt[0].Header(kDltOriginalTopic), T("t.poison"));
-  EXPECT_EQ(dlt[0].Header(kDltOriginalOffset), "1");
-  EXPECT_EQ(dlt[0].Header(kDltOriginalGroup), G("g-poison"));
-  EXPECT_EQ(dlt[0].Header(kDltExceptionMessage), "cannot decode: not a protobuf Envelope");
+  auto origin = ReadDeadLetterHeaders(dlt[0].headers);
+  EXPECT_EQ(origin.topic, T("t.poison"));
+  EXPECT_EQ(origin.offset, 1);
+  EXPECT_EQ(dlt[0].Header(kDltOriginalOffset), std::string("\0\0\0\0\0\0\0\1", 8)) << "a Java long, big-endian";
+  EXPECT_EQ(origin.group, G("g-poison"));
+  EXPECT_EQ(origin.exception_message, "cannot decode: not a protobuf Envelope");
 }
 
 TEST_P(KafkaTest, BatchesAreAllOrNothingAndFallBackToOneByOne) {

@@ -152,7 +152,10 @@ try {
     await waitFor('a dead letter from order.events', async () => (await count('tr.dead-letter[data-topic="order.events.DLT"]')) > 0);
     const before = await count('tr.dead-letter');
     const text = await page.locator('tr.dead-letter').first().innerText();
-    if (!/order\.events/.test(text)) fail(`dead letter row lacks its origin: ${text}`);
+    // origin partition and offset decoded from Spring Kafka's binary headers
+    if (!/order\.events\/\d+@\d+/.test(text)) fail(`dead letter row lacks its origin: ${text}`);
+    const payload = await page.locator('tr.dead-letter details.payload pre').first().textContent();
+    if (!/protobuf|Envelope|parse/i.test(payload || '')) fail(`the poison payload's decode error is not shown: ${payload}`);
     await shot('4-dead-letter');
     await page.locator('tr.dead-letter button[data-replay-topic]').first().click();
     // replayed, it is still poison: the consumer dead-letters it again
