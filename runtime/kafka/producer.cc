@@ -26,12 +26,23 @@ ProducerOptions ProducerOptions::FromConfig(const config::Config& c) {
   return o;
 }
 
-// librdkafka's client-level errors: an authentication failure is remembered
-// (CheckConnectivity then says which settings to look at).
+// librdkafka's client-level errors. An authentication failure is remembered
+// (CheckConnectivity then says which settings to look at). Losing every
+// broker is logged once per outage (librdkafka reports the transition, not
+// each retry); connection-level retries stay quiet, as readiness already says.
 struct Producer::ErrorHandler : public RdKafka::EventCb {
   std::atomic<bool>* auth_failed;
+  std::string bootstrap;
   void event_cb(RdKafka::Event& e) override {
-    if (e.type() == RdKafka::Event::EVENT_ERROR && e.err() == RdKafka::ERR__AUTHENTICATION) *auth_failed = true;
+    if (e.type() != RdKafka::Event::EVENT_ERROR) return;
+    if (e.err() == RdKafka::ERR__AUTHENTICATION) {
+      *auth_failed = true;
+    } else if (e.err() == RdKafka::ERR__ALL_BROKERS_DOWN) {
+      log::Error("Kafka unreachable: every broker is down; records wait in the outbox and readiness is DOWN",
+                 {{"bootstrap", bootstrap}, {"error", e.str()}});
+    } else if (e.fatal()) {
+      log::Error("Kafka producer fatal error", {{"bootstrap", bootstrap}, {"error", e.str()}});
+    }
   }
 };
 
@@ -85,6 +96,7 @@ Producer::Producer(ProducerOptions options, metrics::MetricsRegistry* metrics)
     throw std::runtime_error("kafka producer: " + err);
   errors_ = std::make_unique<ErrorHandler>();
   errors_->auth_failed = &auth_failed_;
+  errors_->bootstrap = options_.bootstrap_servers;
   if (conf->set("event_cb", static_cast<RdKafka::EventCb*>(errors_.get()), err) != RdKafka::Conf::CONF_OK)
     throw std::runtime_error("kafka producer: " + err);
   producer_.reset(RdKafka::Producer::create(conf.get(), err));
@@ -99,7 +111,14 @@ Producer::~Producer() {
   Flush(std::chrono::seconds(10));
   stop_ = true;
   poller_.join();
-  producer_->poll(0);
+  // What could not be delivered (no broker) is purged and its callbacks run
+  // here, while the handlers librdkafka calls still exist: destroying the
+  // handle with records queued would call them after they are gone.
+  producer_->purge(RdKafka::Producer::PURGE_QUEUE | RdKafka::Producer::PURGE_INFLIGHT);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  do producer_->poll(10);
+  while (in_flight_.load() > 0 && std::chrono::steady_clock::now() < deadline);
+  producer_.reset();
 }
 
 void Producer::Send(OutRecord r, Callback cb) {

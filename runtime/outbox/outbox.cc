@@ -69,7 +69,9 @@ OutboxRelay::~OutboxRelay() {
 
 void OutboxRelay::Start() { task_.Start(); }
 
-void OutboxRelay::Stop() {
+void OutboxRelay::Stop(std::chrono::milliseconds ack_grace) {
+  if (!stopping_.exchange(true))
+    give_up_at_ = (std::chrono::steady_clock::now() + ack_grace).time_since_epoch().count();
   task_.Stop();
   if (lock_lease_ && lock_lease_->valid()) {
     try {  // the connection goes back to the pool: it must not keep the lock
@@ -163,7 +165,18 @@ size_t OutboxRelay::RelayOnce() {
   for (auto& r : rows) acks.push_back(producer_.Send(r.record));
   size_t ok = 0;
   std::string error;
+  // An acknowledgement is waited for in slices so that a stop can cut the
+  // wait short (Stop's ack_grace); a ready one returns at once.
+  auto acked = [this](std::future<kafka::DeliveryReport>& a) {
+    while (a.wait_for(std::chrono::milliseconds(50)) != std::future_status::ready)
+      if (stopping_ && std::chrono::steady_clock::now().time_since_epoch().count() >= give_up_at_.load()) return false;
+    return true;
+  };
   for (auto& a : acks) {
+    if (!acked(a)) {
+      if (error.empty()) error = "stopping: no acknowledgement before the shutdown deadline";
+      break;
+    }
     auto rep = a.get();
     if (!rep.ok) {
       if (error.empty()) error = rep.error;

@@ -49,7 +49,12 @@ class OutboxRelay {
   ~OutboxRelay();
 
   void Start();
-  void Stop();
+  // Stops the loop. From now on a batch waits for its acknowledgements only
+  // until `ack_grace` has passed: with the brokers gone a stop must not sit
+  // out the producer's whole delivery timeout. What is not acknowledged by
+  // then stays unpublished and is sent again after the restart (consumers
+  // drop the duplicate by its event id).
+  void Stop(std::chrono::milliseconds ack_grace = std::chrono::seconds(5));
   void Wake();
   // One batch (tests, and the loop): returns the rows published. Throws on
   // database errors; returns 0 when another relay holds the lock.
@@ -78,6 +83,8 @@ class OutboxRelay {
   std::chrono::steady_clock::time_point last_leader_check_{};  // relay thread (or RelayOnce's caller)
   std::chrono::steady_clock::time_point last_stats_{}, last_cleanup_{std::chrono::steady_clock::now()};  // relay thread
   std::atomic<bool> leader_{false};
+  std::atomic<bool> stopping_{false};
+  std::atomic<std::chrono::steady_clock::rep> give_up_at_{0};  // with stopping_: the ack wait's deadline
   std::atomic<int64_t> backlog_{0};
   std::atomic<double> oldest_age_{0};
   std::atomic<uint64_t> published_{0}, failures_{0};

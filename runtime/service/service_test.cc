@@ -187,6 +187,38 @@ TEST_F(ServiceTest, ConfigErrorsExitTwoNamingTheKey) {
   EXPECT_NE(svc4->Output().find("key 'server.loop-per-thread' cannot be true"), std::string::npos) << svc4->Output();
 }
 
+TEST_F(ServiceTest, KafkaLostMidRunIsLoggedReportedDownAndStillStopsCleanly) {
+  testing::DevBroker own;  // this test's alone: it is stopped below
+  own.Start();
+  const uint16_t port = testing::FreePort();
+  auto env = Env(port, "demo_lost_kafka");
+  env["KAFKA_BOOTSTRAP_SERVERS"] = own.Bootstrap();
+  auto svc = Launch(env);
+  const std::string base = "http://127.0.0.1:" + std::to_string(port);
+  ASSERT_TRUE(testing::WaitForHttp(base + "/actuator/health/readiness", 200, 60s, svc.get())) << svc->Output();
+
+  own.Stop();
+  ASSERT_TRUE(WaitUntil([&] { return client_.Get(base + "/actuator/health/readiness").status == 503; }, 60s, 200ms))
+      << client_.Get(base + "/actuator/health").body;
+  auto health = client_.Get(base + "/actuator/health").Json();
+  EXPECT_EQ(health["components"]["kafka"]["status"], "DOWN") << health;
+  EXPECT_NE(health["components"]["kafka"]["details"].value("error", "").find(own.Bootstrap()), std::string::npos)
+      << "the error names the brokers it tried: " << health;
+  EXPECT_EQ(client_.Get(base + "/actuator/health/liveness").status, 200) << "a restart would not bring Kafka back";
+  EXPECT_TRUE(WaitUntil([&] { return svc->Output().find("Kafka unreachable: every broker is down") != std::string::npos; },
+                        30s, 200ms))
+      << svc->Output();
+
+  // Writes still land: the event waits in the outbox for the broker.
+  http::ClientRequest post{"POST", base + "/notes", {}, R"({"text":"while Kafka is away"})", {}};
+  post.headers.Set("Content-Type", "application/json");
+  EXPECT_EQ(client_.Send(post).status, 201);
+
+  // And a stop does not hang on the missing broker.
+  svc->Signal(SIGTERM);
+  EXPECT_EQ(svc->Wait(45s), 0) << svc->Output();
+}
+
 TEST_F(ServiceTest, UnreachableDependenciesAndBusyPortExitOneWithAReason) {
   auto env = Env(testing::FreePort(), "demo_deps");
   env["MYSQL_PORT"] = std::to_string(testing::FreePort());
