@@ -10,6 +10,7 @@
 
 #include "runtime/http/client.h"
 #include "runtime/http/server.h"
+#include "testing/fixtures/certificates.h"
 #include "testing/fixtures/process.h"
 
 namespace op {
@@ -259,6 +260,50 @@ TEST_F(GatewayTest, ExposesRequestMetricsByRouteTemplate) {
   EXPECT_NE(text.find("http_server_requests_seconds_count{method=\"GET\",outcome=\"SUCCESS\",status=\"200\",uri=\"/api/orders/**\"}"),
             std::string::npos) << text;
   EXPECT_NE(text.find("gateway_upstream_requests_seconds_count{outcome=\"200\",route=\"orders\"}"), std::string::npos);
+}
+
+// Given a certificate and key (Spring Boot's server.ssl.* names), the gateway
+// serves HTTPS and tells the upstream so (X-Forwarded-Proto: https).
+TEST(GatewayTlsTest, ServesHttpsWhenGivenACertificateAndKey) {
+  Upstream a("a");
+  const std::string dir = testing::MakeTempDir("gwtls");
+  auto certs = testing::MakeTestCertificates(dir + "/certs");  // file paths
+  const uint16_t port = testing::FreePort();
+  std::ofstream(dir + "/gw.yaml") << "server: {port: " << port << ", host: 127.0.0.1, access-log: false}\n"
+      << "server.ssl.certificate: " << certs.server_cert << "\n"
+      << "server.ssl.certificate-private-key: " << certs.server_key << "\n"
+      << "discovery:\n  static:\n    order-service: [" << a.Url() << "]\n"
+      << "gateway:\n  routes:\n    - {id: orders, path: /api/orders/**, uri: lb://order-service}\n"
+      << "  access:\n    - {path: /**, access: public}\n";
+  testing::Process gw({{testing::Runfile("gateway/api-gateway"), "--config", dir + "/gw.yaml"}, {}, dir + "/gw.log"});
+  gw.Start();
+  http::ClientOptions co;
+  co.ca_file = certs.ca;
+  http::HttpClient https(co);
+  const std::string base = "https://127.0.0.1:" + std::to_string(port);
+  ASSERT_TRUE(WaitUntil([&] { return https.Get(base + "/actuator/health/readiness").status == 200 || !gw.Running(); }, 30s))
+      << gw.Output();
+  auto r = https.Get(base + "/api/orders/7");
+  ASSERT_EQ(r.status, 200) << r.error_message << gw.Output();
+  EXPECT_EQ(r.Json()["path"], "/api/orders/7");
+  EXPECT_EQ(r.Json()["headers"]["x-forwarded-proto"], "https");
+  EXPECT_FALSE(http::HttpClient().Get("http://127.0.0.1:" + std::to_string(port) + "/api/orders/7").ok())
+      << "no plain HTTP on the TLS port";
+  // The container health check (--health-check) probes itself over HTTPS.
+  testing::Process probe({{testing::Runfile("gateway/api-gateway"), "--config", dir + "/gw.yaml", "--health-check"}, {},
+                          dir + "/probe.log"});
+  probe.Start();
+  EXPECT_EQ(probe.Wait(30s), 0) << probe.Output();
+  gw.Stop(10s);
+
+  // Half the pair is a configuration error at start, naming the keys.
+  std::ofstream(dir + "/half.yaml") << "server: {port: " << testing::FreePort() << ", host: 127.0.0.1}\n"
+                                    << "server.ssl.certificate: " << certs.server_cert << "\n";
+  testing::Process half({{testing::Runfile("gateway/api-gateway"), "--config", dir + "/half.yaml"}, {}, dir + "/half.log"});
+  half.Start();
+  EXPECT_EQ(half.Wait(30s), 2) << half.Output();
+  EXPECT_NE(half.Output().find("server.ssl.certificate-private-key"), std::string::npos) << half.Output();
+  testing::RemoveTree(dir);
 }
 
 }  // namespace

@@ -161,7 +161,7 @@ void Gateway::Proxy(RouteRuntime& rt, http::Request& req, http::Respond respond)
   StripHopByHop(up.headers, {"host", "content-length", "expect"});
   up.headers.RemoveIf(IdentityHeader);
   up.headers.Set("X-Forwarded-For", xff ? *xff + ", " + client_ip : client_ip);
-  up.headers.Set("X-Forwarded-Proto", "http");
+  up.headers.Set("X-Forwarded-Proto", req.secure ? "https" : "http");
   if (host) up.headers.Set("X-Forwarded-Host", *host);
 
   auto start = std::chrono::steady_clock::now();

@@ -16,9 +16,13 @@
 // (pipelining). A timer on the strand bounds reading the header (also the
 // idle time between keep-alive requests) and reading the body; a request cut
 // off half-way gets a 408 before the close, an idle connection just closes.
+// With a certificate (ServerOptions::tls_*) every connection is a TLS stream
+// over the same socket: the handshake runs first, under the header timeout,
+// and the session is otherwise the same code (one template, two streams).
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
@@ -48,6 +52,22 @@ namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
 
 constexpr size_t kHeaderLimit = 64 * 1024;  // the gateway answers 431 above 32 KiB itself
+
+template <class Executor>
+using TlsStream = asio::ssl::stream<Socket<Executor>>;
+
+template <class Stream>
+constexpr bool kIsTls = !std::is_same_v<Stream, Socket<typename Stream::executor_type>>;
+
+// The TCP socket under a stream.
+template <class Stream>
+auto& Tcp(Stream& s) {
+  if constexpr (kIsTls<Stream>) {
+    return s.next_layer();
+  } else {
+    return s;
+  }
+}
 
 // A connection, whatever its executor.
 class SessionBase {
@@ -83,24 +103,40 @@ class Sessions {
   std::unordered_set<SessionBase*> set_;
 };
 
-// Executor: Strand, or LoopExecutor when one thread runs the loop.
-template <class Executor>
-class Session : public SessionBase, public std::enable_shared_from_this<Session<Executor>> {
+// Executor: Strand, or LoopExecutor when one thread runs the loop. Stream:
+// the socket itself, or a TLS stream over it.
+template <class Executor, class Stream = Socket<Executor>>
+class Session : public SessionBase, public std::enable_shared_from_this<Session<Executor, Stream>> {
  public:
   // `core` outlives every session: sessions live in the Core's io_context
   // (its pending handlers) and die with it at the latest.
-  Session(Socket<Executor> socket, HttpServer::Core* core, std::shared_ptr<Sessions> sessions)
+  Session(Stream socket, HttpServer::Core* core, std::shared_ptr<Sessions> sessions)
       : socket_(std::move(socket)), timer_(socket_.get_executor()), core_(core), sessions_(std::move(sessions)) {
     sessions_->Add(this);
     boost::system::error_code ec;
-    auto ep = socket_.remote_endpoint(ec);
+    auto ep = Tcp(socket_).remote_endpoint(ec);
     if (!ec) remote_ = ep.address().to_string() + ":" + std::to_string(ep.port());
-    socket_.set_option(tcp::no_delay(true), ec);
+    Tcp(socket_).set_option(tcp::no_delay(true), ec);
   }
 
   ~Session() override { sessions_->Remove(this); }
 
-  void Begin() { ReadHeader(); }
+  void Begin() {
+    if constexpr (kIsTls<Stream>) {
+      // A client that never finishes its handshake is dropped at the header timeout.
+      Arm(core_->options.header_timeout);
+      socket_.async_handshake(asio::ssl::stream_base::server, [self = shared_from_this()](boost::system::error_code ec) {
+        self->Disarm();
+        if (ec) {
+          log::Debug("http: TLS handshake failed", {{"remote", self->remote_}, {"error", ec.message()}});
+          return self->Close();
+        }
+        self->ReadHeader();
+      });
+    } else {
+      ReadHeader();
+    }
+  }
 
   void CloseStopped() override { Close(); }
 
@@ -131,7 +167,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       if (std::chrono::steady_clock::now() < self->deadline_) return self->Wait();  // moved later meanwhile
       self->timed_out_ = true;
       boost::system::error_code ignore;
-      self->socket_.cancel(ignore);
+      Tcp(self->socket_).cancel(ignore);
     });
   }
 
@@ -174,6 +210,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     auto start = std::chrono::steady_clock::now();
     req_ = std::move(parser_->request());
     req_.remote = remote_;
+    req_.secure = kIsTls<Stream>;
     bool close = !parser_->keep_alive();
 
     // A synchronous handler answers inline (already on this connection's
@@ -223,16 +260,19 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     Close();
   }
 
+  // TLS: no close_notify. Every response is delimited by its length, so a
+  // client cannot mistake the TCP close for a truncation (nginx's
+  // lingering close does the same for HTTP/1.1).
   void Close() {
     timer_.cancel();
     boost::system::error_code ignore;
-    socket_.shutdown(tcp::socket::shutdown_send, ignore);
-    socket_.close(ignore);
+    Tcp(socket_).shutdown(tcp::socket::shutdown_send, ignore);
+    Tcp(socket_).close(ignore);
   }
 
-  using std::enable_shared_from_this<Session<Executor>>::shared_from_this;
+  using std::enable_shared_from_this<Session<Executor, Stream>>::shared_from_this;
 
-  Socket<Executor> socket_;
+  Stream socket_;
   Timer<Executor> timer_;
   HttpServer::Core* core_;
   std::shared_ptr<Sessions> sessions_;  // a session can outlive the engine (in the Core's loop)
@@ -255,6 +295,7 @@ class AsioEngine : public ServerEngine {
 
   void Start() override {
     const ServerOptions& o = core_->options;
+    if (o.Tls()) tls_ = MakeTlsContext(o);
     try {
       boost::system::error_code ec;
       auto address = asio::ip::make_address(o.host == "localhost" ? "127.0.0.1" : o.host, ec);
@@ -330,7 +371,12 @@ class AsioEngine : public ServerEngine {
           }
           return Accept();
         }
-        std::make_shared<Session<Executor>>(std::move(socket), core_.get(), sessions_)->Begin();
+        if (tls_)
+          std::make_shared<Session<Executor, TlsStream<Executor>>>(TlsStream<Executor>(std::move(socket), *tls_),
+                                                                   core_.get(), sessions_)
+              ->Begin();
+        else
+          std::make_shared<Session<Executor>>(std::move(socket), core_.get(), sessions_)->Begin();
         return Accept();
       }
       // Out of descriptors (EMFILE) or memory: the pending connection stays
@@ -349,7 +395,26 @@ class AsioEngine : public ServerEngine {
     });
   }
 
+  // TLS 1.2 and later, the server's cipher order; throws naming the file
+  // that cannot be used.
+  static std::unique_ptr<asio::ssl::context> MakeTlsContext(const ServerOptions& o) {
+    auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+    ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                     asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1 |
+                     asio::ssl::context::single_dh_use | SSL_OP_CIPHER_SERVER_PREFERENCE);
+    boost::system::error_code ec;
+    ctx->use_certificate_chain_file(o.tls_certificate_file, ec);
+    if (ec) throw std::runtime_error("http: cannot use the TLS certificate " + o.tls_certificate_file + ": " + ec.message());
+    ctx->use_private_key_file(o.tls_private_key_file, asio::ssl::context::pem, ec);
+    if (ec) throw std::runtime_error("http: cannot use the TLS private key " + o.tls_private_key_file + ": " + ec.message());
+    if (SSL_CTX_check_private_key(ctx->native_handle()) != 1)
+      throw std::runtime_error("http: the TLS private key " + o.tls_private_key_file + " does not match the certificate " +
+                               o.tls_certificate_file);
+    return ctx;
+  }
+
   std::shared_ptr<HttpServer::Core> core_;  // its loops: asynchronous handlers' I/O shares them
+  std::unique_ptr<asio::ssl::context> tls_;  // set in Start when the options name a certificate
   std::shared_ptr<Sessions> sessions_ = std::make_shared<Sessions>();
   tcp::acceptor acceptor_;  // on the first loop
   asio::steady_timer accept_retry_{*core_->loops[0]};  // the acceptor's handler only

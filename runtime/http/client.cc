@@ -132,6 +132,11 @@ ClientResponse HttpClient::SendCurl(const ClientRequest& req) {
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, long(timeout.count()));
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, long(std::min(timeout, options_.connect_timeout).count()));
   curl_easy_setopt(c, CURLOPT_USERAGENT, options_.user_agent.c_str());
+  if (!options_.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, options_.ca_file.c_str());
+  if (options_.loopback_self_probe) {
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+  }
   curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, WriteBody);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp.body);

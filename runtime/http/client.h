@@ -53,6 +53,11 @@ struct ClientOptions {
   std::chrono::milliseconds connect_timeout{1000};
   size_t max_idle_handles = 64;
   std::string user_agent = "orderplatform";
+  std::string ca_file;  // https://: trust this PEM CA bundle instead of the system's
+  // https://: skip verifying the peer. Only for a process probing itself
+  // over loopback (--health-check), where the name in its certificate is
+  // not 127.0.0.1 and the answer's status is all that is read.
+  bool loopback_self_probe = false;
 };
 
 class AsyncClient;

@@ -201,6 +201,10 @@ HttpServer::HttpServer(ServerOptions options, std::shared_ptr<const Router> rout
 HttpServer::~HttpServer() { Shutdown(std::chrono::milliseconds(0)); }
 
 void HttpServer::Start() {
+  if (options_.Tls() && options_.engine != ServerEngineKind::kAsio)
+    throw std::runtime_error("http: HTTPS needs the asio engine (server.engine=asio)");
+  if (options_.Tls() != !options_.tls_private_key_file.empty())
+    throw std::runtime_error("http: HTTPS needs both a certificate and its private key");
   engine_ = options_.engine == ServerEngineKind::kAsio ? MakeAsioEngine(core_) : MakePistacheEngine(core_);
   try {
     engine_->Start();

@@ -55,6 +55,11 @@ struct ServerOptions {
   // Asio engine: open connections at most; one more is closed at once and
   // counted in http_server_connections_refused_total (0: no limit).
   size_t max_connections = 10000;
+  // HTTPS (Asio engine only) when both are set: a PEM certificate chain (the
+  // server's certificate first) and its PEM private key. TLS 1.2 and 1.3.
+  std::string tls_certificate_file;
+  std::string tls_private_key_file;
+  bool Tls() const { return !tls_certificate_file.empty(); }
 };
 
 class HttpServer {

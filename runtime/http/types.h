@@ -41,6 +41,7 @@ struct Request {
   Headers headers;
   std::string body;
   std::string remote;        // "ip:port"
+  bool secure = false;       // it came over TLS (the server's own listener)
   std::string route;         // the matched template, e.g. "/api/orders/{id}"
   std::shared_ptr<const auth::Principal> principal;  // the verified caller (access.h); null on public routes
 

@@ -129,7 +129,11 @@ void OutboxComponent::Stop() {
 
 namespace {
 http::ClientOptions ClientOptionsOf(const config::Config& c, const std::string& name) {
-  return {c.GetDuration("http-client.timeout"), c.GetDuration("http-client.connect-timeout"), 64, name};
+  http::ClientOptions o;
+  o.timeout = c.GetDuration("http-client.timeout");
+  o.connect_timeout = c.GetDuration("http-client.connect-timeout");
+  o.user_agent = name;
+  return o;
 }
 
 http::ServerOptions ServerOptionsOf(const config::Config& c, bool nonblocking_handlers, const std::string& name) {
@@ -148,6 +152,13 @@ http::ServerOptions ServerOptionsOf(const config::Config& c, bool nonblocking_ha
   so.access_log = c.GetBool("server.access-log");
   so.loop_per_thread = c.GetBool("server.loop-per-thread");
   so.max_connections = size_t(c.GetInt("server.max-connections"));
+  so.tls_certificate_file = c.GetString("server.ssl.certificate");
+  so.tls_private_key_file = c.GetString("server.ssl.certificate-private-key");
+  if (so.tls_certificate_file.empty() != so.tls_private_key_file.empty())
+    throw config::ConfigError("keys 'server.ssl.certificate' and 'server.ssl.certificate-private-key' go together: "
+                              "HTTPS needs the certificate and its key");
+  if (so.Tls() && so.engine != http::ServerEngineKind::kAsio)
+    throw config::ConfigError("key 'server.ssl.certificate' needs server.engine=asio (the Pistache engine serves plain HTTP)");
   return so;
 }
 }  // namespace

@@ -51,6 +51,10 @@ void DeclareRuntimeSchema(config::Schema& s, const ServiceSpec& spec) {
                         "open connections at most; more are closed at once and counted (0: no limit)", 0, 1000000});
   s.Add("server.loop-per-thread", Type::kBool, spec.loop_per_thread ? "true" : "false",
         "asio engine: each thread runs its own event loop and owns its connections (only for services whose handlers never block)");
+  // Spring Boot's names for a PEM certificate and key (server.ssl.*).
+  s.Add("server.ssl.certificate", Type::kString, "",
+        "HTTPS: PEM certificate chain file, the server's certificate first (asio engine; empty: plain HTTP)");
+  s.Add("server.ssl.certificate-private-key", Type::kString, "", "HTTPS: the certificate's PEM private key file");
   s.Add("logging.level", Type::kString, "info", "debug, info, warn or error");
   s.Add("http-client.timeout", Type::kDuration, "5s", "default timeout of outgoing HTTP calls");
   s.Add("http-client.connect-timeout", Type::kDuration, "1s", "connect timeout of outgoing HTTP calls");
@@ -98,8 +102,16 @@ config::Config LoadConfig(const config::Schema& schema, std::string config_file)
 }
 
 int CheckHealth(const config::Config& config, const std::string& name) {
-  http::HttpClient probe(http::ClientOptions{std::chrono::milliseconds(2000), std::chrono::milliseconds(1000), 1, name});
-  auto r = probe.Get("http://127.0.0.1:" + std::to_string(config.GetInt("server.port")) + "/actuator/health/liveness");
+  http::ClientOptions o;
+  o.timeout = std::chrono::milliseconds(2000);
+  o.connect_timeout = std::chrono::milliseconds(1000);
+  o.max_idle_handles = 1;
+  o.user_agent = name;
+  const bool tls = !config.GetString("server.ssl.certificate").empty();
+  o.loopback_self_probe = tls;
+  http::HttpClient probe(o);
+  auto r = probe.Get(std::string(tls ? "https" : "http") + "://127.0.0.1:" + std::to_string(config.GetInt("server.port")) +
+                     "/actuator/health/liveness");
   std::cout << (r.ok() ? std::to_string(r.status) + " " + r.body : r.error_message) << std::endl;
   return r.ok() && r.status == 200 ? kExitOk : kExitStartFailure;
 }
