@@ -10,6 +10,7 @@
 // MODE rate=N: the clients post N orders per second between them (the saga's
 // latency at a sustained offered load; CONCURRENCY must be able to carry it).
 // SAGA_BENCH_GENERAL_LOG=FILE writes MariaDB's general log of the run to FILE.
+// SAGA_BENCH_WARMUP=SECONDS offers the same rate that long before measuring.
 // SAGA_BENCH_TIMELINE=1 prints the latency by the second the orders were
 // created in. Each step's time (from the order's history) is always printed.
 #include <algorithm>
@@ -117,6 +118,34 @@ int main(int argc, char** argv) {
   // warm-up (connections, caches, consumer assignments)
   for (int i = 0; i < 20; ++i)
     http.PostJson(U("order-service") + "/api/orders", {{"customerId", "bench-0"}, {"items", {{{"sku", sku(i % skus)}, {"quantity", 1}}}}});
+  // SAGA_BENCH_WARMUP=SECONDS: that long at the offered rate first, not
+  // measured. A JVM broker just started spends its first minutes compiling
+  // (JIT): without this a short run measures the compiler.
+  if (const char* w = getenv("SAGA_BENCH_WARMUP"); w && rate > 0) {
+    const int warm = int(std::atof(w) * rate);
+    std::atomic<int> wnext{0};
+    std::string last_id;
+    std::mutex wmu;
+    auto wstart = steady_clock::now();
+    std::vector<std::thread> warmers;
+    for (int t = 0; t < concurrency; ++t)
+      warmers.emplace_back([&] {
+        op::testing::ApiClient client(platform.Token("admin"));
+        for (int i; (i = wnext++) < warm;) {
+          std::this_thread::sleep_until(wstart + duration_cast<steady_clock::duration>(duration<double>(i / rate)));
+          auto r = client.PostJson(U("order-service") + "/api/orders",
+                                   {{"customerId", customers[i % customers.size()]}, {"items", {{{"sku", sku(i % skus)}, {"quantity", 1}}}}});
+          if (r.status == 202) {
+            std::lock_guard lock(wmu);
+            last_id = r.Json()["orderId"];
+          }
+        }
+      });
+    for (auto& t : warmers) t.join();
+    while (!last_id.empty() && http.Get(U("order-service") + "/api/orders/" + last_id).Json()["status"] == "PENDING")
+      std::this_thread::sleep_for(50ms);  // polling interval, not synchronisation
+    std::cout << "warm-up: " << warm << " orders in " << duration<double>(steady_clock::now() - wstart).count() << " s\n";
+  }
   std::this_thread::sleep_for(3s);
   const auto status_before = ServerStatus(pool);
   // SAGA_BENCH_GENERAL_LOG=FILE: MariaDB's general log of the measured run
