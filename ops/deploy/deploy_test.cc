@@ -97,7 +97,7 @@ TEST(ComposeTest, ServicesUseBuiltImagesDeclaredSettingsAndStartInLayers) {
   YAML::Node compose = Merged(YAML::LoadFile(path));
   auto dir = std::filesystem::path(path).parent_path();
   const std::map<std::string, int> layer = {
-      {"kafka", 1}, {"kafka-topics", 1}, {"mysql", 1}, {"prometheus", 2}, {"service-registry", 2}, {"api-gateway", 2},
+      {"kafka-1", 1}, {"kafka-2", 1}, {"kafka-3", 1}, {"kafka-topics", 1}, {"mysql", 1}, {"prometheus", 2}, {"service-registry", 2}, {"api-gateway", 2},
       {"order-service", 3}, {"payment-service", 3}, {"notification-service", 3}, {"inventory-service", 3},
       {"identity-service", 3}, {"dashboard", 3}};
   std::set<std::string> ours;
