@@ -187,7 +187,7 @@ TEST_F(GatewayTest, ARouteThatNeedsATokenIs401EarlyWithABearerChallenge) {
   EXPECT_EQ(bad.status, 401);
   EXPECT_NE(bad.headers.Get("www-authenticate").value_or("").find("error=\"invalid_token\""), std::string::npos);
   auto metrics = http_.Get(Base() + "/actuator/prometheus").body;
-  EXPECT_NE(metrics.find("gateway_requests_rejected_total{reason=\"unauthorized\",route=\"private\"} 2"), std::string::npos)
+  EXPECT_NE(metrics.find("gateway_requests_rejected_total{application=\"api-gateway\",reason=\"unauthorized\",route=\"private\"} 2"), std::string::npos)
       << "refused before any upstream call, and counted";
 }
 
@@ -224,7 +224,7 @@ TEST_F(GatewayTest, BreakerOpensUnderFailuresAndHalfOpensAfterTheWait) {
   // after the 1 s open wait a trial call goes through and closes it
   ASSERT_TRUE(WaitUntil([&] { return http_.Get(Base() + "/api/orders/x").status == 200; }, 10s));
   EXPECT_EQ(http_.Get(Base() + "/actuator/circuitbreakers").Json()["circuitBreakers"]["orders"]["state"], "CLOSED");
-  EXPECT_NE(http_.Get(Base() + "/actuator/prometheus").body.find("resilience4j_circuitbreaker_state{name=\"orders\",state=\"closed\"} 1"),
+  EXPECT_NE(http_.Get(Base() + "/actuator/prometheus").body.find("resilience4j_circuitbreaker_state{application=\"api-gateway\",name=\"orders\",state=\"closed\"} 1"),
             std::string::npos);
 }
 
@@ -257,9 +257,9 @@ TEST_F(GatewayTest, TimeoutIs504AndBadRequestsAreProblems) {
 TEST_F(GatewayTest, ExposesRequestMetricsByRouteTemplate) {
   http_.Get(Base() + "/api/orders/1");
   auto text = http_.Get(Base() + "/actuator/prometheus").body;
-  EXPECT_NE(text.find("http_server_requests_seconds_count{method=\"GET\",outcome=\"SUCCESS\",status=\"200\",uri=\"/api/orders/**\"}"),
+  EXPECT_NE(text.find("http_server_requests_seconds_count{application=\"api-gateway\",exception=\"None\",method=\"GET\",outcome=\"SUCCESS\",status=\"200\",uri=\"/api/orders/**\"}"),
             std::string::npos) << text;
-  EXPECT_NE(text.find("gateway_upstream_requests_seconds_count{outcome=\"200\",route=\"orders\"}"), std::string::npos);
+  EXPECT_NE(text.find("gateway_upstream_requests_seconds_count{application=\"api-gateway\",outcome=\"200\",route=\"orders\"}"), std::string::npos);
 }
 
 // Given a certificate and key (Spring Boot's server.ssl.* names), the gateway

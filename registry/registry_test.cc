@@ -237,7 +237,7 @@ TEST_F(RegistryTest, ExpiredLeasesAreEvicted) {
   ASSERT_TRUE(WaitUntil([&] { return Count(n, "INVENTORY-SERVICE") == 1; }, 10s));
   EXPECT_EQ(http_.Send({"PUT", Url(n) + "/eureka/apps/INVENTORY-SERVICE/i1", {}, "", {}}).status, 404)
       << "an evicted instance's renew is 404: it registers again";
-  EXPECT_NE(http_.Get(Url(n) + "/actuator/prometheus").body.find("registry_evictions_total 1"), std::string::npos);
+  EXPECT_NE(http_.Get(Url(n) + "/actuator/prometheus").body.find("registry_evictions_total{application=\"service-registry\"} 1"), std::string::npos);
 }
 
 TEST_F(RegistryTest, PrometheusDiscoversTargetsThroughEurekaSd) {

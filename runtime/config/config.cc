@@ -259,6 +259,7 @@ Config Config::Load(const Schema& schema, const std::string& yaml_text, const En
             if (!it->first.IsScalar())
               throw ConfigError(fmt::format("{}: a key at line {} is not a plain name", origin, it->first.Mark().line + 1));
             std::string key = prefix + ToKebab(it->first.as<std::string>());
+            if (key == "resilience4j") key = "resilience";  // Resilience4j's Spring Boot section
             const YAML::Node v = it->second;  // by value: it-> yields a temporary proxy
             const KeySpec* spec = schema.Find(key);
             if (spec && spec->type == Type::kYaml) {

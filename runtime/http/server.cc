@@ -1,12 +1,15 @@
 #include "runtime/http/server.h"
 
 #include <boost/asio/executor_work_guard.hpp>
+#include <cxxabi.h>
 
 #include <algorithm>
 #include <cctype>
 #include <condition_variable>
+#include <cstdlib>
 #include <mutex>
 #include <thread>
+#include <typeinfo>
 
 #include "runtime/core/trace_context.h"
 #include "runtime/core/uuid.h"
@@ -17,6 +20,16 @@
 namespace op::http {
 
 namespace {
+
+// A handler's exception as Micrometer tags it: the class's simple name
+// ("HttpError", "DbUnavailable"); a finite set, so a bounded label.
+std::string ExceptionName(const std::exception& e) {
+  int status = 0;
+  std::unique_ptr<char, void (*)(void*)> d(abi::__cxa_demangle(typeid(e).name(), nullptr, nullptr, &status), std::free);
+  std::string name = status == 0 && d ? d.get() : typeid(e).name();
+  const auto colon = name.rfind("::");
+  return colon == std::string::npos ? name : name.substr(colon + 2);
+}
 
 const char* Outcome(int status) {
   if (status < 200) return "INFORMATIONAL";
@@ -56,6 +69,7 @@ namespace {
 // an asynchronous handler's answer.
 struct Exchange : log::LogContext::Fields {
   std::string request_id, correlation_id, trace_id, route = "UNKNOWN";  // route: the metric label
+  std::string exception = "None";  // the metric's exception label: a handler's exception class
   std::chrono::steady_clock::time_point start;
   std::atomic<bool> responded{false};  // an asynchronous handler answers once
   Respond done;                        // the engine's write
@@ -101,7 +115,8 @@ void HttpServer::Core::Serve(Request& req, std::chrono::steady_clock::time_point
     resp.headers.Set("X-Correlation-Id", x.correlation_id);
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - x.start).count();
     const char* method = MethodLabel(req.method);
-    if (requests) requests->Get({method, x.route, std::to_string(resp.status), Outcome(resp.status)}).Observe(seconds);
+    if (requests)
+      requests->Get({method, x.route, std::to_string(resp.status), Outcome(resp.status), x.exception}).Observe(seconds);
     if (options.access_log)
       log::Info("http", {{"method", method}, {"path", req.path.substr(0, 512)}, {"route", x.route}, {"status", resp.status},
                          {"durationMs", seconds * 1000}, {"bytes", resp.body.size()}, {"remote", req.remote}});
@@ -121,6 +136,7 @@ void HttpServer::Core::Serve(Request& req, std::chrono::steady_clock::time_point
       router->Authorize(req, *match.access);  // 401/403 before any handler runs
     }
   } catch (const std::exception& e) {
+    x->exception = ExceptionName(e);
     return complete(req, *x, ErrorResponse(e, req));
   }
   if (match.async) {
@@ -133,7 +149,10 @@ void HttpServer::Core::Serve(Request& req, std::chrono::steady_clock::time_point
         complete(req, *x, std::move(r));
       });
     } catch (const std::exception& e) {
-      if (!x->responded.exchange(true)) complete(req, *x, ErrorResponse(e, req));
+      if (!x->responded.exchange(true)) {
+        x->exception = ExceptionName(e);
+        complete(req, *x, ErrorResponse(e, req));
+      }
       else log::Error("asynchronous handler threw after responding", {{"route", x->route}, {"error", e.what()}});
     }
     return;
@@ -148,6 +167,7 @@ void HttpServer::Core::Serve(Request& req, std::chrono::steady_clock::time_point
       resp = router->Handle(req);
     }
   } catch (const std::exception& e) {
+    x->exception = ExceptionName(e);
     resp = ErrorResponse(e, req);
   }
   complete(req, *x, std::move(resp));
@@ -180,11 +200,22 @@ HttpServer::HttpServer(ServerOptions options, std::shared_ptr<const Router> rout
                          .Name("http_server_requests_seconds")
                          .Help("HTTP server requests by method, uri template, status and outcome")
                          .Register(metrics->Registry());
-    core_->requests = std::make_unique<metrics::Children<prometheus::Histogram>>(
-        std::vector<std::string>{"method", "uri", "status", "outcome"},
-        [&requests](const metrics::Labels& labels) -> prometheus::Histogram& {
-          return requests.Add(labels, metrics::MetricsRegistry::LatencyBuckets());
+    Core* core = core_.get();
+    core_->requests = std::make_unique<metrics::Children<Core::RequestTimer>>(
+        std::vector<std::string>{"method", "uri", "status", "outcome", "exception"},
+        [&requests, core](const metrics::Labels& labels) -> Core::RequestTimer& {
+          auto& h = requests.Add(labels, metrics::MetricsRegistry::LatencyBuckets());
+          std::lock_guard lock(core->timers_mu);
+          return core->timers.emplace_back(h, labels);
         });
+    metrics_ = metrics;
+    collector_id_ = metrics->AddCollector([core](metrics::Families& out) {
+      auto f = metrics::Family("http_server_requests_seconds_max", "The longest request in the last two minutes",
+                               prometheus::MetricType::Gauge);
+      std::lock_guard lock(core->timers_mu);
+      for (auto& t : core->timers) metrics::AddSample(f, t.labels, t.max.Poll());
+      out.push_back(std::move(f));
+    });
     core_->connections_refused = &prometheus::BuildCounter()
                                       .Name("http_server_connections_refused_total")
                                       .Help("Connections closed at once: the server had max-connections open")
@@ -198,7 +229,10 @@ HttpServer::HttpServer(ServerOptions options, std::shared_ptr<const Router> rout
   }
 }
 
-HttpServer::~HttpServer() { Shutdown(std::chrono::milliseconds(0)); }
+HttpServer::~HttpServer() {
+  Shutdown(std::chrono::milliseconds(0));
+  if (metrics_ && collector_id_ >= 0) metrics_->RemoveCollector(collector_id_);
+}
 
 void HttpServer::Start() {
   if (options_.Tls() && options_.engine != ServerEngineKind::kAsio)

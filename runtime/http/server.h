@@ -94,6 +94,8 @@ class HttpServer {
   std::shared_ptr<Core> core_;
   std::unique_ptr<ServerEngine> engine_;
   bool running_ = false;
+  metrics::MetricsRegistry* metrics_ = nullptr;  // the _max collector's, removed with the server
+  int collector_id_ = -1;
 };
 
 }  // namespace op::http

@@ -8,13 +8,16 @@
 
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "runtime/http/server.h"
 #include "runtime/metrics/children.h"
+#include "runtime/metrics/window_max.h"
 
 namespace op::http {
 
@@ -26,8 +29,22 @@ struct HttpServer::Core {
   // after it is answered 503 at once instead of racing the stop (it would
   // otherwise run, commit, and lose its answer with the connection).
   std::atomic<bool> draining{false};
-  // http_server_requests_seconds by method, uri, status, outcome
-  std::unique_ptr<metrics::Children<prometheus::Histogram>> requests;
+  // http_server_requests_seconds by method, uri, status, outcome and
+  // exception, as Micrometer's Timer: a histogram and a _max gauge (the
+  // largest in the last two minutes).
+  struct RequestTimer {
+    RequestTimer(prometheus::Histogram& h, metrics::Labels l) : histogram(h), labels(std::move(l)) {}
+    void Observe(double seconds) {
+      histogram.Observe(seconds);
+      max.Record(seconds);
+    }
+    prometheus::Histogram& histogram;
+    metrics::Labels labels;
+    metrics::WindowMax max;
+  };
+  std::unique_ptr<metrics::Children<RequestTimer>> requests;
+  std::mutex timers_mu;              // timers: added by `requests`, read by the _max collector
+  std::deque<RequestTimer> timers;   // a deque: the children keep their addresses
   prometheus::Gauge* active = nullptr;
   prometheus::Counter* connections_refused = nullptr;  // over ServerOptions::max_connections
   // The event loops asynchronous handlers do their I/O on. One, unless the

@@ -71,10 +71,19 @@ TEST_P(ServerTest, RequestMetricsUseTheRouteTemplate) {
   client.Get(base + "/hello/two");
   client.Get(base + "/nope");
   std::string text = metrics.Scrape();
-  EXPECT_NE(text.find("http_server_requests_seconds_count{method=\"GET\",outcome=\"SUCCESS\",status=\"200\",uri=\"/hello/{name}\"} 2"),
+  EXPECT_NE(text.find("http_server_requests_seconds_count{exception=\"None\",method=\"GET\",outcome=\"SUCCESS\",status=\"200\",uri=\"/hello/{name}\"} 2"),
             std::string::npos) << text;
   EXPECT_NE(text.find("uri=\"NOT_FOUND\""), std::string::npos) << text;
   EXPECT_EQ(text.find("/hello/one"), std::string::npos) << "raw paths must not become labels";
+  // Micrometer's Timer shape: a _max gauge beside the histogram, and the
+  // handler's exception class as a label.
+  EXPECT_NE(text.find("# TYPE http_server_requests_seconds_max gauge"), std::string::npos) << text;
+  EXPECT_NE(text.find("http_server_requests_seconds_max{exception=\"None\",method=\"GET\",outcome=\"SUCCESS\",status=\"200\",uri=\"/hello/{name}\"} "),
+            std::string::npos) << text;
+  EXPECT_EQ(client.Get(base + "/boom").status, 500);
+  text = metrics.Scrape();
+  EXPECT_NE(text.find("http_server_requests_seconds_count{exception=\"runtime_error\",method=\"GET\",outcome=\"SERVER_ERROR\",status=\"500\",uri=\"/boom\"} 1"),
+            std::string::npos) << text;
 }
 
 TEST_P(ServerTest, ClientTimeoutsAndConnectErrorsAreReported) {
@@ -106,7 +115,7 @@ TEST_P(ServerTest, AsynchronousHandlersAnswerLaterWithIdsMetricsAndErrors) {
   EXPECT_EQ(boom.status, 500);
   EXPECT_EQ(boom.body.find("secret detail"), std::string::npos) << "internals must not leak";
   std::string text = metrics.Scrape();
-  EXPECT_NE(text.find("http_server_requests_seconds_count{method=\"GET\",outcome=\"SUCCESS\",status=\"200\",uri=\"/async/{n}\"} 3"),
+  EXPECT_NE(text.find("http_server_requests_seconds_count{exception=\"None\",method=\"GET\",outcome=\"SUCCESS\",status=\"200\",uri=\"/async/{n}\"} 3"),
             std::string::npos) << text;
   EXPECT_NE(text.find("status=\"409\",uri=\"/async-conflict\"} 1"), std::string::npos) << text;
   // in flight until the write completes, just after the client has its answer

@@ -1,5 +1,7 @@
 #include "runtime/metrics/metrics.h"
 
+#include <algorithm>
+
 #include <prometheus/text_serializer.h>
 
 #include <sstream>
@@ -19,10 +21,27 @@ void MetricsRegistry::RemoveCollector(int id) {
   collectors_.erase(id);
 }
 
+void MetricsRegistry::SetCommonLabels(Labels labels) {
+  std::lock_guard lock(mu_);
+  common_ = std::move(labels);
+}
+
 Families MetricsRegistry::Collect() const {
   Families out = registry_->Collect();
   std::lock_guard lock(mu_);
   for (const auto& [id, c] : collectors_) c(out);
+  if (common_.empty()) return out;
+  // Labels stay sorted by name, as prometheus-cpp and Micrometer write them.
+  for (auto& family : out)
+    for (auto& metric : family.metric)
+      for (const auto& common : common_) {
+        const std::string& name = common.first;  // not a structured binding: clang 14 cannot capture one
+        const std::string& value = common.second;
+        auto& ls = metric.label;
+        if (std::any_of(ls.begin(), ls.end(), [&](const auto& l) { return l.name == name; })) continue;
+        auto at = std::find_if(ls.begin(), ls.end(), [&](const auto& l) { return l.name > name; });
+        ls.insert(at, prometheus::ClientMetric::Label{name, value});
+      }
   return out;
 }
 

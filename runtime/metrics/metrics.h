@@ -33,6 +33,10 @@ class MetricsRegistry {
   // Runs at every scrape; must be cheap and thread-safe. Returns an id for RemoveCollector.
   int AddCollector(Collector c);
   void RemoveCollector(int id);
+  // Labels every series gets (Micrometer's common tags), e.g. {application:
+  // order-service}; a series that has the label already keeps its own. Set
+  // before the first scrape.
+  void SetCommonLabels(Labels labels);
   Families Collect() const;
   // Prometheus text exposition format 0.0.4.
   std::string Scrape() const;
@@ -44,6 +48,7 @@ class MetricsRegistry {
   std::shared_ptr<prometheus::Registry> registry_;
   mutable std::mutex mu_;
   std::map<int, Collector> collectors_;
+  Labels common_;
   int next_id_ = 0;
 };
 

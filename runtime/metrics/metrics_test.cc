@@ -1,6 +1,7 @@
 #include "runtime/metrics/metrics.h"
 
 #include "runtime/metrics/children.h"
+#include "runtime/metrics/window_max.h"
 
 #include <gtest/gtest.h>
 
@@ -32,6 +33,43 @@ TEST(Metrics, ScrapeRendersRegistryAndCollectors) {
   EXPECT_NE(text.find("saga_duration_seconds_count 2"), std::string::npos) << text;
   reg.RemoveCollector(id);
   EXPECT_EQ(reg.Scrape().find("outbox_backlog"), std::string::npos);
+}
+
+TEST(Metrics, CommonLabelsGoOnEverySeriesSortedAndNeverTwice) {
+  MetricsRegistry reg;
+  reg.SetCommonLabels({{"application", "order-service"}});
+  prometheus::BuildCounter().Name("orders_total").Help("o").Register(reg.Registry()).Add({{"status", "CONFIRMED"}}).Increment();
+  prometheus::BuildGauge().Name("up_gauge").Help("u").Register(reg.Registry()).Add({}).Set(1);
+  reg.AddCollector([](Families& out) {
+    auto g = Family("own_label", "keeps its own", prometheus::MetricType::Gauge);
+    AddSample(g, {{"application", "other"}, {"z", "1"}}, 2);
+    auto b = Family("before", "sorted in", prometheus::MetricType::Gauge);
+    AddSample(b, {{"aaa", "x"}, {"zzz", "y"}}, 3);
+    out.push_back(std::move(g));
+    out.push_back(std::move(b));
+  });
+  std::string text = reg.Scrape();
+  EXPECT_NE(text.find("orders_total{application=\"order-service\",status=\"CONFIRMED\"} 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("up_gauge{application=\"order-service\"} 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("own_label{application=\"other\",z=\"1\"} 2"), std::string::npos) << text;
+  EXPECT_NE(text.find("before{aaa=\"x\",application=\"order-service\",zzz=\"y\"} 3"), std::string::npos) << text;
+}
+
+TEST(WindowMax, TheLargestOfTheLastWindowThenForgotten) {
+  using namespace std::chrono_literals;
+  const auto t0 = WindowMax::Clock::time_point(1000s);
+  WindowMax m(120s, t0);
+  EXPECT_EQ(m.Poll(t0), 0);
+  m.Record(0.5, t0);
+  m.Record(0.2, t0 + 1s);
+  EXPECT_EQ(m.Poll(t0 + 2s), 0.5);
+  EXPECT_EQ(m.Poll(t0 + 79s), 0.5) << "still inside the window";
+  m.Record(0.3, t0 + 81s);
+  EXPECT_EQ(m.Poll(t0 + 119s), 0.5);
+  EXPECT_EQ(m.Poll(t0 + 121s), 0.3) << "0.5 has aged out, 0.3 has not";
+  EXPECT_EQ(m.Poll(t0 + 1000s), 0) << "idle longer than the window: nothing";
+  m.Record(0.1, t0 + 1001s);
+  EXPECT_EQ(m.Poll(t0 + 1002s), 0.1);
 }
 
 TEST(Children, OneChildPerLabelValuesMadeOnceAndScrapedLikeFamilyAdd) {

@@ -76,16 +76,21 @@ int Service::Main(int argc, char** argv, const Wiring& wire) {
 }
 
 void Service::Configure(const std::string& config_file) {
-  config_ = std::make_unique<config::Config>(LoadConfig(schema_, config_file));
+  std::vector<std::string> warnings;
+  config_ = std::make_unique<config::Config>(LoadConfig(schema_, config_file, &warnings));
   instance_id_ = config_->GetString("service.instance-id");
   if (instance_id_.empty()) instance_id_ = Hostname() + ":" + std::to_string(config_->GetInt("server.port"));
   log::Init(config_->GetString("service.name"), instance_id_, *log::ParseLevel(config_->GetString("logging.level")));
+  for (const auto& w : warnings) log::Warn("environment: " + w);
 }
 
 // Every component from the configuration; nothing connects yet.
 void Service::Build() {
   const auto& c = *config_;
   metrics_ = std::make_unique<metrics::MetricsRegistry>();
+  // Micrometer's management.metrics.tags.application: every series says
+  // which service it is from, whatever the scraper's relabelling.
+  metrics_->SetCommonLabels({{"application", c.GetString("service.name")}});
   resilience_ = std::make_unique<resilience::ResilienceRegistry>(config_.get());
   metrics_->AddCollector([r = resilience_.get()](metrics::Families& out) { r->Collect(out); });
   metrics_->AddCollector(CollectProcessMetrics);

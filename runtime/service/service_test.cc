@@ -101,13 +101,25 @@ TEST_F(ServiceTest, StartsServesEventsEndToEndAndDrainsOnSigterm) {
   // Polled: the consumer counts a record after its transaction committed,
   // so the effect can be visible a moment before the count.
   std::string metrics;
-  for (const char* name : {"http_server_requests_seconds_bucket", "outbox_records_published_total 1",
-                           "kafka_consumer_records_total{consumergroup=\"demo-service\",result=\"processed\"} 1",
+  for (const char* name : {"http_server_requests_seconds_bucket", "outbox_records_published_total{application=\"demo-service\"} 1",
+                           "kafka_consumer_records_total{application=\"demo-service\",consumergroup=\"demo-service\",result=\"processed\"} 1",
                            "hikaricp_connections_active", "process_resident_memory_bytes"})
     EXPECT_TRUE(WaitUntil([&] {
       metrics = client_.Get(base + "/actuator/prometheus").body;
       return metrics.find(name) != std::string::npos;
     }, 10s)) << name << "\n" << metrics;
+
+  // Every series says which application it is from (Micrometer's common tag).
+  {
+    std::istringstream lines(client_.Get(base + "/actuator/prometheus").body);
+    int samples = 0;
+    for (std::string line; std::getline(lines, line);) {
+      if (line.empty() || line[0] == '#') continue;
+      ++samples;
+      EXPECT_NE(line.find("application=\"demo-service\""), std::string::npos) << line;
+    }
+    EXPECT_GT(samples, 50);
+  }
 
   auto bad = client_.Send({"POST", base + "/notes", {}, R"({"text":""})", {}});
   EXPECT_EQ(bad.status, 400);
@@ -142,7 +154,7 @@ TEST_F(ServiceTest, StartsServesEventsEndToEndAndDrainsOnSigterm) {
     EXPECT_NE(dead[0].Header(kafka::kDltExceptionMessage).value_or("").find("not a protobuf Envelope"), std::string::npos);
   }
   EXPECT_NE(client_.Get(base + "/actuator/prometheus").body.find(
-                "kafka_consumer_records_total{consumergroup=\"demo-service\",result=\"dead_lettered\"} 1"),
+                "kafka_consumer_records_total{application=\"demo-service\",consumergroup=\"demo-service\",result=\"dead_lettered\"} 1"),
             std::string::npos);
 
   // --health-check (container health checks: no shell or curl in the image)

@@ -8,6 +8,7 @@
 #include <iostream>
 #include <thread>
 
+#include "runtime/config/spring_names.h"
 #include "runtime/db/db.h"
 #include "runtime/discovery/discovery.h"
 #include "runtime/discovery/eureka_client.h"
@@ -90,9 +91,11 @@ void PrintHelp(const ServiceSpec& spec, const config::Schema& schema) {
   }
 }
 
-config::Config LoadConfig(const config::Schema& schema, std::string config_file) {
-  auto env = config::Config::ProcessEnv();
-  if (config_file.empty() && env.count("CONFIG_FILE")) config_file = env["CONFIG_FILE"];
+config::Config LoadConfig(const config::Schema& schema, std::string config_file, std::vector<std::string>* warnings) {
+  auto spring = config::TranslateSpringEnv(config::Config::ProcessEnv(), schema);
+  if (warnings) *warnings = std::move(spring.warnings);
+  const auto& env = spring.env;
+  if (config_file.empty() && env.count("CONFIG_FILE")) config_file = env.at("CONFIG_FILE");
   auto config = config_file.empty() ? config::Config::Load(schema, "", env, "environment")
                                     : config::Config::LoadFile(schema, config_file, env);
   if (!log::ParseLevel(config.GetString("logging.level")))

@@ -4,6 +4,7 @@
 // from a start-up failure to the process's exit code.
 #include <exception>
 #include <string>
+#include <vector>
 
 #include "runtime/config/config.h"
 #include "runtime/metrics/metrics.h"
@@ -29,7 +30,10 @@ void DeclareRuntimeSchema(config::Schema& s, const ServiceSpec& spec);
 void PrintHelp(const ServiceSpec& spec, const config::Schema& schema);
 // The configuration: YAML file (if any) + environment; validates the
 // cross-key rules (ConfigError names the key).
-config::Config LoadConfig(const config::Schema& schema, std::string config_file);
+// The file (or CONFIG_FILE) and the environment, Spring's variable names
+// translated (config/spring_names.h); `warnings` gets what was ignored.
+config::Config LoadConfig(const config::Schema& schema, std::string config_file,
+                          std::vector<std::string>* warnings = nullptr);
 
 // --health-check (images have no shell or curl): asks the instance that this
 // configuration describes for its liveness. kExitOk when it answers 200.
