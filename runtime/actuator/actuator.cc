@@ -1,6 +1,7 @@
 #include "runtime/actuator/actuator.h"
 
 #include "runtime/core/time_format.h"
+#include "runtime/logging/log.h"
 
 namespace op::actuator {
 
@@ -23,7 +24,7 @@ void Mount(http::Router& router, HealthRegistry& health, metrics::MetricsRegistr
     nlohmann::json links = nlohmann::json::object();
     std::string base = "http://" + r.Header("host").value_or("localhost") + "/actuator";
     for (const char* n : {"health", "health/liveness", "health/readiness", "info", "prometheus", "circuitbreakers",
-                          "bulkheads", "retries", "ratelimiters"})
+                          "bulkheads", "retries", "ratelimiters", "loggers"})
       links[n] = {{"href", base + "/" + n}};
     links["self"] = {{"href", base}};
     return http::Response::Json(200, {{"_links", links}});
@@ -55,6 +56,36 @@ void Mount(http::Router& router, HealthRegistry& health, metrics::MetricsRegistr
   });
   router.Get("/actuator/ratelimiters", Open(), [&resilience](http::Request&) {
     return http::Response::Json(200, resilience.RateLimitersJson());
+  });
+  MountLoggers(router);
+}
+
+// Spring Boot's loggers endpoint. There is one logger, ROOT: the process's
+// level. Reading is open like the other reads; changing it needs admin.
+void MountLoggers(http::Router& router) {
+  auto root = [] {
+    const char* level = log::LevelName(log::CurrentLevel());
+    return nlohmann::json{{"configuredLevel", level}, {"effectiveLevel", level}};
+  };
+  router.Get("/actuator/loggers", Open(), [root](http::Request&) {
+    return http::Response::Json(
+        200, {{"levels", {"ERROR", "WARN", "INFO", "DEBUG"}}, {"loggers", {{"ROOT", root()}}}, {"groups", nlohmann::json::object()}});
+  });
+  router.Get("/actuator/loggers/{name}", Open(), [root](http::Request& r) {
+    if (r.PathParam("name") != "ROOT") throw http::HttpError(404, "no logger '" + r.PathParam("name").substr(0, 64) + "': there is ROOT only");
+    return http::Response::Json(200, root());
+  });
+  router.Post("/actuator/loggers/{name}", http::Access::Roles({"admin"}), [](http::Request& r) {
+    if (r.PathParam("name") != "ROOT") throw http::HttpError(404, "no logger '" + r.PathParam("name").substr(0, 64) + "': there is ROOT only");
+    auto body = r.JsonBody();
+    auto level = body.contains("configuredLevel") && body["configuredLevel"].is_string()
+                     ? log::ParseLevel(body["configuredLevel"].get<std::string>())
+                     : std::nullopt;
+    if (!level) throw http::HttpError(400, "configuredLevel must be one of ERROR, WARN, INFO, DEBUG");
+    log::Warn("log level changed", {{"logger", "ROOT"}, {"level", log::LevelName(*level)},
+                                    {"by", r.principal ? r.principal->subject : std::string("?")}});
+    log::SetLevel(*level);
+    return http::Response::Empty(204);
   });
 }
 

@@ -5,6 +5,7 @@
 //   /actuator/info                  name, version, instance, start time, uptime
 //   /actuator/prometheus, /metrics  Prometheus text format 0.0.4
 //   /actuator/circuitbreakers, /bulkheads, /retries, /ratelimiters
+//   /actuator/loggers[/ROOT]        the level; POST {"configuredLevel"} (admin) changes it
 #include <chrono>
 #include <string>
 
@@ -23,5 +24,6 @@ struct Info {
 
 void Mount(http::Router& router, HealthRegistry& health, metrics::MetricsRegistry& metrics,
            resilience::ResilienceRegistry& resilience, const Info& info);
+void MountLoggers(http::Router& router);
 
 }  // namespace op::actuator

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "runtime/logging/log.h"
+
 namespace op::actuator {
 namespace {
 
@@ -75,6 +77,43 @@ TEST(Actuator, InfoPrometheusAndResilienceViews) {
   EXPECT_EQ(nlohmann::json::parse(Get(router, "/actuator/bulkheads").body)["bulkheads"]["orders"]["maxAllowedConcurrentCalls"], 25);
   EXPECT_TRUE(nlohmann::json::parse(Get(router, "/actuator/retries").body)["retries"].contains("registry"));
   EXPECT_TRUE(nlohmann::json::parse(Get(router, "/actuator").body)["_links"].contains("prometheus"));
+}
+
+TEST(Actuator, LoggersReadOpenlyAndChangeOnlyForAdmin) {
+  http::Router router;
+  MountLoggers(router);
+  router.SetAuthenticator([](std::string_view token) {
+    auto p = std::make_shared<auth::Principal>();
+    p->subject = std::string(token);
+    if (token == "admin-token") p->roles = {"admin"};
+    return http::Verdict{p, "", false};
+  });
+  log::SetLevel(log::Level::kInfo);
+  auto all = nlohmann::json::parse(Get(router, "/actuator/loggers").body);
+  EXPECT_EQ(all["loggers"]["ROOT"]["effectiveLevel"], "INFO");
+  EXPECT_EQ(all["levels"].size(), 4u);
+  EXPECT_THROW(Get(router, "/actuator/loggers/com.example"), http::HttpError) << "ROOT only";
+
+  auto post = [&](const std::string& token, const std::string& body) {
+    http::Request req;
+    req.method = "POST";
+    req.path = "/actuator/loggers/ROOT";
+    req.body = body;
+    if (!token.empty()) req.headers.Set("Authorization", "Bearer " + token);
+    try {
+      return router.Handle(req).status;
+    } catch (const http::HttpError& e) {  // the server turns it into a problem
+      return e.problem().status;
+    }
+  };
+  EXPECT_EQ(post("", R"({"configuredLevel":"DEBUG"})"), 401);
+  EXPECT_EQ(post("viewer-token", R"({"configuredLevel":"DEBUG"})"), 403);
+  EXPECT_EQ(log::CurrentLevel(), log::Level::kInfo) << "nothing changed without admin";
+  EXPECT_EQ(post("admin-token", R"({"configuredLevel":"LOUD"})"), 400);
+  EXPECT_EQ(post("admin-token", R"({"configuredLevel":"DEBUG"})"), 204);
+  EXPECT_EQ(log::CurrentLevel(), log::Level::kDebug);
+  EXPECT_EQ(nlohmann::json::parse(Get(router, "/actuator/loggers/ROOT").body)["configuredLevel"], "DEBUG");
+  log::SetLevel(log::Level::kInfo);
 }
 
 }  // namespace

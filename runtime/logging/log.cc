@@ -72,6 +72,16 @@ std::optional<Level> ParseLevel(std::string_view s) {
 }
 
 void SetLevel(Level level) { g_level = static_cast<int>(level); }
+Level CurrentLevel() { return static_cast<Level>(g_level.load()); }
+const char* LevelName(Level level) {
+  switch (level) {
+    case Level::kDebug: return "DEBUG";
+    case Level::kInfo: return "INFO";
+    case Level::kWarn: return "WARN";
+    case Level::kError: return "ERROR";
+  }
+  return "INFO";
+}
 bool Enabled(Level level) { return static_cast<int>(level) >= g_level.load(std::memory_order_relaxed); }
 
 void Write(Level level, std::string_view msg, const nlohmann::json& fields) {

@@ -24,6 +24,8 @@ void Init(std::string service, std::string instance, Level level = Level::kInfo,
           std::ostream* out = nullptr);
 std::optional<Level> ParseLevel(std::string_view s);
 void SetLevel(Level level);
+Level CurrentLevel();
+const char* LevelName(Level level);  // "DEBUG", "INFO", "WARN", "ERROR"
 bool Enabled(Level level);
 
 void Write(Level level, std::string_view msg, const nlohmann::json& fields = nullptr);
