@@ -61,6 +61,7 @@ std::string Collector::Snapshot() const {
   }
   std::sort(brokers.begin(), brokers.end(), [](const Json& a, const Json& b) { return a["id"] < b["id"]; });
   if (dead_letters_) out["deadLetters"] = dead_letters_->Json();
+  out["programs"] = programs_;
   return out.dump();
 }
 
@@ -68,8 +69,10 @@ std::chrono::milliseconds Collector::RefreshPlatform() {
   Json registry = PollRegistry();
   Json orders = PollOrders();
   Json devbroker = PollDevBroker();
+  Json programs = PollStack();
   std::lock_guard lock(mu_);
   devbroker_ = std::move(devbroker);
+  programs_ = std::move(programs);
   registry_ = std::move(registry);
   orders_ = std::move(orders);
   generated_at_ = FormatRfc3339(std::chrono::system_clock::now());
@@ -174,6 +177,21 @@ Json Collector::PollDevBroker() {
   if (!r.ok() || r.status != 200) return Json::array();
   auto j = ParseJsonOrDiscarded(r.body);
   return j.is_object() && j.contains("brokers") ? j["brokers"] : Json::array();
+}
+
+// The stack's programs with their supervisor's restart counts, when the
+// dashboard runs inside `bazel run //ops:stack`; null otherwise.
+Json Collector::PollStack() {
+  if (options_.stack_url.empty()) return nullptr;
+  auto r = http_.Send({"GET", options_.stack_url + "/programs", {}, {}, options_.probe_timeout});
+  if (!r.ok() || r.status != 200) return nullptr;
+  auto j = ParseJsonOrDiscarded(r.body);
+  if (!j.is_object() || !j.contains("programs") || !j["programs"].is_array()) return nullptr;
+  Json out = Json::array();
+  for (const auto& p : j["programs"])  // only the fields the page shows, of the types it expects
+    if (p.is_object() && p.value("name", Json()).is_string())
+      out.push_back({{"name", p["name"]}, {"state", p.value("state", "")}, {"restarts", p.value("restarts", 0)}});
+  return out;
 }
 
 Json Collector::PollOrders() {

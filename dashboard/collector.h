@@ -31,6 +31,7 @@ struct CollectorOptions {
   std::string registry_url;   // base URL of a registry (http://host:8761), "" for none
   std::string registry_authorization;  // its HTTP Basic value (from the service URL's credentials)
   std::string devbroker_url;  // admin URL of the dev broker, "" for none
+  std::string stack_url;      // the local stack's admin URL (its programs, restarts), "" for none
   std::string bootstrap_servers;
   std::vector<std::string> consumer_groups;  // whose lag is shown
   std::chrono::milliseconds interval{1000};
@@ -56,6 +57,7 @@ class Collector {
   nlohmann::json PollOrders();
   nlohmann::json PollKafka();
   nlohmann::json PollDevBroker();
+  nlohmann::json PollStack();
   std::chrono::milliseconds RefreshPlatform();  // the "dash-platform" task's step
   std::chrono::milliseconds RefreshKafka();     // the "dash-kafka" task's step
 
@@ -67,7 +69,7 @@ class Collector {
   InstanceTracker tracker_;  // used by the platform thread only
 
   mutable std::mutex mu_;
-  nlohmann::json registry_, orders_, kafka_, devbroker_ = nlohmann::json::array();
+  nlohmann::json registry_, orders_, kafka_, devbroker_ = nlohmann::json::array(), programs_;
   std::string generated_at_;
   PeriodicTask platform_{"dash-platform", [this] { return RefreshPlatform(); }};  // last: they stop first
   PeriodicTask kafka_task_{"dash-kafka", [this] { return RefreshKafka(); }};

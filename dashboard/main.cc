@@ -28,6 +28,8 @@ CollectorOptions CollectorOptionsOf(const config::Config& c) {
   o.registry_authorization = registry.authorization;
   o.devbroker_url = c.GetString("dashboard.devbroker-url");
   while (!o.devbroker_url.empty() && o.devbroker_url.back() == '/') o.devbroker_url.pop_back();
+  o.stack_url = c.GetString("dashboard.stack-url");
+  while (!o.stack_url.empty() && o.stack_url.back() == '/') o.stack_url.pop_back();
   o.bootstrap_servers = c.GetString("kafka.bootstrap.servers");
   o.consumer_groups = c.GetList("dashboard.consumer-groups");
   o.interval = c.GetDuration("dashboard.refresh-interval");
@@ -76,6 +78,7 @@ int main(int argc, char** argv) {
     s.Add("dashboard.session.lifetime", Type::kDuration, "8h", "a sign-in lasts this long at most");
     s.Add("dashboard.session.idle-timeout", Type::kDuration, "30m", "a session without a request ends after this");
     s.Add("dashboard.devbroker-url", Type::kString, "", "admin URL of the dev Kafka broker (faults from the page)");
+    s.Add("dashboard.stack-url", Type::kString, "", "admin URL of the local stack (its programs and restart counts)");
     s.Add("dashboard.refresh-interval", Type::kDuration, "1s", "how often the snapshot is rebuilt");
     s.Add("dashboard.probe-timeout", Type::kDuration, "800ms", "timeout of each instance probe");
     s.Add("dashboard.forget-after", Type::kDuration, "5m", "how long an instance gone from the registry stays shown");

@@ -189,6 +189,14 @@ function renderKafka(k, dlt) {
     || '<tr><td colspan="6" class="muted">no dead letters</td></tr>';
 }
 
+// The stack's programs and their restart counts (only inside `bazel run //ops:stack`).
+function renderPrograms(programs) {
+  $('programs').hidden = !Array.isArray(programs);
+  if (!Array.isArray(programs)) return;
+  $('program-rows').innerHTML = programs.map((p) => `<tr class="program" data-program="${esc(p.name)}" data-restarts="${Number(p.restarts) || 0}">
+      <td>${esc(p.name)}</td><td>${badge(p.state)}</td><td class="${p.restarts > 0 ? 'warn' : ''}">${Number(p.restarts) || 0}</td></tr>`).join('');
+}
+
 async function poll() {
   if (!session) return;  // signing in starts it again
   try {
@@ -196,6 +204,7 @@ async function poll() {
     renderRegistry(s.registry);
     renderOrders(s.orders);
     renderKafka(s.kafka, s.deadLetters);
+    renderPrograms(s.programs);
     lastOk = Date.now();
     $('live').textContent = `live · ${time(s.generatedAt)}`;
     $('live').classList.remove('stale');

@@ -27,6 +27,12 @@ void BrokerAdmin::Start() {
       throw HttpError(404, "no broker '" + s + "' (brokers are 1.." + std::to_string(nodes_) + ")");
     return "kafka-" + std::to_string(id);
   };
+  router->Get("/programs", kLoopbackOnly, [this](Request&) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& p : supervisor_.Programs())
+      list.push_back({{"name", p.name}, {"state", p.state}, {"restarts", p.restarts}});
+    return Response::Json(200, {{"programs", list}});
+  });
   router->Get("/brokers", kLoopbackOnly, [this](Request&) {
     nlohmann::json list = nlohmann::json::array();
     for (int id = 1; id <= nodes_; ++id) {

@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
+#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <map>
@@ -12,6 +14,42 @@ namespace op::stack {
 namespace {
 
 std::mutex g_out;
+std::string g_log_dir;    // set once, before any pump starts
+bool g_verbose = true;
+
+constexpr size_t kMaxLogBytes = 20u << 20;
+
+// One program's log file, rotated once past kMaxLogBytes. Used by its pump's thread only.
+class LogFile {
+ public:
+  explicit LogFile(const std::string& label) {
+    if (g_log_dir.empty()) return;
+    path_ = g_log_dir + "/" + label + ".log";
+    Open();
+  }
+  void Write(const std::string& line) {
+    if (!out_.is_open()) return;
+    out_ << line << '\n';
+    out_.flush();
+    written_ += line.size() + 1;
+    if (written_ < kMaxLogBytes) return;
+    out_.close();
+    std::error_code ec;
+    std::filesystem::rename(path_, path_ + ".1", ec);
+    Open();
+  }
+
+ private:
+  void Open() {
+    out_.open(path_, std::ios::app);
+    std::error_code ec;
+    auto size = std::filesystem::file_size(path_, ec);
+    written_ = ec ? 0 : size_t(size);
+  }
+  std::string path_;
+  std::ofstream out_;
+  size_t written_ = 0;
+};
 
 const char* Color(const std::string& name) {
   static const std::map<std::string, const char*> c = {
@@ -23,6 +61,28 @@ const char* Color(const std::string& name) {
 }
 
 }  // namespace
+
+void SetConsole(const std::string& log_dir, bool verbose) {
+  g_log_dir = log_dir;
+  g_verbose = verbose;
+  if (!log_dir.empty()) std::filesystem::create_directories(log_dir);
+}
+
+const std::string& LogDir() { return g_log_dir; }
+
+bool Notable(const std::string& raw) {
+  auto j = nlohmann::json::parse(raw, nullptr, false);
+  if (!j.is_discarded() && j.is_object() && j.contains("msg")) {
+    const std::string level = j.value("level", "info"), msg = j.value("msg", "");
+    if (level == "warn" || level == "error") return true;
+    return msg == "starting" || msg == "started" || msg == "stopping" || msg == "stopped";
+  }
+  if (!raw.empty() && raw[0] == '%') return false;  // librdkafka's own lines: the file has them
+  // Other programs' own formats: log4j (Kafka), MariaDB's, logfmt (Prometheus).
+  for (const char* word : {" WARN ", " ERROR ", " FATAL ", "[Warning]", "[ERROR]", "level=warn", "level=error", "Exception"})
+    if (raw.find(word) != std::string::npos) return true;
+  return false;
+}
 
 void Say(const std::string& who, const std::string& line) {
   std::lock_guard lock(g_out);
@@ -54,22 +114,29 @@ std::string Pretty(const std::string& line) {
 
 LogPump::LogPump(int fd, std::string label) {
   thread_ = std::thread([fd, label = std::move(label), last = last_] {
+    LogFile file(label);
+    auto emit = [&](const std::string& raw) {
+      const std::string line = Pretty(raw);
+      file.Write(line);
+      if (g_verbose || Notable(raw)) Say(label, line);
+      return line;
+    };
     std::string buf;
     char chunk[4096];
     ssize_t n;
     while ((n = ::read(fd, chunk, sizeof chunk)) > 0) {
       buf.append(chunk, size_t(n));
       for (size_t nl; (nl = buf.find('\n')) != std::string::npos;) {
-        std::string line = Pretty(buf.substr(0, nl));
+        const std::string raw = buf.substr(0, nl);
         buf.erase(0, nl + 1);
+        const std::string line = emit(raw);
         if (!line.empty() && line[0] != '%') {  // librdkafka's own noise lines start with %
           std::lock_guard lock(last->mu);
           last->text = line;
         }
-        Say(label, line);
       }
     }
-    if (!buf.empty()) Say(label, Pretty(buf));
+    if (!buf.empty()) emit(buf);
     ::close(fd);
   });
 }

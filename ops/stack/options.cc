@@ -36,6 +36,8 @@ const std::set<std::string> kPrograms = {"service-registry", "api-gateway", "das
 void ParseFlag(StackOptions& o, const std::string& a, const std::function<std::string()>& value) {
   if (a == "--reset") {
     o.reset = true;
+  } else if (a == "--verbose" || a == "-v") {
+    o.verbose = true;
   } else if (a == "--help" || a == "-h") {
     o.help = true;
   } else if (a == "--instances") {
@@ -94,6 +96,8 @@ StackOptions ParseOptions(int argc, char** argv) {
 const char* HelpText() {
   return "usage: bazel run //ops:stack [-- OPTIONS]\n\n"
          "  --reset                 delete the stack's data (databases, Kafka logs) before starting\n"
+         "  --verbose               every program's every log line on the terminal (by default they go to\n"
+         "                          DATA_DIR/logs/<program>.log; the terminal shows lifecycle lines, warnings, errors)\n"
          "  --kafka dev|apache      the embedded dev broker (default; in memory: lost when it restarts)\n"
          "                          or a local 3-node Apache Kafka cluster (data kept in the data directory)\n"
          "  --instances NAME=N      run N instances of a service (1..5), e.g. payment-service=2;\n"

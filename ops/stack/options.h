@@ -23,6 +23,7 @@ enum class KafkaKind {
 struct StackOptions {
   bool help = false;
   bool reset = false;
+  bool verbose = false;                       // every program's every line on the terminal
   std::map<std::string, int> instances;       // --instances payment-service=2
   std::map<std::string, uint16_t> ports;      // --port api-gateway=9080
   KafkaKind kafka = KafkaKind::kDev;

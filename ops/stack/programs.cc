@@ -85,7 +85,9 @@ std::string ConfigYaml(const ProgramDef& d, const StackOptions& o, const Wiring&
   if (d.name == "dashboard") {
     y << "kafka:\n  bootstrap.servers: \"" << w.kafka_bootstrap << "\"\n"
       << "auth:\n  client-id: dashboard\n  client-secret: " << w.dashboard_secret << "\n";
-    if (!w.broker_admin_url.empty()) y << "dashboard:\n  devbroker-url: " << w.broker_admin_url << "\n";
+    y << "dashboard:\n";
+    if (!w.broker_admin_url.empty()) y << "  devbroker-url: " << w.broker_admin_url << "\n";
+    if (!w.stack_admin_url.empty()) y << "  stack-url: " << w.stack_admin_url << "\n";
   } else if (d.name != "api-gateway") {
     ServiceYaml(y, d, o, w);
   }

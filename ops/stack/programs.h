@@ -32,6 +32,7 @@ struct Wiring {
   std::string registry_service_url;  // with the registry's credential, as Eureka clients carry it
   std::string kafka_bootstrap;
   std::string broker_admin_url;      // the dev broker's or the stack's own for Apache Kafka; "" for none
+  std::string stack_admin_url;       // the stack's admin API (programs, restart counts)
   std::string dashboard_secret;      // the dashboard's client secret, new at every start
   uint16_t gateway_port = 0;
 };

@@ -60,6 +60,7 @@ Stack::Stack(StackOptions options) : options_(std::move(options)), programs_(Pro
     Say("stack", "removed " + options_.data_dir);
   }
   fs::create_directories(options_.data_dir + "/config");
+  SetConsole(options_.data_dir + "/logs", options_.verbose);
   CheckPorts();
   const std::string registry = "127.0.0.1:" + std::to_string(PortOf(programs_, "service-registry"));
   wiring_.registry_service_url = "http://" + options_.registry_user + ":" + options_.registry_password + "@" + registry + "/eureka";
@@ -105,6 +106,12 @@ void Stack::StartDataLayer() {
 }
 
 void Stack::StartKafka() {
+  // The stack's admin API: its programs for the dashboard, and for a local
+  // Apache Kafka cluster the broker buttons.
+  broker_admin_ = std::make_unique<BrokerAdmin>(
+      supervisor_, options_.kafka == KafkaKind::kApache ? op::testing::KafkaCluster::Options{}.nodes : 0);
+  broker_admin_->Start();
+  wiring_.stack_admin_url = broker_admin_->Url();
   switch (options_.kafka) {
     case KafkaKind::kExternal:
       wiring_.kafka_bootstrap = options_.kafka_bootstrap;
@@ -127,8 +134,6 @@ void Stack::StartKafka() {
       Say("kafka", "starting a 3-node Apache Kafka cluster, data and logs in " + o.data_dir);
       cluster_->Start();
       for (int i = 0; i < cluster_->NodeCount(); ++i) supervisor_.Add(std::make_unique<KafkaNodeUnit>(*cluster_, i));
-      broker_admin_ = std::make_unique<BrokerAdmin>(supervisor_, cluster_->NodeCount());
-      broker_admin_->Start();
       wiring_.kafka_bootstrap = cluster_->Bootstrap();
       wiring_.broker_admin_url = broker_admin_->Url();
       Say("kafka", "Apache Kafka at " + wiring_.kafka_bootstrap);
@@ -232,7 +237,10 @@ void Stack::PrintBanner() const {
     << (prometheus_ready_ ? "http://127.0.0.1:" + std::to_string(options_.prometheus_port) + "/targets" : std::string("(not running)"))
     << "\n"
     << "  MySQL                  " << options_.mysql_host << ":" << options_.mysql_port << " (user " << options_.mysql_user << ")\n"
-    << "  data                   " << options_.data_dir << "\n\n"
+    << "  data                   " << options_.data_dir << "\n"
+    << "  logs                   " << LogDir() << "/<program>.log"
+    << (options_.verbose ? " (and here: --verbose)" : " (here: lifecycle, warnings, errors; --verbose for every line)")
+    << "\n\n"
     << "  Demo identities (user / password): alice, bob, carol, dave / <name>-secret (customers),\n"
     << "    admin / admin-secret, viewer / viewer-secret. A token:\n"
     << "    TOKEN=$(curl -s http://127.0.0.1:" << gateway

@@ -90,6 +90,18 @@ TEST_F(StackTest, StartsServesStopsCleanlyAndKeepsItsData) {
   }
   EXPECT_NE(stack->Output().find("http://127.0.0.1:8182/api/accounts/alice"), std::string::npos);
 
+  // A quiet terminal: lifecycle lines, not the requests just made (access
+  // logs, the registry's polls, scrapes); those are in each program's log
+  // file, which the banner names.
+  const std::string logs = dir_ + "/data/logs";
+  EXPECT_NE(stack->Output().find(logs + "/<program>.log"), std::string::npos) << stack->Output();
+  EXPECT_NE(stack->Output().find("INFO  started engine="), std::string::npos) << "lifecycle lines stay";
+  EXPECT_EQ(stack->Output().find("INFO  http bytes="), std::string::npos) << "access logs off the terminal";
+  std::ifstream gateway_log(logs + "/api-gateway.log");
+  const std::string gateway_lines((std::istreambuf_iterator<char>(gateway_log)), std::istreambuf_iterator<char>());
+  EXPECT_NE(gateway_lines.find("INFO  http bytes="), std::string::npos) << "but in the gateway's file";
+  EXPECT_NE(gateway_lines.find("method=POST path=/api/orders"), std::string::npos);
+
   // The dashboard at the printed URL: the page, and the order in its snapshot.
   EXPECT_NE(stack->Output().find("http://127.0.0.1:8090/"), std::string::npos);
   auto page = http_.Get("http://127.0.0.1:8090/");
@@ -177,6 +189,16 @@ TEST_F(StackTest, StartsServesStopsCleanlyAndKeepsItsData) {
   EXPECT_TRUE(WaitUntil([&] { return stack->Output().find("inventory-service exited; restarting") != std::string::npos; }, 30s));
   EXPECT_TRUE(testing::WaitForHttp("http://127.0.0.1:8084/actuator/health/readiness", 200, 90s)) << "restarted";
   EXPECT_TRUE(WaitUntil([&] { return inventory_status() == "UP"; }, 60s)) << "and UP again on the dashboard";
+  // with the supervisor's count of its restarts
+  int restarts = -1;
+  EXPECT_TRUE(WaitUntil([&] {
+    auto snap = viewer.Get("http://127.0.0.1:8090/api/snapshot");
+    if (snap.status != 200) return false;
+    const nlohmann::json j = snap.Json();
+    for (auto& p : j["programs"])
+      if (p["name"] == "inventory-service") restarts = p["restarts"].get<int>();
+    return restarts == 1;
+  }, 30s)) << "restarts " << restarts;
 
   auto second = Launch("second.log");
   auto code = second->Wait(60s);

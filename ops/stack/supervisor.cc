@@ -4,8 +4,6 @@
 
 namespace op::stack {
 
-using Clock = std::chrono::steady_clock;
-
 Unit& Supervisor::Add(std::unique_ptr<Unit> unit, std::function<void()> after_restart) {
   std::lock_guard lock(mu_);
   entries_.push_back({std::move(unit), std::move(after_restart)});
@@ -18,14 +16,20 @@ Supervisor::Entry* Supervisor::FindLocked(const std::string& name) {
   return nullptr;
 }
 
-void Supervisor::Tick() {
+void Supervisor::Tick(Clock::time_point now) {
   std::lock_guard lock(mu_);
-  const auto now = Clock::now();
   for (auto& e : entries_) TickLocked(e, now);
 }
 
 void Supervisor::TickLocked(Entry& e, Clock::time_point now) {
-  if (e.held || e.unit->Running()) return;
+  if (e.held) return;
+  if (e.unit->Running()) {
+    if (e.up_since == Clock::time_point{}) e.up_since = now;
+    // Healthy for a while: the next crash is a new story, not the sixth of a series.
+    if (e.restarts > 0 && now - e.up_since >= kHealthyAfter) e.restarts = 0;
+    return;
+  }
+  e.up_since = {};
   const std::string& name = e.unit->name();
   if (e.restart_at == Clock::time_point{}) {
     auto wait = std::chrono::duration_cast<std::chrono::seconds>(backoff_.Cap(e.restarts + 1));
@@ -37,6 +41,7 @@ void Supervisor::TickLocked(Entry& e, Clock::time_point now) {
   }
   if (now < e.restart_at) return;
   e.restarts++;
+  e.total_restarts++;
   e.restart_at = {};
   try {
     e.unit->Launch();
@@ -69,11 +74,25 @@ bool Supervisor::Release(const std::string& name) {
   return true;
 }
 
+std::string Supervisor::StateLocked(Entry& e) { return e.held ? "DOWN" : e.unit->Running() ? "UP" : "RESTARTING"; }
+
 std::string Supervisor::State(const std::string& name) {
   std::lock_guard lock(mu_);
   auto* e = FindLocked(name);
-  if (!e) return "";
-  return e->held ? "DOWN" : e->unit->Running() ? "UP" : "RESTARTING";
+  return e ? StateLocked(*e) : "";
+}
+
+std::vector<Supervisor::Program> Supervisor::Programs() {
+  std::lock_guard lock(mu_);
+  std::vector<Program> out;
+  for (auto& e : entries_) out.push_back({e.unit->name(), StateLocked(e), e.total_restarts});
+  return out;
+}
+
+std::chrono::milliseconds Supervisor::NextBackoff(const std::string& name) {
+  std::lock_guard lock(mu_);
+  auto* e = FindLocked(name);
+  return e ? backoff_.Cap(e->restarts + 1) : std::chrono::milliseconds(0);
 }
 
 void Supervisor::Restart(const std::function<bool(const Unit&)>& pick) {

@@ -1,8 +1,9 @@
 #pragma once
 // Keeps every program of the stack running: the data layer (MariaDB, the
 // Kafka broker or nodes) and the services alike. A unit that stops is started
-// again after a backoff (1 s, 2 s, ... 30 s); a unit put on hold (a broker
-// stopped from the dashboard) stays down until released.
+// again after a backoff (1 s, 2 s, ... 30 s), which starts from 1 s again once
+// the unit has run for kHealthyAfter; a unit put on hold (a broker stopped
+// from the dashboard) stays down until released.
 //
 // Threads: Tick runs on the stack's main thread; Hold/Release may come from
 // the broker admin server's thread. One mutex serialises them, so a hold
@@ -35,10 +36,23 @@ class Unit {
 
 class Supervisor {
  public:
+  using Clock = std::chrono::steady_clock;
+  static constexpr std::chrono::seconds kHealthyAfter{60};
+
+  struct Program {
+    std::string name;
+    std::string state;  // as State()
+    int restarts = 0;   // since the stack started
+  };
   // `after_restart` runs (on the supervising thread, the lock held) once the
   // unit is up again after it had stopped.
   Unit& Add(std::unique_ptr<Unit> unit, std::function<void()> after_restart = {});
-  void Tick();
+  void Tick() { Tick(Clock::now()); }
+  void Tick(Clock::time_point now);  // tests drive the clock
+  // Every unit, in the order added.
+  std::vector<Program> Programs();
+  // The wait before the unit's next restart, were it to stop now.
+  std::chrono::milliseconds NextBackoff(const std::string& name);
   // Stops a unit and keeps it down (false: no such unit); Release lets it start again.
   bool Hold(const std::string& name);
   bool Release(const std::string& name);
@@ -55,11 +69,14 @@ class Supervisor {
   struct Entry {
     std::unique_ptr<Unit> unit;
     std::function<void()> after_restart;
-    int restarts = 0;
+    int restarts = 0;          // since it last ran healthy: the backoff's attempt
+    int total_restarts = 0;    // since the stack started: what the dashboard shows
     std::chrono::steady_clock::time_point restart_at{};  // zero: not scheduled
+    std::chrono::steady_clock::time_point up_since{};    // zero: not seen running yet
     bool held = false;
   };
   Entry* FindLocked(const std::string& name);
+  std::string StateLocked(Entry& e);
   void TickLocked(Entry& e, std::chrono::steady_clock::time_point now);
   std::mutex mu_;
   std::vector<Entry> entries_;
