@@ -1,5 +1,6 @@
 #include "runtime/actuator/actuator.h"
 
+#include "runtime/actuator/metrics_endpoint.h"
 #include "runtime/core/time_format.h"
 #include "runtime/logging/log.h"
 
@@ -24,7 +25,7 @@ void Mount(http::Router& router, HealthRegistry& health, metrics::MetricsRegistr
     nlohmann::json links = nlohmann::json::object();
     std::string base = "http://" + r.Header("host").value_or("localhost") + "/actuator";
     for (const char* n : {"health", "health/liveness", "health/readiness", "info", "prometheus", "circuitbreakers",
-                          "bulkheads", "retries", "ratelimiters", "loggers"})
+                          "bulkheads", "retries", "ratelimiters", "loggers", "metrics"})
       links[n] = {{"href", base + "/" + n}};
     links["self"] = {{"href", base}};
     return http::Response::Json(200, {{"_links", links}});
@@ -48,6 +49,25 @@ void Mount(http::Router& router, HealthRegistry& health, metrics::MetricsRegistr
   router.Get("/actuator/circuitbreakers", Open(), [&resilience](http::Request&) {
     return http::Response::Json(200, resilience.CircuitBreakersJson());
   });
+  // Resilience4j's state change (CircuitBreakerEndpoint's write operation).
+  router.Post("/actuator/circuitbreakers/{name}", http::Access::Roles({"admin"}), [&resilience](http::Request& r) {
+    const std::string& name = r.PathParam("name");
+    auto cb = resilience.FindCircuitBreaker(name);
+    if (!cb) throw http::HttpError(404, "no circuit breaker '" + name.substr(0, 128) + "'");
+    auto body = r.JsonBody();
+    const std::string to = body.contains("updateState") && body["updateState"].is_string() ? body["updateState"].get<std::string>() : "";
+    if (to == "CLOSE") cb->TransitionToClosed();
+    else if (to == "FORCE_OPEN") cb->TransitionToForcedOpen();
+    else if (to == "DISABLE") cb->TransitionToDisabled();
+    else if (to == "METRICS_ONLY") cb->TransitionToMetricsOnly();
+    else throw http::HttpError(400, "updateState must be CLOSE, FORCE_OPEN, DISABLE or METRICS_ONLY");
+    std::string state = resilience::StateName(cb->GetSnapshot().state);
+    for (auto& c : state) c = char(::toupper(static_cast<unsigned char>(c)));
+    log::Warn("circuit breaker state changed by hand", {{"name", name}, {"state", state},
+                                                         {"by", r.principal ? r.principal->subject : std::string("?")}});
+    return http::Response::Json(200, {{"circuitBreakerName", name}, {"currentState", state},
+                                      {"message", "CircuitBreaker '" + name + "' set to '" + state + "'"}});
+  });
   router.Get("/actuator/bulkheads", Open(), [&resilience](http::Request&) {
     return http::Response::Json(200, resilience.BulkheadsJson());
   });
@@ -58,6 +78,7 @@ void Mount(http::Router& router, HealthRegistry& health, metrics::MetricsRegistr
     return http::Response::Json(200, resilience.RateLimitersJson());
   });
   MountLoggers(router);
+  MountMetrics(router, metrics);
 }
 
 // Spring Boot's loggers endpoint. There is one logger, ROOT: the process's

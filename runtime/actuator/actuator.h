@@ -6,6 +6,7 @@
 //   /actuator/prometheus, /metrics  Prometheus text format 0.0.4
 //   /actuator/circuitbreakers, /bulkheads, /retries, /ratelimiters
 //   /actuator/loggers[/ROOT]        the level; POST {"configuredLevel"} (admin) changes it
+//   /actuator/metrics[/{name}]      Spring's JSON over the same series (metrics_endpoint.h)
 #include <chrono>
 #include <string>
 

@@ -179,6 +179,12 @@ std::shared_ptr<CircuitBreaker> ResilienceRegistry::SharedCircuitBreaker(const s
   return slot;
 }
 
+std::shared_ptr<CircuitBreaker> ResilienceRegistry::FindCircuitBreaker(const std::string& name) const {
+  std::lock_guard lock(mu_);
+  auto it = breakers_.find(name);
+  return it == breakers_.end() ? nullptr : it->second;
+}
+
 bool ResilienceRegistry::RemoveCircuitBreaker(const std::string& name) {
   std::lock_guard lock(mu_);
   return breakers_.erase(name) > 0;
@@ -294,7 +300,7 @@ void ResilienceRegistry::Collect(metrics::Families& out) const {
   if (!bulkheads_.empty()) {
     auto avail = Family("resilience4j_bulkhead_available_concurrent_calls", "The number of available permissions", MetricType::Gauge);
     auto max = Family("resilience4j_bulkhead_max_allowed_concurrent_calls", "The maximum number of available permissions", MetricType::Gauge);
-    auto rejected = Family("resilience4j_bulkhead_calls_rejected_total", "Calls rejected because the bulkhead was full", MetricType::Counter);
+    auto rejected = Family("bulkhead_calls_rejected_total", "Calls rejected because the bulkhead was full", MetricType::Counter);
     for (const auto& [name, b] : bulkheads_) {
       AddSample(avail, {{"name", name}}, b->AvailableConcurrentCalls());
       AddSample(max, {{"name", name}}, b->MaxAllowedConcurrentCalls());
@@ -317,7 +323,7 @@ void ResilienceRegistry::Collect(metrics::Families& out) const {
   }
   if (!rate_limiters_.empty()) {
     auto avail = Family("resilience4j_ratelimiter_available_permissions", "The number of available permissions", MetricType::Gauge);
-    auto calls = Family("resilience4j_ratelimiter_calls_total", "Calls permitted or rejected by the rate limiter", MetricType::Counter);
+    auto calls = Family("ratelimiter_calls_total", "Calls permitted or rejected by the rate limiter", MetricType::Counter);
     for (const auto& [name, rl] : rate_limiters_) {
       AddSample(avail, {{"name", name}}, rl->AvailablePermissions());
       AddSample(calls, {{"name", name}, {"kind", "successful"}}, double(rl->PermittedCalls()));

@@ -53,6 +53,8 @@ class ResilienceRegistry {
   // it alive until it lets go. Never remove a breaker reached by reference.
   std::shared_ptr<CircuitBreaker> SharedCircuitBreaker(const std::string& name);
   bool RemoveCircuitBreaker(const std::string& name);
+  // The breaker of that name if one exists (null otherwise; never makes one).
+  std::shared_ptr<CircuitBreaker> FindCircuitBreaker(const std::string& name) const;
   Bulkhead& GetBulkhead(const std::string& name, const BulkheadConfig& cfg);
 
   // Resilience4j/Micrometer names: resilience4j_circuitbreaker_state{name,state}, ...

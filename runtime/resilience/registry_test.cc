@@ -91,9 +91,13 @@ resilience:
            "resilience4j_bulkhead_available_concurrent_calls{name=\"orders\"} 3",
            "resilience4j_bulkhead_max_allowed_concurrent_calls{name=\"orders\"} 4",
            "resilience4j_retry_calls_total{kind=\"successful_without_retry\",name=\"registry\"} 1",
+           "bulkhead_calls_rejected_total{name=\"orders\"} 0",
        }) {
     EXPECT_NE(text.find(line), std::string::npos) << line << "\n" << text;
   }
+  // Only the names Resilience4j's own Micrometer binders export carry its prefix.
+  for (const char* ours : {"resilience4j_bulkhead_calls_rejected", "resilience4j_ratelimiter_calls_total"})
+    EXPECT_EQ(text.find(ours), std::string::npos) << ours;
   auto json = reg.CircuitBreakersJson();
   EXPECT_EQ(json["circuitBreakers"]["inventory"]["state"], "OPEN");
   EXPECT_EQ(json["circuitBreakers"]["inventory"]["failureRate"], "100.0%");
