@@ -13,6 +13,7 @@
 #include "registry/eureka_codec.h"
 #include "registry/instance_registry.h"
 #include "registry/peer_replicator.h"
+#include "registry/status_page.h"
 #include "registry/validation.h"
 #include "runtime/core/json.h"
 #include "runtime/core/periodic_task.h"
@@ -175,6 +176,10 @@ class RegistryServer : public ServiceState {
     });
     router.Post("/eureka/peerreplication/batch", Basic(), [this](http::Request& r) { return Batch(r); });
     router.Get("/registry/view", Basic(), [this](http::Request&) { return http::Response::Json(200, View()); });
+    // Eureka's status page at the root, behind the same credential as the API.
+    router.Get("/", Basic(), [this](http::Request&) {
+      return http::Response::Text(200, StatusPageHtml(View(), page_), "text/html; charset=utf-8");
+    });
   }
 
  private:
@@ -320,6 +325,7 @@ class RegistryServer : public ServiceState {
   }
 
   Service& svc_;
+  const StatusPageInfo page_{svc_.spec().version, svc_.instance_id(), std::chrono::system_clock::now()};
   const BasicAuth auth_;
   const size_t max_instances_;
   InstanceRegistry reg_;

@@ -103,6 +103,32 @@ TEST_F(RegistryTest, EurekaApiRegisterRenewQueryStatusCancel) {
   EXPECT_EQ(http_.Get(Url(n) + "/registry/view").Json()["recentEvents"][0]["kind"], "CANCELLED");
 }
 
+TEST_F(RegistryTest, StatusPageAtTheRootLikeEurekasWithEveryValueEscaped) {
+  uint16_t n = testing::FreePort();
+  Start(n, "");
+  auto inst = Instance("ORDER-SERVICE", "h:order-service:8081", 8081);
+  inst["instance"]["metadata"] = {{"note", "<script>alert(1)</script>"}};
+  http::ClientRequest reg{"POST", Url(n) + "/eureka/apps/ORDER-SERVICE", {}, inst.dump(), {}};
+  reg.headers.Set("Content-Type", "application/json");
+  ASSERT_EQ(http_.Send(reg).status, 204);
+  auto evil = Instance("PAY<B>MENT", "x\"<i>:1", 8082);
+  http::ClientRequest reg2{"POST", Url(n) + "/eureka/apps/PAY%3CB%3EMENT", {}, evil.dump(), {}};
+  reg2.headers.Set("Content-Type", "application/json");
+  http_.Send(reg2);  // refused or stored: either way never rendered raw
+
+  auto page = http_.Get(Url(n) + "/");
+  ASSERT_EQ(page.status, 200) << page.body;
+  EXPECT_EQ(page.headers.Get("content-type"), "text/html; charset=utf-8");
+  for (const char* part : {"System Status", "Renews threshold", "Renews (last min)", "DS Replicas",
+                           "Instances currently registered", "ORDER-SERVICE", "UP (1) - h:order-service:8081",
+                           "General Info"})
+    EXPECT_NE(page.body.find(part), std::string::npos) << part;
+  EXPECT_EQ(page.body.find("<B>"), std::string::npos) << "names are escaped";
+  EXPECT_EQ(page.body.find("<i>"), std::string::npos);
+  EXPECT_EQ(page.body.find("<script>"), std::string::npos);
+  EXPECT_EQ(http::HttpClient().Get(Url(n) + "/").status, 401) << "it lists every address: the credential, like the API";
+}
+
 TEST_F(RegistryTest, EveryEurekaCallNeedsTheClientsOrThePeersCredential) {
   uint16_t n = testing::FreePort();
   Start(n, "");
