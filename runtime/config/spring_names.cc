@@ -48,6 +48,8 @@ const std::vector<Alias>& Aliases() {
          return level ? One("logging.level", *level) : std::vector<std::pair<std::string, std::string>>{};
        }},
       {"SPRING_DATASOURCE_URL", JdbcUrl},
+      {"MANAGEMENT_ZIPKIN_TRACING_ENDPOINT", [](const std::string& v) { return One("tracing.zipkin.endpoint", v); }},
+      {"MANAGEMENT_TRACING_SAMPLING_PROBABILITY", [](const std::string& v) { return One("tracing.sampling-probability", v); }},
       {"SPRING_DATASOURCE_USERNAME", [](const std::string& v) { return One("mysql.user", v); }},
       {"SPRING_DATASOURCE_PASSWORD", [](const std::string& v) { return One("mysql.password", v); }},
   };

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "runtime/discovery/service_client.h"
+#include "runtime/tracing/tracing.h"
 #include "runtime/http/server.h"
 
 namespace op::discovery {
@@ -164,6 +165,75 @@ resilience:
   EXPECT_EQ(counts.successful_with_retry, 2u)
       << "two calls met the bad instance (its breaker opens after 2) and were retried on the good one";
   EXPECT_EQ(counts.successful_without_retry, 4u) << "the open breaker kept the other calls off the bad instance";
+}
+
+// A call made while serving a traced request carries the trace on, as the
+// child of a client span that is reported when the call is over.
+TEST(ServiceClientTracing, CallsContinueTheCurrentTraceWithAClientSpan) {
+  std::mutex mu;
+  std::string seen_traceparent;
+  auto router = std::make_shared<http::Router>();
+  router->Get("/catalog", op::http::Access::Public(), [&](http::Request& r) {
+    std::lock_guard lock(mu);
+    seen_traceparent = r.Header("traceparent").value_or("");
+    return http::Response::Text(200, "ok");
+  });
+  http::ServerOptions o;
+  o.host = "127.0.0.1";
+  o.threads = 1;
+  o.access_log = false;
+  http::HttpServer upstream(o, router);
+  upstream.Start();
+  StaticDiscovery d({{"inventory-service", {"http://127.0.0.1:" + std::to_string(upstream.Port())}}});
+  resilience::ResilienceRegistry reg(nullptr);
+  LoadBalancer lb(d, &reg);
+  http::HttpClient http;
+  ServiceClient client(lb, http, reg);
+
+  std::vector<nlohmann::json> reported;
+  tracing::TracerOptions to{"order-service", "http://zipkin/api/v2/spans"};
+  tracing::Tracer tracer(to, [&](const std::string&, const std::string& body, std::string*) {
+    std::lock_guard lock(mu);
+    for (auto& s : nlohmann::json::parse(body)) reported.push_back(s);
+    return true;
+  });
+  tracing::SetGlobal(&tracer);
+  const auto current = TraceParent::New();
+  {
+    tracing::ScopedContext scope(current);
+    ASSERT_TRUE(client.Call("inventory-service", {"GET", "/catalog", {}, {}, {}}).ok());
+  }
+  tracer.Flush();
+  tracing::SetGlobal(nullptr);
+  {
+    std::lock_guard lock(mu);
+    // The upstream's handler sees its own server span's context, in the trace.
+    auto seen = TraceParent::Parse(seen_traceparent);
+    ASSERT_TRUE(seen) << "the upstream got a traceparent: '" << seen_traceparent << "'";
+    EXPECT_EQ(seen->trace_id, current.trace_id);
+    // The client span, and (the upstream is in this process, so it reports
+    // too) the server span below it.
+    nlohmann::json client_span, server_span;
+    for (auto& r : reported) (r["kind"] == "CLIENT" ? client_span : server_span) = r;
+    ASSERT_EQ(reported.size(), 2u);
+    EXPECT_EQ(client_span["traceId"], current.trace_id);
+    EXPECT_EQ(client_span["parentId"], current.span_id);
+    EXPECT_NE(client_span["id"], current.span_id) << "a span of its own";
+    EXPECT_EQ(client_span["remoteEndpoint"]["serviceName"], "inventory-service");
+    EXPECT_EQ(client_span["tags"]["http.status_code"], "200");
+    EXPECT_EQ(server_span["kind"], "SERVER");
+    EXPECT_EQ(server_span["parentId"], client_span["id"]) << "the server span hangs under the client span";
+    EXPECT_EQ(server_span["id"], seen->span_id);
+    EXPECT_EQ(server_span["name"], "get /catalog");
+    seen_traceparent.clear();
+  }
+
+  // Outside any traced work: no header is invented (the server makes a trace of its own).
+  ASSERT_TRUE(client.Call("inventory-service", {"GET", "/catalog", {}, {}, {}}).ok());
+  std::lock_guard lock(mu);
+  auto fresh = TraceParent::Parse(seen_traceparent);
+  ASSERT_TRUE(fresh);
+  EXPECT_NE(fresh->trace_id, current.trace_id);
 }
 
 TEST(RecordOutcome, A5xxOrNoAnswerFailsTheBreakerA4xxDoesNot) {

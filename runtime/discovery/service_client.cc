@@ -1,6 +1,10 @@
 #include "runtime/discovery/service_client.h"
 
+#include <cctype>
+#include <optional>
 #include <thread>
+
+#include "runtime/tracing/tracing.h"
 
 namespace op::discovery {
 
@@ -110,18 +114,67 @@ class ServiceClient::Plan {
   int attempt_ = 0;
 };
 
+namespace {
+// The client span of a call made while serving a request (or handling an
+// event): its context goes out in traceparent, and the span is reported once
+// the call (all its attempts) is over.
+class ClientSpan {
+ public:
+  ClientSpan(const std::string& app, http::ClientRequest& request) {
+    const TraceParent* current = tracing::Current();
+    if (!current || request.headers.Get("traceparent")) return;
+    context_ = current->Child();
+    request.headers.Set("traceparent", context_->ToString());
+    if (!tracing::Global() || !tracing::Sampled(*context_)) return;
+    span_.trace_id = context_->trace_id;
+    span_.id = context_->span_id;
+    span_.parent_id = current->span_id;
+    std::string method = request.method;
+    for (auto& c : method) c = char(std::tolower(static_cast<unsigned char>(c)));
+    span_.name = method;
+    span_.kind = tracing::SpanKind::kClient;
+    span_.remote_service = app;
+    span_.timestamp_us = tracing::NowMicros();
+    span_.tags = {{"http.method", request.method}, {"http.path", request.url.substr(0, 256)}};
+    report_ = true;
+  }
+  void Finish(const CallResult& result) {
+    auto* tracer = tracing::Global();
+    if (!report_ || !tracer) return;
+    span_.duration_us = tracing::NowMicros() - span_.timestamp_us;
+    if (result.ok()) span_.tags["http.status_code"] = std::to_string(result.response.status);
+    if (!result.ok()) span_.tags["error"] = result.error.substr(0, 256);
+    else if (result.response.status >= 500) span_.tags["error"] = std::to_string(result.response.status);
+    tracer->Report(std::move(span_));
+  }
+
+ private:
+  std::optional<TraceParent> context_;
+  tracing::Span span_;
+  bool report_ = false;
+};
+}  // namespace
+
 CallResult ServiceClient::Call(const std::string& app, http::ClientRequest request, const Options& options) {
   if (token_source_ && options.with_token && !request.headers.Get("authorization"))
     if (auto token = token_source_()) request.headers.Set("Authorization", "Bearer " + *token);
+  ClientSpan span(app, request);
   Plan plan(*this, app, std::move(request), options);
   CallResult result;
-  if (!plan.Begin(result)) return result;
+  if (!plan.Begin(result)) {
+    span.Finish(result);
+    return result;
+  }
   for (;;) {
     http::ClientRequest req;
     result = {};
     if (plan.StartAttempt(req, result)) result = plan.FinishAttempt(http_.Send(req));
     auto wait = plan.RetryAfter(result);
-    if (!wait) return plan.End(std::move(result));
+    if (!wait) {
+      result = plan.End(std::move(result));
+      span.Finish(result);
+      return result;
+    }
     std::this_thread::sleep_for(*wait);
   }
 }

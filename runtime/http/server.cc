@@ -16,6 +16,7 @@
 #include "runtime/http/event_loop.h"
 #include "runtime/http/server_core.h"
 #include "runtime/logging/log.h"
+#include "runtime/tracing/tracing.h"
 
 namespace op::http {
 
@@ -69,6 +70,8 @@ namespace {
 // an asynchronous handler's answer.
 struct Exchange : log::LogContext::Fields {
   std::string request_id, correlation_id, trace_id, route = "UNKNOWN";  // route: the metric label
+  std::string span_id, parent_span_id;  // this request's server span, and the caller's span (if any)
+  bool sampled = false;                 // the trace is sampled: the server span is reported
   std::string exception = "None";  // the metric's exception label: a handler's exception class
   std::chrono::steady_clock::time_point start;
   std::atomic<bool> responded{false};  // an asynchronous handler answers once
@@ -80,6 +83,28 @@ struct Exchange : log::LogContext::Fields {
     line["traceId"] = trace_id;
   }
 };
+
+// The server span of one request, named as Brave names them ("get /api/orders/{id}").
+void ReportServerSpan(const Request& req, const Exchange& x, int status, double seconds) {
+  auto* tracer = tracing::Global();
+  if (!tracer) return;
+  tracing::Span span;
+  span.trace_id = x.trace_id;
+  span.id = x.span_id;
+  span.parent_id = x.parent_span_id;
+  std::string method = MethodLabel(req.method);
+  for (auto& c : method) c = char(std::tolower(static_cast<unsigned char>(c)));
+  span.name = method + " " + x.route;
+  span.kind = tracing::SpanKind::kServer;
+  span.duration_us = int64_t(seconds * 1e6);
+  span.timestamp_us = tracing::NowMicros() - span.duration_us;
+  span.tags = {{"http.method", MethodLabel(req.method)}, {"http.path", req.path.substr(0, 256)},
+               {"http.route", x.route}, {"http.status_code", std::to_string(status)}};
+  if (x.exception != "None") span.tags["error"] = x.exception;
+  else if (status >= 500) span.tags["error"] = std::to_string(status);
+  tracer->Report(std::move(span));
+}
+
 }  // namespace
 
 void HttpServer::Core::Serve(Request& req, std::chrono::steady_clock::time_point start, Respond done) {
@@ -98,10 +123,16 @@ void HttpServer::Core::Serve(Request& req, std::chrono::steady_clock::time_point
   if (!PlainId(x->request_id)) x->request_id = NewUuid();
   x->correlation_id = req.Header("x-correlation-id").value_or(x->request_id);
   if (!PlainId(x->correlation_id)) x->correlation_id = x->request_id;
+  // A malformed traceparent starts a new trace; it never fails the request.
   auto header = req.Header("traceparent");
   auto parent = header ? TraceParent::Parse(*header) : std::nullopt;
-  TraceParent trace = parent ? parent->Child() : TraceParent::New();
+  auto* tracer = tracing::Global();
+  TraceParent trace = parent ? parent->Child() : tracer ? tracer->NewTrace() : TraceParent::New();
   x->trace_id = trace.trace_id;
+  x->span_id = trace.span_id;
+  if (parent) x->parent_span_id = parent->span_id;
+  x->sampled = tracer && tracing::Sampled(trace);
+  tracing::ScopedContext trace_scope(trace);  // what calls made from a synchronous handler continue
   req.headers.Set("x-request-id", x->request_id);
   req.headers.Set("x-correlation-id", x->correlation_id);
   req.headers.Set("traceparent", trace.ToString());
@@ -120,6 +151,7 @@ void HttpServer::Core::Serve(Request& req, std::chrono::steady_clock::time_point
     if (options.access_log)
       log::Info("http", {{"method", method}, {"path", req.path.substr(0, 512)}, {"route", x.route}, {"status", resp.status},
                          {"durationMs", seconds * 1000}, {"bytes", resp.body.size()}, {"remote", req.remote}});
+    if (x.sampled) ReportServerSpan(req, x, resp.status, seconds);
     x.done(std::move(resp));
   };
 

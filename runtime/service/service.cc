@@ -6,6 +6,7 @@
 #include "runtime/actuator/actuator.h"
 #include "runtime/logging/log.h"
 #include "runtime/service/startup.h"
+#include "runtime/service/tracer_setup.h"
 
 namespace op {
 
@@ -29,7 +30,10 @@ int Service::Run(ServiceSpec spec, int argc, char** argv, const Wiring& wire) {
   return svc.Main(argc, argv, wire);
 }
 
-Service::~Service() { StopAll(); }  // after a failed start: what did start stops
+Service::~Service() {
+  StopAll();  // after a failed start: what did start stops
+  tracing::SetGlobal(nullptr);
+}
 
 int Service::Main(int argc, char** argv, const Wiring& wire) {
   try {
@@ -96,6 +100,8 @@ void Service::Build() {
   metrics_->AddCollector(CollectProcessMetrics);
   health_ = std::make_unique<actuator::HealthRegistry>();
   http_ = std::make_unique<HttpComponent>(c, spec_.nonblocking_handlers, *metrics_, spec_.name);
+  tracer_ = MakeTracer(c, http_->client(), *metrics_);
+  tracing::SetGlobal(tracer_.get());
   discovery_ = std::make_unique<DiscoveryComponent>(c, instance_id_, uint16_t(c.GetInt("server.port")), spec_.version,
                                                     *http_, *resilience_, *health_);
   auth_ = std::make_unique<AuthComponent>(c, *http_, *discovery_);
@@ -121,6 +127,7 @@ void Service::WaitForStopSignal() {
 }
 
 void Service::StopAll() {
+  const bool stopping = !started_.empty();
   while (!started_.empty()) {
     Component* c = started_.back();
     started_.pop_back();
@@ -130,6 +137,7 @@ void Service::StopAll() {
       log::Error("component failed to stop", {{"component", c->Name()}, {"error", e.what()}});
     }
   }
+  if (stopping && tracer_) tracer_->Flush();  // the last requests' spans
 }
 
 db::ConnectionPool& Service::db() {

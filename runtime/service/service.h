@@ -28,6 +28,7 @@
 #include "runtime/idempotency/event_guard.h"
 #include "runtime/service/components.h"
 #include "runtime/service/event_batch.h"
+#include "runtime/tracing/tracing.h"
 
 namespace op {
 
@@ -120,6 +121,7 @@ class Service {
   // Components, declared in the order they are built (and so destroyed in
   // the reverse); started and stopped in the order components.h gives.
   std::unique_ptr<HttpComponent> http_;
+  std::unique_ptr<tracing::Tracer> tracer_;  // null without tracing.zipkin.endpoint; sends through http_'s client
   std::unique_ptr<DiscoveryComponent> discovery_;
   std::unique_ptr<AuthComponent> auth_;
   std::unique_ptr<DatabaseComponent> database_;

@@ -8,9 +8,11 @@
 
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <sstream>
 
 #include "runtime/http/client.h"
+#include "runtime/http/server.h"
 #include "runtime/kafka/consumer.h"
 #include "runtime/kafka/producer.h"
 #include "testing/fixtures/devbroker.h"
@@ -229,6 +231,75 @@ TEST_F(ServiceTest, KafkaLostMidRunIsLoggedReportedDownAndStillStopsCleanly) {
   // And a stop does not hang on the missing broker.
   svc->Signal(SIGTERM);
   EXPECT_EQ(svc->Wait(45s), 0) << svc->Output();
+}
+
+// Spans of served requests reach Zipkin's v2 API (an in-process collector
+// here; the real Zipkin server is in the end-to-end tracing test), joined to
+// the caller's trace; a broken traceparent starts a new trace, and a Zipkin
+// that is gone costs the requests nothing.
+TEST_F(ServiceTest, ServerSpansGoToZipkinJoinedToTheCallersTrace) {
+  std::mutex mu;
+  std::vector<nlohmann::json> spans;
+  auto router = std::make_shared<http::Router>();
+  router->Post("/api/v2/spans", http::Access::Public(), [&](http::Request& r) {
+    auto batch = nlohmann::json::parse(r.body);
+    std::lock_guard lock(mu);
+    for (auto& s : batch) spans.push_back(s);
+    return http::Response::Empty(202);
+  });
+  http::ServerOptions so;
+  so.host = "127.0.0.1";
+  so.access_log = false;
+  auto zipkin = std::make_unique<http::HttpServer>(so, router);
+  zipkin->Start();
+  const std::string endpoint = "http://127.0.0.1:" + std::to_string(zipkin->Port()) + "/api/v2/spans";
+
+  const uint16_t port = testing::FreePort();
+  auto env = Env(port, "demo_tracing");
+  env["TRACING_ZIPKIN_ENDPOINT"] = endpoint;
+  auto svc = Launch(env);
+  const std::string base = "http://127.0.0.1:" + std::to_string(port);
+  ASSERT_TRUE(testing::WaitForHttp(base + "/actuator/health/readiness", 200, 60s, svc.get())) << svc->Output();
+
+  const std::string trace = "4bf92f3577b34da6a3ce929d0e0e4736", caller = "00f067aa0ba902b7";
+  http::ClientRequest post{"POST", base + "/notes", {}, R"({"text":"traced"})", {}};
+  post.headers.Set("Content-Type", "application/json");
+  post.headers.Set("traceparent", "00-" + trace + "-" + caller + "-01");
+  ASSERT_EQ(client_.Send(post).status, 201);
+  auto find = [&](const std::string& name) -> std::optional<nlohmann::json> {
+    std::lock_guard lock(mu);
+    for (auto& s : spans)
+      if (s["name"] == name && s["traceId"] == trace) return s;
+    return std::nullopt;
+  };
+  ASSERT_TRUE(WaitUntil([&] { return find("post /notes").has_value(); }, 10s)) << "flushed within the reporter's second";
+  auto span = *find("post /notes");
+  EXPECT_EQ(span["parentId"], caller) << "a child of the caller's span";
+  EXPECT_EQ(span["kind"], "SERVER");
+  EXPECT_EQ(span["localEndpoint"]["serviceName"], "demo-service");
+  EXPECT_EQ(span["tags"]["http.status_code"], "201");
+  EXPECT_GT(span["duration"].get<int64_t>(), 0);
+
+  // A malformed traceparent: answered, and a new trace of its own.
+  post.headers.Set("traceparent", "00-not-a-trace-01");
+  EXPECT_EQ(client_.Send(post).status, 201);
+  // Not sampled by the caller (flags 00): no span at all.
+  const std::string quiet = "11111111111111111111111111111111";
+  post.headers.Set("traceparent", "00-" + quiet + "-" + caller + "-00");
+  EXPECT_EQ(client_.Send(post).status, 201);
+
+  // Zipkin gone: requests do not notice; the spans are dropped and counted.
+  zipkin.reset();
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(client_.Get(base + "/actuator/health/liveness").status, 200);
+  EXPECT_TRUE(WaitUntil([&] {
+    auto m = client_.Get(base + "/actuator/prometheus").body;
+    auto at = m.find("zipkin_reporter_spans_dropped_total{");
+    return at != std::string::npos && m.compare(m.find("} ", at) + 2, 2, "0\n") != 0;
+  }, 15s)) << client_.Get(base + "/actuator/prometheus").body.substr(0, 200);
+  std::lock_guard lock(mu);
+  for (auto& s : spans) EXPECT_NE(s["traceId"], quiet) << "an unsampled trace sends nothing";
+  svc->Signal(SIGTERM);
+  EXPECT_EQ(svc->Wait(30s), 0) << svc->Output();
 }
 
 TEST_F(ServiceTest, UnreachableDependenciesAndBusyPortExitOneWithAReason) {

@@ -17,6 +17,7 @@
 #include "runtime/kafka/producer.h"
 #include "runtime/logging/log.h"
 #include "runtime/resilience/registry.h"
+#include "runtime/service/tracer_setup.h"
 #include "runtime/service/component.h"
 #include "runtime/service/service.h"
 
@@ -59,6 +60,7 @@ void DeclareRuntimeSchema(config::Schema& s, const ServiceSpec& spec) {
   s.Add("logging.level", Type::kString, "info", "debug, info, warn or error");
   s.Add("http-client.timeout", Type::kDuration, "5s", "default timeout of outgoing HTTP calls");
   s.Add("http-client.connect-timeout", Type::kDuration, "1s", "connect timeout of outgoing HTTP calls");
+  DeclareTracingSchema(s);
   resilience::ResilienceRegistry::DeclareSchema(s);
   discovery::StaticDiscovery::DeclareSchema(s);
   discovery::EurekaClientOptions::DeclareSchema(s);
