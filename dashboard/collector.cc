@@ -188,9 +188,14 @@ Json Collector::PollStack() {
   auto j = ParseJsonOrDiscarded(r.body);
   if (!j.is_object() || !j.contains("programs") || !j["programs"].is_array()) return nullptr;
   Json out = Json::array();
-  for (const auto& p : j["programs"])  // only the fields the page shows, of the types it expects
-    if (p.is_object() && p.value("name", Json()).is_string())
-      out.push_back({{"name", p["name"]}, {"state", p.value("state", "")}, {"restarts", p.value("restarts", 0)}});
+  // Only the fields the page shows, of the types it expects: anything else
+  // is left out, never thrown (it would stop the whole refresh).
+  auto text = [](const Json& p, const char* k) { return p.contains(k) && p[k].is_string() ? p[k] : Json(""); };
+  for (const auto& p : j["programs"]) {
+    if (!p.is_object() || !p.contains("name") || !p["name"].is_string()) continue;
+    const Json restarts = p.contains("restarts") && p["restarts"].is_number_integer() ? p["restarts"] : Json(0);
+    out.push_back({{"name", p["name"]}, {"state", text(p, "state")}, {"restarts", restarts}});
+  }
   return out;
 }
 
