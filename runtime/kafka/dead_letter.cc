@@ -1,5 +1,7 @@
 #include "runtime/kafka/dead_letter.h"
 
+#include <charconv>
+
 namespace op::kafka {
 namespace {
 
@@ -12,8 +14,18 @@ std::string BigEndian(T v) {
   return out;
 }
 
+// Spring's big-endian bytes; or, for records dead-lettered before this
+// encoding (by this platform's earlier versions), their decimal text: a value
+// of ASCII digits only is read as that, since no realistic partition or
+// offset is made of bytes 0x30..0x39 alone.
 template <typename T>
 std::optional<T> FromBigEndian(const std::string& bytes) {
+  if (!bytes.empty() && bytes.size() <= 19 && bytes.find_first_not_of("0123456789") == std::string::npos) {
+    T v{};
+    auto [end, ec] = std::from_chars(bytes.data(), bytes.data() + bytes.size(), v);
+    if (ec == std::errc() && end == bytes.data() + bytes.size()) return v;
+    return std::nullopt;
+  }
   if (bytes.size() != sizeof(T)) return std::nullopt;
   std::make_unsigned_t<T> u = 0;
   for (unsigned char c : bytes) u = static_cast<std::make_unsigned_t<T>>((u << 8) | c);

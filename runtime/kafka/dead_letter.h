@@ -61,7 +61,8 @@ void AddDeadLetterHeaders(KafkaHeaders& headers, const DeadLetterOrigin& o, cons
 
 // The kafka_dlt-* headers read back. A header that is missing, or whose
 // binary value has the wrong length, is empty: a dead letter written by
-// another tool is shown as far as it can be, never guessed at.
+// another tool is shown as far as it can be, never guessed at. Decimal text
+// (this platform's own encoding before Spring's) is still read.
 struct DeadLetterHeaders {
   std::optional<std::string> topic;
   std::optional<int32_t> partition;

@@ -55,11 +55,16 @@ TEST(DeadLetter, ALaterSetOfHeadersWinsAndBadLengthsAreNotGuessed) {
   auto r = ReadDeadLetterHeaders(h);
   EXPECT_EQ(r.topic, "second");
   EXPECT_EQ(r.partition, 2);
-  KafkaHeaders text{{kDltOriginalPartition, "7"}, {kDltOriginalOffset, "123"}};
+  // Dead letters written before Spring's encoding carried decimal text: still read.
+  KafkaHeaders text{{kDltOriginalPartition, "1234"}, {kDltOriginalOffset, "10000000"}};
   auto t = ReadDeadLetterHeaders(text);
-  EXPECT_FALSE(t.partition.has_value()) << "a decimal string is not Spring's encoding";
-  EXPECT_FALSE(t.offset.has_value());
+  EXPECT_EQ(t.partition, 1234) << "4 digits are text, not a big-endian int";
+  EXPECT_EQ(t.offset, 10000000) << "8 digits are text, not a big-endian long";
   EXPECT_FALSE(t.topic.has_value());
+  KafkaHeaders odd{{kDltOriginalPartition, std::string("\x01\x02\x03", 3)}, {kDltOriginalOffset, "99999999999999999999"}};
+  auto o = ReadDeadLetterHeaders(odd);
+  EXPECT_FALSE(o.partition.has_value()) << "three bytes are neither";
+  EXPECT_FALSE(o.offset.has_value()) << "too large for a long";
   EXPECT_TRUE(IsDeadLetterHeader(kDltOriginalGroup));
   EXPECT_FALSE(IsDeadLetterHeader("event_type"));
 }

@@ -108,7 +108,9 @@ Producer::Producer(ProducerOptions options, metrics::MetricsRegistry* metrics)
 }
 
 Producer::~Producer() {
-  Flush(std::chrono::seconds(10));
+  // Up to 10 s for what is still queued, unless a flush has already found
+  // the brokers gone (a stop must fit an orchestrator's grace period).
+  Flush(flush_failed_.load() ? std::chrono::milliseconds(0) : std::chrono::milliseconds(10000));
   stop_ = true;
   poller_.join();
   // What could not be delivered (no broker) is purged and its callbacks run
@@ -149,7 +151,9 @@ std::future<DeliveryReport> Producer::Send(OutRecord r) {
 DeliveryReport Producer::SendSync(OutRecord r) { return Send(std::move(r)).get(); }
 
 bool Producer::Flush(std::chrono::milliseconds timeout) {
-  return producer_->flush(int(timeout.count())) == RdKafka::ERR_NO_ERROR;
+  const bool ok = producer_->flush(int(timeout.count())) == RdKafka::ERR_NO_ERROR;
+  if (!ok) flush_failed_ = true;
+  return ok;
 }
 
 }  // namespace op::kafka

@@ -78,6 +78,7 @@ class Producer {
   struct ErrorHandler;
   std::unique_ptr<ErrorHandler> errors_;
   std::atomic<bool> auth_failed_{false};
+  std::atomic<bool> flush_failed_{false};  // a flush timed out: the destructor does not wait again
   std::atomic<bool> stop_{false};
   std::atomic<int64_t> in_flight_{0};
   std::thread poller_;

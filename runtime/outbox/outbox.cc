@@ -70,8 +70,10 @@ OutboxRelay::~OutboxRelay() {
 void OutboxRelay::Start() { task_.Start(); }
 
 void OutboxRelay::Stop(std::chrono::milliseconds ack_grace) {
-  if (!stopping_.exchange(true))
+  if (!stopping_.load()) {  // the deadline first: a waiting batch reads it as soon as it sees stopping_
     give_up_at_ = (std::chrono::steady_clock::now() + ack_grace).time_since_epoch().count();
+    stopping_ = true;
+  }
   task_.Stop();
   if (lock_lease_ && lock_lease_->valid()) {
     try {  // the connection goes back to the pool: it must not keep the lock
