@@ -86,6 +86,9 @@ SpringEnv TranslateSpringEnv(const Config::Env& env, const Schema& schema) {
     auto it = env.find(alias.spring);
     if (it == env.end()) continue;
     auto pairs = alias.translate(it->second);
+    if (std::string(alias.spring) == "SPRING_DATASOURCE_URL" && it->second.find('?') != std::string::npos && !pairs.empty())
+      out.warnings.push_back("SPRING_DATASOURCE_URL's parameters (after '?') are not read: set mysql.ssl-mode and "
+                             "the other mysql.* keys for them");
     if (pairs.empty()) {
       out.warnings.push_back(std::string(alias.spring) + " is set but its value cannot be used; ignored");
       continue;

@@ -28,6 +28,7 @@ std::string ExceptionName(const std::exception& e) {
   int status = 0;
   std::unique_ptr<char, void (*)(void*)> d(abi::__cxa_demangle(typeid(e).name(), nullptr, nullptr, &status), std::free);
   std::string name = status == 0 && d ? d.get() : typeid(e).name();
+  name = name.substr(0, name.find('<'));  // a template's name without its arguments
   const auto colon = name.rfind("::");
   return colon == std::string::npos ? name : name.substr(colon + 2);
 }

@@ -16,7 +16,7 @@ std::unique_ptr<tracing::Tracer> MakeTracer(const config::Config& c, http::HttpC
   const std::string endpoint = c.GetString("tracing.zipkin.endpoint");
   if (endpoint.empty()) return nullptr;
   if (endpoint.rfind("http://", 0) != 0 && endpoint.rfind("https://", 0) != 0)
-    throw config::ConfigError("key 'tracing.zipkin.endpoint' must be an http(s) URL: got '" + endpoint + "'");
+    throw config::ConfigError("key 'tracing.zipkin.endpoint' must be an http(s) URL");  // the value may hold a credential
   tracing::TracerOptions o;
   o.service = c.GetString("service.name");
   o.endpoint = endpoint;
