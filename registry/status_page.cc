@@ -4,27 +4,13 @@
 
 #include <map>
 
+#include "registry/eureka_codec.h"
 #include "runtime/core/time_format.h"
 
 namespace op::registry {
 namespace {
 
-std::string Esc(const std::string& s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
+// Every value goes through the registry's XML escaping, which HTML shares.
 std::string Text(const nlohmann::json& j, const char* key) {
   return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
 }
@@ -35,7 +21,7 @@ std::string Uptime(std::chrono::seconds s) {
 }
 
 std::string Row(const std::string& name, const std::string& value) {
-  return "<tr><td>" + Esc(name) + "</td><td>" + Esc(value) + "</td></tr>\n";
+  return "<tr><td>" + XmlEscape(name) + "</td><td>" + XmlEscape(value) + "</td></tr>\n";
 }
 
 // "UP (2) - host:8081 , host:8181" per status, as Eureka lists them.
@@ -44,8 +30,8 @@ std::string StatusCell(const nlohmann::json& instances) {
   for (const auto& i : instances) by_status[Text(i, "status")].push_back(Text(i, "instanceId"));
   std::string out;
   for (const auto& [status, ids] : by_status) {
-    out += "<span class=\"" + Esc(status) + "\">" + Esc(status) + " (" + std::to_string(ids.size()) + ") - ";
-    for (size_t k = 0; k < ids.size(); ++k) out += (k ? " , " : "") + Esc(ids[k]);
+    out += "<span class=\"" + XmlEscape(status) + "\">" + XmlEscape(status) + " (" + std::to_string(ids.size()) + ") - ";
+    for (size_t k = 0; k < ids.size(); ++k) out += (k ? " , " : "") + XmlEscape(ids[k]);
     out += "</span><br>";
   }
   return out;
@@ -75,13 +61,13 @@ std::string StatusPageHtml(const nlohmann::json& view, const StatusPageInfo& inf
             "TO BE SAFE.</p>\n";
   html += "<h2>DS Replicas</h2>\n<ul id=\"replicas\">";
   for (const auto& p : view.value("peers", nlohmann::json::array()))
-    html += "<li>" + Esc(p.is_string() ? p.get<std::string>() : p.dump()) + "</li>";
+    html += "<li>" + XmlEscape(p.is_string() ? p.get<std::string>() : p.dump()) + "</li>";
   html += "</ul>\n<h2>Instances currently registered</h2>\n<table id=\"instances\">\n"
           "<tr><th>Application</th><th>Availability Zones</th><th>Status</th></tr>\n";
   const auto apps = view.value("applications", nlohmann::json::object());
   if (apps.empty()) html += "<tr><td colspan=\"3\">No instances available</td></tr>\n";
   for (const auto& [app, instances] : apps.items())
-    html += "<tr class=\"application\" data-app=\"" + Esc(app) + "\"><td><b>" + Esc(app) + "</b></td><td>" +
+    html += "<tr class=\"application\" data-app=\"" + XmlEscape(app) + "\"><td><b>" + XmlEscape(app) + "</b></td><td>" +
             std::to_string(instances.size()) + "</td><td>" + StatusCell(instances) + "</td></tr>\n";
   html += "</table>\n<h2>General Info</h2>\n<table id=\"general-info\">\n";
   html += Row("version", info.version);
