@@ -241,9 +241,11 @@ TEST_F(ServiceTest, ServerSpansGoToZipkinJoinedToTheCallersTrace) {
   std::mutex mu;
   std::vector<nlohmann::json> spans;
   auto router = std::make_shared<http::Router>();
+  std::string authorization;
   router->Post("/api/v2/spans", http::Access::Public(), [&](http::Request& r) {
     auto batch = nlohmann::json::parse(r.body);
     std::lock_guard lock(mu);
+    authorization = r.Header("authorization").value_or("");
     for (auto& s : batch) spans.push_back(s);
     return http::Response::Empty(202);
   });
@@ -252,7 +254,8 @@ TEST_F(ServiceTest, ServerSpansGoToZipkinJoinedToTheCallersTrace) {
   so.access_log = false;
   auto zipkin = std::make_unique<http::HttpServer>(so, router);
   zipkin->Start();
-  const std::string endpoint = "http://127.0.0.1:" + std::to_string(zipkin->Port()) + "/api/v2/spans";
+  // Credentials in the URL go as HTTP Basic (and never into a log line).
+  const std::string endpoint = "http://zipkin:s3cret@127.0.0.1:" + std::to_string(zipkin->Port()) + "/api/v2/spans";
 
   const uint16_t port = testing::FreePort();
   auto env = Env(port, "demo_tracing");
@@ -274,6 +277,10 @@ TEST_F(ServiceTest, ServerSpansGoToZipkinJoinedToTheCallersTrace) {
   };
   ASSERT_TRUE(WaitUntil([&] { return find("post /notes").has_value(); }, 10s)) << "flushed within the reporter's second";
   auto span = *find("post /notes");
+  {
+    std::lock_guard lock(mu);
+    EXPECT_EQ(authorization, "Basic emlwa2luOnMzY3JldA==");  // zipkin:s3cret
+  }
   EXPECT_EQ(span["parentId"], caller) << "a child of the caller's span";
   EXPECT_EQ(span["kind"], "SERVER");
   EXPECT_EQ(span["localEndpoint"]["serviceName"], "demo-service");
@@ -300,6 +307,7 @@ TEST_F(ServiceTest, ServerSpansGoToZipkinJoinedToTheCallersTrace) {
   for (auto& s : spans) EXPECT_NE(s["traceId"], quiet) << "an unsampled trace sends nothing";
   svc->Signal(SIGTERM);
   EXPECT_EQ(svc->Wait(30s), 0) << svc->Output();
+  EXPECT_EQ(svc->Output().find("s3cret"), std::string::npos) << "the password is never logged";
 }
 
 TEST_F(ServiceTest, UnreachableDependenciesAndBusyPortExitOneWithAReason) {

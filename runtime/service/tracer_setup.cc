@@ -1,5 +1,7 @@
 #include "runtime/service/tracer_setup.h"
 
+#include "runtime/discovery/eureka_client.h"
+
 namespace op {
 
 void DeclareTracingSchema(config::Schema& s) {
@@ -17,14 +19,19 @@ std::unique_ptr<tracing::Tracer> MakeTracer(const config::Config& c, http::HttpC
   if (endpoint.empty()) return nullptr;
   if (endpoint.rfind("http://", 0) != 0 && endpoint.rfind("https://", 0) != 0)
     throw config::ConfigError("key 'tracing.zipkin.endpoint' must be an http(s) URL");  // the value may hold a credential
+  // Credentials in the URL become HTTP Basic, as for the registry's URLs;
+  // the endpoint the tracer keeps (and logs) is the URL without them.
+  auto split = discovery::SplitCredentials(endpoint);
   tracing::TracerOptions o;
   o.service = c.GetString("service.name");
-  o.endpoint = endpoint;
+  o.endpoint = split.url;
   o.sampling_probability = c.GetDouble("tracing.sampling-probability");
   o.max_queued_spans = size_t(c.GetInt("tracing.max-queued-spans"));
-  auto send = [&client, timeout = o.send_timeout](const std::string& url, const std::string& body, std::string* error) {
+  auto send = [&client, timeout = o.send_timeout, authorization = split.authorization](
+                  const std::string& url, const std::string& body, std::string* error) {
     http::ClientRequest req{"POST", url, {}, body, timeout};
     req.headers.Set("Content-Type", "application/json");
+    if (!authorization.empty()) req.headers.Set("Authorization", authorization);
     auto r = client.Send(req);
     if (r.ok() && r.status / 100 == 2) return true;
     *error = r.ok() ? "HTTP " + std::to_string(r.status) : r.error_message;

@@ -23,15 +23,6 @@ const char* KindName(SpanKind k) {
   return "";
 }
 
-// The URL without any user:password@ in it, for logs.
-std::string Redacted(const std::string& url) {
-  const auto scheme = url.find("://");
-  const auto at = url.find('@', scheme == std::string::npos ? 0 : scheme + 3);
-  const auto slash = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
-  if (scheme == std::string::npos || at == std::string::npos || (slash != std::string::npos && at > slash)) return url;
-  return url.substr(0, scheme + 3) + "***@" + url.substr(at + 1);
-}
-
 }  // namespace
 
 Tracer* Global() { return g_tracer.load(std::memory_order_acquire); }
@@ -170,7 +161,7 @@ bool Tracer::SendBatch(std::vector<Span>& batch) {
   }
   dropped_.fetch_add(batch.size());
   if (failed_batches_.fetch_add(1) % 100 == 0)  // said now and then, not per batch
-    log::Warn("zipkin: spans not accepted; dropped", {{"endpoint", Redacted(options_.endpoint)}, {"spans", batch.size()}, {"error", error}});
+    log::Warn("zipkin: spans not accepted; dropped", {{"endpoint", options_.endpoint}, {"spans", batch.size()}, {"error", error}});
   return false;
 }
 

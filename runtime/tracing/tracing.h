@@ -50,7 +50,7 @@ nlohmann::json ToZipkinJson(const Span& span, const std::string& service);
 
 struct TracerOptions {
   std::string service;                // localEndpoint.serviceName
-  std::string endpoint;               // http://zipkin:9411/api/v2/spans; empty: spans are not sent
+  std::string endpoint;               // http://zipkin:9411/api/v2/spans, no credential in it; empty: spans are not sent
   double sampling_probability = 1.0;  // of the traces that start here
   size_t max_queued_spans = 10000;    // beyond: dropped, counted
   size_t batch_size = 200;
