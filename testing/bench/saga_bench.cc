@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <atomic>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <mutex>
@@ -118,30 +119,45 @@ int main(int argc, char** argv) {
   // warm-up (connections, caches, consumer assignments)
   for (int i = 0; i < 20; ++i)
     http.PostJson(U("order-service") + "/api/orders", {{"customerId", "bench-0"}, {"items", {{{"sku", sku(i % skus)}, {"quantity", 1}}}}});
+  // `count` orders from `concurrency` clients: order i posted at
+  // start + i/rate (an offered load; as fast as accepted without a rate).
+  // `accepted` gets each 202's id, on the client's thread; returns the
+  // POSTs that were not accepted.
+  using Accepted = std::function<void(op::testing::ApiClient&, const std::string& id, steady_clock::time_point sent)>;
+  auto offer = [&](int count, steady_clock::time_point start, const Accepted& accepted) {
+    std::atomic<int> next{0}, failed{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < concurrency; ++t)
+      threads.emplace_back([&] {
+        op::testing::ApiClient client(platform.Token("admin"));
+        for (int i; (i = next++) < count;) {
+          if (rate > 0)  // the schedule of the offered load (not synchronisation)
+            std::this_thread::sleep_until(start + duration_cast<steady_clock::duration>(duration<double>(i / rate)));
+          auto sent = steady_clock::now();
+          auto r = client.PostJson(U("order-service") + "/api/orders",
+                                   {{"customerId", customers[i % customers.size()]}, {"items", {{{"sku", sku(i % skus)}, {"quantity", 1}}}}});
+          if (r.status != 202) {
+            ++failed;
+            continue;
+          }
+          accepted(client, r.Json()["orderId"], sent);
+        }
+      });
+    for (auto& t : threads) t.join();
+    return failed.load();
+  };
   // SAGA_BENCH_WARMUP=SECONDS: that long at the offered rate first, not
   // measured. A JVM broker just started spends its first minutes compiling
   // (JIT): without this a short run measures the compiler.
   if (const char* w = getenv("SAGA_BENCH_WARMUP"); w && rate > 0) {
     const int warm = int(std::atof(w) * rate);
-    std::atomic<int> wnext{0};
     std::string last_id;
     std::mutex wmu;
     auto wstart = steady_clock::now();
-    std::vector<std::thread> warmers;
-    for (int t = 0; t < concurrency; ++t)
-      warmers.emplace_back([&] {
-        op::testing::ApiClient client(platform.Token("admin"));
-        for (int i; (i = wnext++) < warm;) {
-          std::this_thread::sleep_until(wstart + duration_cast<steady_clock::duration>(duration<double>(i / rate)));
-          auto r = client.PostJson(U("order-service") + "/api/orders",
-                                   {{"customerId", customers[i % customers.size()]}, {"items", {{{"sku", sku(i % skus)}, {"quantity", 1}}}}});
-          if (r.status == 202) {
-            std::lock_guard lock(wmu);
-            last_id = r.Json()["orderId"];
-          }
-        }
-      });
-    for (auto& t : warmers) t.join();
+    offer(warm, wstart, [&](op::testing::ApiClient&, const std::string& id, steady_clock::time_point) {
+      std::lock_guard lock(wmu);
+      last_id = id;
+    });
     while (!last_id.empty() && http.Get(U("order-service") + "/api/orders/" + last_id).Json()["status"] == "PENDING")
       std::this_thread::sleep_for(50ms);  // polling interval, not synchronisation
     std::cout << "warm-up: " << warm << " orders in " << duration<double>(steady_clock::now() - wstart).count() << " s\n";
@@ -174,37 +190,19 @@ int main(int argc, char** argv) {
 
   std::mutex mu;
   std::vector<std::string> ids;
-  std::atomic<int> next{0}, failed{0};
   std::vector<double> client_ms;  // closed mode: POST sent -> decision observed
   auto start = steady_clock::now();
-  std::vector<std::thread> threads;
-  for (int t = 0; t < concurrency; ++t)
-    threads.emplace_back([&] {
-      op::testing::ApiClient client(platform.Token("admin"));
-      for (int i; (i = next++) < orders;) {
-        if (rate > 0)  // the schedule of the offered load (not synchronisation)
-          std::this_thread::sleep_until(start + duration_cast<steady_clock::duration>(duration<double>(i / rate)));
-        auto sent = steady_clock::now();
-        auto r = client.PostJson(U("order-service") + "/api/orders",
-                                 {{"customerId", customers[i % customers.size()]}, {"items", {{{"sku", sku(i % skus)}, {"quantity", 1}}}}});
-        if (r.status != 202) {
-          ++failed;
-          continue;
-        }
-        std::string id = r.Json()["orderId"];
-        {
-          std::lock_guard lock(mu);
-          ids.push_back(id);
-        }
-        if (closed) {
-          while (client.Get(U("order-service") + "/api/orders/" + id).Json()["status"] == "PENDING")
-            std::this_thread::sleep_for(10ms);  // polling interval of the client, not synchronisation
-          std::lock_guard lock(mu);
-          client_ms.push_back(duration<double, std::milli>(steady_clock::now() - sent).count());
-        }
-      }
-    });
-  for (auto& t : threads) t.join();
+  const int failed = offer(orders, start, [&](op::testing::ApiClient& client, const std::string& id, steady_clock::time_point sent) {
+    {
+      std::lock_guard lock(mu);
+      ids.push_back(id);
+    }
+    if (!closed) return;
+    while (client.Get(U("order-service") + "/api/orders/" + id).Json()["status"] == "PENDING")
+      std::this_thread::sleep_for(10ms);  // polling interval of the client, not synchronisation
+    std::lock_guard lock(mu);
+    client_ms.push_back(duration<double, std::milli>(steady_clock::now() - sent).count());
+  });
   auto accepted_at = steady_clock::now();
   // where the backlog is when the last order was accepted
   for (const auto& s : op::testing::Platform::Services()) {
